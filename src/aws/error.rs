@@ -1,0 +1,203 @@
+//! One error type for every AWS call: which IAM action failed, how, and what a person should do about it.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use serde::Serialize;
+
+use super::guard::WriteRefused;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    AccessDenied,
+    InvalidCredentials,
+    NotFound,
+    /// The endpoint (an emulator, a partition) does not implement the operation.
+    NotSupported,
+    Throttled,
+    /// The read-only guard refused a write.
+    ReadOnly,
+    /// The endpoint could not be reached or did not answer in time.
+    Network,
+    Service,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AwsError {
+    /// The IAM action of the failed call, e.g. `sns:GetTopicAttributes`.
+    pub action: String,
+    pub kind: ErrorKind,
+    pub code: Option<String>,
+    pub message: String,
+    pub http_status: Option<u16>,
+}
+
+impl AwsError {
+    pub fn is_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+
+    /// What a person can do about it.
+    pub fn hint(&self) -> String {
+        match self.kind {
+            ErrorKind::AccessDenied => format!(
+                "the caller lacks the IAM permission `{}`: grant it to the role or user running baseline \
+                 (README, \"IAM permissions\"), or check service control policies",
+                self.action
+            ),
+            ErrorKind::InvalidCredentials => {
+                "the credentials are invalid or expired: refresh them (for example `aws sso login`) or pick \
+                 another --profile"
+                    .into()
+            }
+            ErrorKind::NotFound => "the resource does not exist (any more): run `baseline plan` again".into(),
+            ErrorKind::NotSupported => {
+                format!("this endpoint does not implement `{}`; run against AWS to manage this resource", self.action)
+            }
+            ErrorKind::Throttled => "AWS throttled the calls even after retries: run again in a minute".into(),
+            ErrorKind::ReadOnly => "this is a bug in baseline: a write was attempted while planning".into(),
+            ErrorKind::Network => {
+                "could not reach the AWS endpoint: check the network, --region and --endpoint-url".into()
+            }
+            ErrorKind::Service => "see the AWS error above; run again, or `-v` for the request details".into(),
+        }
+    }
+
+    /// Converts an SDK error from the call that needs IAM permission `action`.
+    pub fn from_sdk<E>(action: &str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        let http_status = err.raw_response().map(|r| r.status().as_u16());
+        if let Some(refused) = find_source::<WriteRefused>(&err) {
+            return Self::new(action, ErrorKind::ReadOnly, None, refused.to_string(), None);
+        }
+        let code = err.code().map(str::to_string);
+        let message = err.message().map(str::to_string).unwrap_or_else(|| describe(&err));
+        let kind = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorKind::Network,
+            _ => classify(code.as_deref(), http_status),
+        };
+        Self::new(action, kind, code, message, http_status)
+    }
+
+    pub fn new(action: &str, kind: ErrorKind, code: Option<String>, message: String, http_status: Option<u16>) -> Self {
+        Self { action: action.to_string(), kind, code, message, http_status }
+    }
+
+    #[cfg(test)]
+    pub fn test(code: &str) -> Self {
+        Self::new("test:Op", ErrorKind::Service, Some(code.into()), "test failure".into(), Some(400))
+    }
+}
+
+fn classify(code: Option<&str>, status: Option<u16>) -> ErrorKind {
+    match code {
+        Some(
+            "AccessDenied" | "AccessDeniedException" | "AuthorizationError" | "UnauthorizedOperation"
+            | "AuthorizationErrorException" | "Forbidden",
+        ) => ErrorKind::AccessDenied,
+        Some(
+            "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch" | "InvalidAccessKeyId",
+        ) => ErrorKind::InvalidCredentials,
+        Some("NotImplemented" | "InvalidAction" | "UnknownOperationException" | "UnknownOperation") => {
+            ErrorKind::NotSupported
+        }
+        Some("Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded") => {
+            ErrorKind::Throttled
+        }
+        Some("NotFound" | "NotFoundException" | "ResourceNotFoundException") => ErrorKind::NotFound,
+        // An unknown route on an emulator: a bare 404 (no AWS error code) or 501.
+        None if matches!(status, Some(404 | 501)) => ErrorKind::NotSupported,
+        Some(_) if status == Some(501) => ErrorKind::NotSupported,
+        _ if status == Some(403) => ErrorKind::AccessDenied,
+        _ => ErrorKind::Service,
+    }
+}
+
+fn find_source<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// The innermost message of an error chain, for errors that carry no AWS message.
+fn describe(err: &(dyn StdError + 'static)) -> String {
+    let mut last = err.to_string();
+    let mut current = err.source();
+    while let Some(e) = current {
+        last = e.to_string();
+        current = e.source();
+    }
+    last
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed", self.action)?;
+        match (&self.code, self.http_status) {
+            (Some(code), _) => write!(f, ": {code}")?,
+            (None, Some(status)) => write!(f, ": HTTP {status}")?,
+            (None, None) => {}
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for AwsError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_table() {
+        let cases = [
+            (Some("AccessDenied"), Some(403), ErrorKind::AccessDenied),
+            (Some("AuthorizationError"), Some(403), ErrorKind::AccessDenied),
+            (None, Some(403), ErrorKind::AccessDenied),
+            (Some("ExpiredToken"), Some(400), ErrorKind::InvalidCredentials),
+            (Some("UnrecognizedClientException"), Some(400), ErrorKind::InvalidCredentials),
+            (None, Some(404), ErrorKind::NotSupported),
+            (None, Some(501), ErrorKind::NotSupported),
+            (Some("InvalidAction"), Some(400), ErrorKind::NotSupported),
+            (Some("NotFound"), Some(404), ErrorKind::NotFound),
+            (Some("ResourceNotFoundException"), Some(404), ErrorKind::NotFound),
+            (Some("NoSuchBucket"), Some(404), ErrorKind::Service),
+            (Some("ThrottlingException"), Some(400), ErrorKind::Throttled),
+            (Some("InternalFailure"), Some(500), ErrorKind::Service),
+        ];
+        for (code, status, kind) in cases {
+            assert_eq!(classify(code, status), kind, "{code:?} {status:?}");
+        }
+    }
+
+    #[test]
+    fn access_denied_hint_names_the_permission() {
+        let e = AwsError::new(
+            "account:GetAlternateContact",
+            ErrorKind::AccessDenied,
+            Some("AccessDeniedException".into()),
+            "User is not authorized".into(),
+            Some(403),
+        );
+        assert!(e.hint().contains("`account:GetAlternateContact`"));
+        assert_eq!(
+            e.to_string(),
+            "account:GetAlternateContact failed: AccessDeniedException: User is not authorized"
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Client construction (credentials, region, endpoint from the standard AWS chain), the read-only guard and
+//! error classification.
+
+mod error;
+pub mod guard;
+
+pub use error::{AwsError, ErrorKind};
+pub use guard::{ApiCall, ApiGuard, CallCounts};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// Maps an SDK error of the call needing IAM permission `action`: `.map_err(aws::err("sns:Subscribe"))`.
+pub fn err<E>(action: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |e| AwsError::from_sdk(action, e)
+}
+
+/// How to reach AWS; anything unset comes from the standard chain (environment, profiles, SSO, IMDS),
+/// including `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// Shared AWS configuration plus the guard every client carries.
+#[derive(Debug, Clone)]
+pub struct Session {
+    sdk: SdkConfig,
+    pub guard: ApiGuard,
+}
+
+impl Session {
+    /// Loads credentials and settings. Makes no AWS call; the guard starts read-only.
+    pub async fn connect(options: &ConnectOptions) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        Self::from_sdk_config(loader.load().await)
+    }
+
+    pub fn from_sdk_config(sdk: SdkConfig) -> Self {
+        Self { sdk, guard: ApiGuard::read_only() }
+    }
+
+    /// The region of the AWS configuration (`--region`, `AWS_REGION`, profile), if any.
+    pub fn default_region(&self) -> Option<String> {
+        self.sdk.region().map(|r| r.to_string())
+    }
+
+    pub fn sts(&self, region: &str) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.guard.clone())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
+        let conf = aws_sdk_sns::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.guard.clone())
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
+    }
+
+    /// Account Management is a global service with one endpoint region per partition.
+    pub fn account(&self, partition: &str) -> aws_sdk_account::Client {
+        let conf = aws_sdk_account::config::Builder::from(&self.sdk)
+            .region(Region::new(control_plane_region(partition)))
+            .interceptor(self.guard.clone())
+            .build();
+        aws_sdk_account::Client::from_conf(conf)
+    }
+}
+
+/// The region that serves a partition's global control-plane APIs.
+pub fn control_plane_region(partition: &str) -> &'static str {
+    match partition {
+        "aws-us-gov" => "us-gov-west-1",
+        "aws-cn" => "cn-northwest-1",
+        _ => "us-east-1",
+    }
+}
+
+/// The partition of an ARN (`arn:aws:...` → `aws`).
+pub fn partition_of(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next() == Some("arn")).then(|| parts.next()).flatten().filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition_of("arn:aws:sts::123456789012:assumed-role/x/y"), Some("aws"));
+        assert_eq!(partition_of("arn:aws-us-gov:iam::123456789012:user/u"), Some("aws-us-gov"));
+        assert_eq!(partition_of("not-an-arn"), None);
+        assert_eq!(control_plane_region("aws-cn"), "cn-northwest-1");
+        assert_eq!(control_plane_region("aws"), "us-east-1");
+    }
+}

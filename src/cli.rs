@@ -1,0 +1,80 @@
+//! Command-line definitions only (clap). Turned into settings in `main.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "baseline", version, about = "Bring AWS accounts to a security baseline and keep them there")]
+pub struct Cli {
+    /// The baseline to apply.
+    #[arg(short, long, global = true, default_value = "baseline.toml", value_name = "PATH")]
+    pub config: PathBuf,
+
+    /// AWS shared-config profile (default: the standard AWS credential chain).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// AWS region for the API calls (default: `home_region`, then the AWS configuration).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every AWS call to this endpoint, e.g. a local emulator (also: AWS_ENDPOINT_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print only errors and the final summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// When to use colors (NO_COLOR is honoured with `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check baseline.toml. Needs no credentials and makes no AWS call.
+    Validate,
+    /// Show what differs between the account and the baseline. Never writes.
+    Plan(PlanArgs),
+    /// Create or repair what differs, after confirmation.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Exit 2 when changes are pending, 0 when the account matches, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also save the plan, as JSON, to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Apply without asking for confirmation (required when there is no terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Print the plan and the results as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}

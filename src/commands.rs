@@ -1,0 +1,210 @@
+//! The three commands. This is the only layer that prints: plans and results to stdout, problems to stderr.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::Mutex;
+
+use baseline::aws::{ConnectOptions, Session};
+use baseline::config::{self, LoadError, Loaded};
+use baseline::engine::{Event, EventSink, NullSink};
+use baseline::render::{Palette, human, json};
+use baseline::target::Target;
+
+use crate::cli::{ApplyArgs, Cli, Command, PlanArgs};
+use crate::exit_code::ExitCode;
+
+pub struct Output {
+    pub color: bool,
+    pub quiet: bool,
+}
+
+impl Output {
+    fn palette(&self) -> Palette {
+        Palette { color: self.color }
+    }
+}
+
+pub async fn run(cli: &Cli, out: &Output) -> ExitCode {
+    let Some(loaded) = load(cli, out) else { return ExitCode::Error };
+    match &cli.command {
+        Command::Validate => validate(cli, &loaded, out),
+        Command::Plan(args) => plan(cli, &loaded, args, out).await,
+        Command::Apply(args) => apply(cli, &loaded, args, out).await,
+    }
+}
+
+/// Loads and validates baseline.toml, printing every problem. `None` means: stop, exit 1, no AWS call.
+fn load(cli: &Cli, out: &Output) -> Option<Loaded> {
+    let stderr = &mut io::stderr().lock();
+    match config::load(&cli.config) {
+        Ok(loaded) => {
+            if !out.quiet {
+                for w in &loaded.warnings {
+                    let _ = writeln!(stderr, "{}", w.render(out.color));
+                }
+            }
+            Some(loaded)
+        }
+        Err(LoadError::Read { path, source }) => {
+            let _ = writeln!(stderr, "error: cannot read the baseline configuration {path}: {source}");
+            let _ = writeln!(stderr, "  help: pass the file with -c/--config PATH (default ./baseline.toml)");
+            None
+        }
+        Err(LoadError::Invalid(errors)) => {
+            for d in errors.warnings.iter().chain(&errors.errors) {
+                let _ = writeln!(stderr, "{}", d.render(out.color));
+            }
+            let n = errors.errors.len();
+            let _ = writeln!(
+                stderr,
+                "{} is invalid: {n} error{}. Nothing was changed and no AWS call was made.",
+                cli.config.display(),
+                if n == 1 { "" } else { "s" }
+            );
+            None
+        }
+    }
+}
+
+fn validate(cli: &Cli, loaded: &Loaded, out: &Output) -> ExitCode {
+    let d = &loaded.desired;
+    let topics = d.notifications.topics().count();
+    let alternates = d.contacts.alternates().count();
+    let primary = if d.contacts.primary.is_some() { ", the primary contact" } else { "" };
+    if !out.quiet {
+        println!(
+            "{} is valid: {topics} notification topic{}, {alternates} alternate contact{}{primary}; {} warning{}.",
+            cli.config.display(),
+            if topics == 1 { "" } else { "s" },
+            if alternates == 1 { "" } else { "s" },
+            loaded.warnings.len(),
+            if loaded.warnings.len() == 1 { "" } else { "s" },
+        );
+    }
+    ExitCode::Success
+}
+
+async fn connect(cli: &Cli, loaded: &Loaded) -> Result<(Session, Target), ExitCode> {
+    let options = ConnectOptions {
+        profile: cli.profile.clone(),
+        region: cli.region.clone(),
+        endpoint_url: cli.endpoint_url.clone(),
+    };
+    let session = Session::connect(&options).await;
+    match Target::discover(&session, &loaded.desired).await {
+        Ok(target) => Ok((session, target)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let baseline::target::TargetError::Identity(aws) = &e {
+                eprintln!("  hint: {}", aws.hint());
+            }
+            Err(ExitCode::Error)
+        }
+    }
+}
+
+async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> ExitCode {
+    let (_session, target) = match connect(cli, loaded).await {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let plan = baseline::plan(&loaded.desired, &target).await;
+    let account = &target.scope.account_id;
+    let stdout = &mut io::stdout().lock();
+    let printed = if args.json {
+        stdout.write_all(json::to_string(&json::plan(&plan, account)).as_bytes())
+    } else {
+        human::plan(stdout, &plan, account, &out.palette())
+    };
+    if let Err(e) = printed {
+        eprintln!("error: cannot write the plan: {e}");
+        return ExitCode::Error;
+    }
+    if let Some(path) = &args.out {
+        if let Err(e) = std::fs::write(path, json::to_string(&json::plan(&plan, account))) {
+            eprintln!("error: cannot save the plan to {}: {e}", path.display());
+            return ExitCode::Error;
+        }
+        if !out.quiet && !args.json {
+            println!("Plan saved to {}.", path.display());
+        }
+    }
+    if !plan.errors.is_empty() {
+        ExitCode::Error
+    } else if args.detailed_exitcode && plan.has_pending() {
+        ExitCode::Changes
+    } else {
+        ExitCode::Success
+    }
+}
+
+async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> ExitCode {
+    let (session, target) = match connect(cli, loaded).await {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let plan = baseline::plan(&loaded.desired, &target).await;
+    let account = &target.scope.account_id;
+    let palette = out.palette();
+    if !args.json {
+        let _ = human::plan(&mut io::stdout().lock(), &plan, account, &palette);
+    }
+    if plan.has_pending() && !args.auto_approve {
+        if !io::stdin().is_terminal() {
+            eprintln!(
+                "error: refusing to apply without confirmation: there is no terminal to ask on. \
+                 Review the plan with `baseline plan`, then run `baseline apply --auto-approve`."
+            );
+            return ExitCode::Error;
+        }
+        if !confirm() {
+            eprintln!("Apply cancelled: nothing was changed.");
+            return ExitCode::Error;
+        }
+    }
+
+    session.guard.allow_writes();
+    let report = if args.json || out.quiet {
+        baseline::apply(&plan, &target, &NullSink).await
+    } else {
+        if plan.has_pending() {
+            println!();
+        }
+        baseline::apply(&plan, &target, &PrintEvents { palette }).await
+    };
+    let calls = session.guard.counts();
+    let stdout = &mut io::stdout().lock();
+    let _ = if args.json {
+        stdout.write_all(json::to_string(&json::apply(&plan, account, &report, calls)).as_bytes())
+    } else {
+        if plan.has_pending() {
+            let _ = writeln!(stdout);
+        }
+        human::apply_summary(stdout, &report, calls, &palette)
+    };
+    if report.succeeded() && plan.errors.is_empty() { ExitCode::Success } else { ExitCode::Error }
+}
+
+/// Asks on the terminal; only `yes` proceeds.
+fn confirm() -> bool {
+    eprint!("\nDo you want to apply these changes? Only 'yes' will be accepted: ");
+    let _ = io::stderr().flush();
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer).is_ok() && answer.trim() == "yes"
+}
+
+/// Prints apply progress as it happens.
+struct PrintEvents {
+    palette: Palette,
+}
+
+static STDOUT_LINES: Mutex<()> = Mutex::new(());
+
+impl EventSink for PrintEvents {
+    fn emit(&self, event: Event<'_>) {
+        if matches!(event, Event::Started { .. }) {
+            return;
+        }
+        let _guard = STDOUT_LINES.lock();
+        let _ = human::event(&mut io::stdout().lock(), &event, &self.palette);
+    }
+}

@@ -1,0 +1,127 @@
+//! The validated baseline: what the account should look like. Built only by [`super::load`] /
+//! [`super::parse`], so every value here has already been checked.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// The tag every resource the baseline creates carries, and that marks it as owned.
+pub const MANAGED_BY_KEY: &str = "managed-by";
+pub const MANAGED_BY_VALUE: &str = "baseline";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Desired {
+    /// Region for single-region resources (topics). `None`: the region of the AWS configuration.
+    pub home_region: Option<String>,
+    pub regions: RegionSelection,
+    pub exclude_regions: Vec<String>,
+    /// When non-empty, the run refuses any other account (guards against the wrong credentials).
+    pub allowed_account_ids: Vec<String>,
+    /// Extra tags for everything the baseline creates, besides `managed-by = baseline`.
+    pub tags: BTreeMap<String, String>,
+    pub contacts: Contacts,
+    pub notifications: Notifications,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegionSelection {
+    AllEnabled,
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Contacts {
+    pub primary: Option<PrimaryContact>,
+    pub billing: Option<AlternateContact>,
+    pub operations: Option<AlternateContact>,
+    pub security: Option<AlternateContact>,
+}
+
+impl Contacts {
+    /// The configured alternate contacts, in a fixed order.
+    pub fn alternates(&self) -> impl Iterator<Item = (AlternateContactType, &AlternateContact)> {
+        [
+            (AlternateContactType::Billing, &self.billing),
+            (AlternateContactType::Operations, &self.operations),
+            (AlternateContactType::Security, &self.security),
+        ]
+        .into_iter()
+        .filter_map(|(kind, c)| c.as_ref().map(|c| (kind, c)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlternateContactType {
+    Billing,
+    Operations,
+    Security,
+}
+
+impl AlternateContactType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Billing => "billing",
+            Self::Operations => "operations",
+            Self::Security => "security",
+        }
+    }
+}
+
+impl fmt::Display for AlternateContactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlternateContact {
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PrimaryContact {
+    pub full_name: String,
+    pub company_name: Option<String>,
+    pub address_line1: String,
+    pub address_line2: Option<String>,
+    pub address_line3: Option<String>,
+    pub city: String,
+    pub state_or_region: Option<String>,
+    pub district_or_county: Option<String>,
+    pub postal_code: String,
+    pub country_code: String,
+    pub phone: String,
+    pub website_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Notifications {
+    pub security: Option<TopicSpec>,
+    pub billing: Option<TopicSpec>,
+}
+
+impl Notifications {
+    pub fn topics(&self) -> impl Iterator<Item = &TopicSpec> {
+        self.security.iter().chain(self.billing.iter())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TopicRole {
+    Security,
+    Billing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicSpec {
+    pub role: TopicRole,
+    pub name: String,
+    pub emails: Vec<String>,
+}

@@ -1,0 +1,82 @@
+//! The shape of `baseline.toml` exactly as written: serde structs that reject unknown keys and keep the
+//! position of every value that validation may need to point at.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    #[serde(default)]
+    pub baseline: RawSettings,
+    #[serde(default)]
+    pub contacts: RawContacts,
+    #[serde(default)]
+    pub notifications: RawNotifications,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub home_region: Option<Spanned<String>>,
+    /// `"all-enabled"` or a list of region codes; interpreted during validation.
+    pub regions: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub exclude_regions: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allowed_account_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContacts {
+    pub primary: Option<Spanned<RawPrimaryContact>>,
+    pub billing: Option<Spanned<RawAlternateContact>>,
+    pub operations: Option<Spanned<RawAlternateContact>>,
+    pub security: Option<Spanned<RawAlternateContact>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlternateContact {
+    pub name: Spanned<String>,
+    pub title: Spanned<String>,
+    pub email: Spanned<String>,
+    pub phone: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrimaryContact {
+    pub full_name: Spanned<String>,
+    pub company_name: Option<Spanned<String>>,
+    pub address_line1: Spanned<String>,
+    pub address_line2: Option<Spanned<String>>,
+    pub address_line3: Option<Spanned<String>>,
+    pub city: Spanned<String>,
+    pub state_or_region: Option<Spanned<String>>,
+    pub district_or_county: Option<Spanned<String>>,
+    pub postal_code: Spanned<String>,
+    pub country_code: Spanned<String>,
+    pub phone: Spanned<String>,
+    pub website_url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifications {
+    pub security: Option<Spanned<RawTopic>>,
+    pub billing: Option<Spanned<RawTopic>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    pub topic: Spanned<String>,
+    #[serde(default)]
+    pub emails: Vec<Spanned<String>>,
+}

@@ -1,0 +1,465 @@
+//! Raw file → [`Desired`]: every check that can be made without AWS. Collects all findings instead of
+//! stopping at the first, so one run of `validate` lists everything to fix.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::diagnostic::{Diagnostic, Severity, Source};
+use super::model::*;
+use super::raw::*;
+
+/// Region codes this release knows about. An unknown code is rejected with the nearest known one.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eusc-de-east-1",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+pub(crate) struct Validator<'a> {
+    source: &'a Source,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl<'a> Validator<'a> {
+    pub fn new(source: &'a Source) -> Self {
+        Self { source, errors: Vec::new(), warnings: Vec::new() }
+    }
+
+    pub fn error(&mut self, span: Range<usize>, message: String, label: &str, help: Option<String>) {
+        self.errors.push(Diagnostic::new(Severity::Error, self.source, span, message, label, help));
+    }
+
+    pub fn warn(&mut self, span: Range<usize>, message: String, label: &str, help: Option<String>) {
+        self.warnings.push(Diagnostic::new(Severity::Warning, self.source, span, message, label, help));
+    }
+
+    pub fn desired(&mut self, raw: RawFile) -> Desired {
+        let settings = self.settings(raw.baseline);
+        let contacts = self.contacts(raw.contacts);
+        let notifications = self.notifications(raw.notifications);
+        Desired { contacts, notifications, ..settings }
+    }
+
+    fn settings(&mut self, raw: RawSettings) -> Desired {
+        let home_region = raw.home_region.map(|r| self.region(&r, "home_region"));
+        let regions = match raw.regions {
+            None => RegionSelection::AllEnabled,
+            Some(value) => self.region_selection(&value),
+        };
+        let exclude_regions = raw.exclude_regions.iter().map(|r| self.region(r, "exclude_regions")).collect();
+        let mut seen = HashMap::new();
+        let mut allowed_account_ids = Vec::new();
+        for id in &raw.allowed_account_ids {
+            if self.account_id(id) && self.unique(&mut seen, id, "account id") {
+                allowed_account_ids.push(id.get_ref().clone());
+            }
+        }
+        let mut tags = BTreeMap::new();
+        for (key, value) in raw.tags {
+            self.tag(&key, &value);
+            tags.insert(key.into_inner(), value.into_inner());
+        }
+        Desired {
+            home_region,
+            regions,
+            exclude_regions,
+            allowed_account_ids,
+            tags,
+            contacts: Contacts::default(),
+            notifications: Notifications::default(),
+        }
+    }
+
+    fn region_selection(&mut self, value: &Spanned<toml::Value>) -> RegionSelection {
+        let help = Some("write `regions = \"all-enabled\"` or a list such as `regions = [\"us-east-1\", \"eu-west-1\"]`".to_string());
+        match value.get_ref() {
+            toml::Value::String(s) if s == "all-enabled" => RegionSelection::AllEnabled,
+            toml::Value::Array(items) => {
+                let mut regions = Vec::new();
+                for item in items {
+                    match item.as_str() {
+                        Some(code) => {
+                            let spanned = Spanned::new(value.span(), code.to_string());
+                            regions.push(self.region(&spanned, "regions"));
+                        }
+                        None => self.error(
+                            value.span(),
+                            format!("invalid `regions` entry {item}: expected a region code string"),
+                            "not a region code",
+                            help.clone(),
+                        ),
+                    }
+                }
+                if items.is_empty() {
+                    self.error(value.span(), "`regions` is an empty list".into(), "no region to baseline", help);
+                }
+                RegionSelection::List(regions)
+            }
+            other => {
+                self.error(
+                    value.span(),
+                    format!("invalid `regions` value {other}"),
+                    "expected \"all-enabled\" or a list of region codes",
+                    help,
+                );
+                RegionSelection::AllEnabled
+            }
+        }
+    }
+
+    fn region(&mut self, region: &Spanned<String>, key: &str) -> String {
+        let code = region.get_ref();
+        if !KNOWN_REGIONS.contains(&code.as_str()) {
+            let nearest = nearest(code, KNOWN_REGIONS);
+            let help = match nearest {
+                Some(n) => format!("did you mean \"{n}\"? A region code looks like us-east-1 or eu-west-2"),
+                None => "a region code looks like us-east-1 or eu-west-2".to_string(),
+            };
+            self.error(region.span(), format!("unknown region \"{code}\" in `{key}`"), "not an AWS region code", Some(help));
+        }
+        code.clone()
+    }
+
+    fn account_id(&mut self, id: &Spanned<String>) -> bool {
+        let value = id.get_ref();
+        let ok = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
+        if !ok {
+            self.error(
+                id.span(),
+                format!("invalid AWS account id \"{value}\""),
+                "not a 12-digit account id",
+                Some("an account id is exactly 12 digits, written as a string: \"123456789012\"".into()),
+            );
+        }
+        ok
+    }
+
+    fn tag(&mut self, key: &Spanned<String>, value: &Spanned<String>) {
+        let k = key.get_ref();
+        if k.is_empty() || k.chars().count() > 128 {
+            self.error(key.span(), format!("invalid tag key \"{k}\""), "must be 1 to 128 characters", None);
+        } else if k.to_ascii_lowercase().starts_with("aws:") {
+            self.error(key.span(), format!("tag key \"{k}\" uses the reserved prefix `aws:`"), "reserved by AWS", None);
+        } else if k == MANAGED_BY_KEY {
+            self.error(
+                key.span(),
+                format!("tag key \"{k}\" is reserved by baseline"),
+                "set by baseline itself",
+                Some(format!("baseline tags everything it creates with {MANAGED_BY_KEY} = \"{MANAGED_BY_VALUE}\"; remove this entry")),
+            );
+        }
+        if value.get_ref().chars().count() > 256 {
+            self.error(value.span(), format!("tag value for \"{k}\" is too long"), "must be at most 256 characters", None);
+        }
+    }
+
+    fn contacts(&mut self, raw: RawContacts) -> Contacts {
+        self.distinct_alternates(&raw);
+        let primary = raw.primary.map(|p| self.primary(p.into_inner()));
+        let billing = raw.billing.map(|c| self.alternate(c.into_inner()));
+        let operations = raw.operations.map(|c| self.alternate(c.into_inner()));
+        let security = raw.security.map(|c| self.alternate(c.into_inner()));
+        Contacts { primary, billing, operations, security }
+    }
+
+    /// Many checkers require the billing, operations and security contacts to differ from each other.
+    fn distinct_alternates(&mut self, raw: &RawContacts) {
+        let named: Vec<(&str, &RawAlternateContact)> =
+            [("billing", &raw.billing), ("operations", &raw.operations), ("security", &raw.security)]
+                .into_iter()
+                .filter_map(|(n, c)| c.as_ref().map(|c| (n, c.get_ref())))
+                .collect();
+        for (i, (later, b)) in named.iter().enumerate() {
+            for (earlier, a) in &named[..i] {
+                let pairs = [("e-mail address", &a.email, &b.email), ("phone number", &a.phone, &b.phone)];
+                for (what, x, y) in pairs {
+                    if x.get_ref().trim().eq_ignore_ascii_case(y.get_ref().trim()) {
+                        self.warn(
+                            y.span(),
+                            format!("the {later} and {earlier} contacts share the {what} \"{}\"", y.get_ref()),
+                            "same as another alternate contact",
+                            Some("security checkers expect a separate list per role; give each contact its own".into()),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn alternate(&mut self, raw: RawAlternateContact) -> AlternateContact {
+        self.length(&raw.name, "name", 1, 64);
+        self.length(&raw.title, "title", 1, 50);
+        self.email(&raw.email);
+        self.alternate_phone(&raw.phone);
+        AlternateContact {
+            name: raw.name.into_inner(),
+            title: raw.title.into_inner(),
+            email: raw.email.into_inner(),
+            phone: raw.phone.into_inner(),
+        }
+    }
+
+    fn primary(&mut self, raw: RawPrimaryContact) -> PrimaryContact {
+        self.length(&raw.full_name, "full_name", 1, 50);
+        self.length(&raw.address_line1, "address_line1", 1, 60);
+        self.length(&raw.city, "city", 1, 50);
+        self.length(&raw.postal_code, "postal_code", 1, 20);
+        for (value, key, max) in [
+            (&raw.company_name, "company_name", 50),
+            (&raw.address_line2, "address_line2", 60),
+            (&raw.address_line3, "address_line3", 60),
+            (&raw.state_or_region, "state_or_region", 50),
+            (&raw.district_or_county, "district_or_county", 50),
+            (&raw.website_url, "website_url", 256),
+        ] {
+            if let Some(v) = value {
+                self.length(v, key, 1, max);
+            }
+        }
+        let country = raw.country_code.get_ref();
+        if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
+            self.error(
+                raw.country_code.span(),
+                format!("invalid country code \"{country}\""),
+                "not an ISO 3166-1 alpha-2 code",
+                Some("use two capital letters, such as \"US\", \"DE\" or \"GB\"".into()),
+            );
+        }
+        self.primary_phone(&raw.phone);
+        let opt = |v: Option<Spanned<String>>| v.map(Spanned::into_inner);
+        PrimaryContact {
+            full_name: raw.full_name.into_inner(),
+            company_name: opt(raw.company_name),
+            address_line1: raw.address_line1.into_inner(),
+            address_line2: opt(raw.address_line2),
+            address_line3: opt(raw.address_line3),
+            city: raw.city.into_inner(),
+            state_or_region: opt(raw.state_or_region),
+            district_or_county: opt(raw.district_or_county),
+            postal_code: raw.postal_code.into_inner(),
+            country_code: raw.country_code.into_inner(),
+            phone: raw.phone.into_inner(),
+            website_url: opt(raw.website_url),
+        }
+    }
+
+    fn notifications(&mut self, raw: RawNotifications) -> Notifications {
+        if let (Some(sec), Some(bill)) = (&raw.security, &raw.billing) {
+            let name = bill.get_ref().topic.get_ref();
+            if name == sec.get_ref().topic.get_ref() {
+                self.error(
+                    bill.get_ref().topic.span(),
+                    format!("duplicate topic name \"{name}\": the security and billing topics must differ"),
+                    "also the security topic",
+                    Some("give the billing notifications a topic of their own, such as \"billing-notifications\"".into()),
+                );
+            }
+        }
+        let security = raw.security.map(|t| self.topic(TopicRole::Security, t));
+        let billing = raw.billing.map(|t| self.topic(TopicRole::Billing, t));
+        Notifications { security, billing }
+    }
+
+    fn topic(&mut self, role: TopicRole, raw: Spanned<RawTopic>) -> TopicSpec {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let name = raw.topic.get_ref();
+        let valid_chars = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if name.is_empty() || name.len() > 256 || !valid_chars {
+            self.error(
+                raw.topic.span(),
+                format!("invalid SNS topic name \"{name}\""),
+                "not a topic name",
+                Some("use 1 to 256 letters, digits, hyphens or underscores, such as \"security-notifications\"".into()),
+            );
+        }
+        let mut seen = HashMap::new();
+        let mut emails = Vec::new();
+        for email in &raw.emails {
+            if self.email(email) && self.unique(&mut seen, email, "e-mail address") {
+                emails.push(email.get_ref().clone());
+            }
+        }
+        if raw.emails.is_empty() {
+            let which = match role {
+                TopicRole::Security => "security",
+                TopicRole::Billing => "billing",
+            };
+            self.warn(
+                span,
+                format!("no e-mail address subscribed to the {which} topic"),
+                "`emails` is empty",
+                Some(format!("list the {which} distribution list, such as emails = [\"aws-{which}@example.com\"]")),
+            );
+        }
+        TopicSpec { role, name: raw.topic.into_inner(), emails }
+    }
+
+    fn unique(&mut self, seen: &mut HashMap<String, Range<usize>>, value: &Spanned<String>, what: &str) -> bool {
+        let key = value.get_ref().to_ascii_lowercase();
+        if let Some(first) = seen.get(&key) {
+            let (line, _) = super::diagnostic::line_column(&self.source.text, first.start);
+            self.error(
+                value.span(),
+                format!("duplicate {what} \"{}\"", value.get_ref()),
+                "listed twice",
+                Some(format!("it is already listed on line {line}; remove one of them")),
+            );
+            return false;
+        }
+        seen.insert(key, value.span());
+        true
+    }
+
+    fn length(&mut self, value: &Spanned<String>, key: &str, min: usize, max: usize) {
+        let n = value.get_ref().trim().chars().count();
+        if n < min || value.get_ref().chars().count() > max {
+            let label = if n < min { "empty".to_string() } else { format!("{n} characters") };
+            self.error(
+                value.span(),
+                format!("invalid `{key}`: must be {min} to {max} characters"),
+                &label,
+                None,
+            );
+        }
+    }
+
+    fn email(&mut self, value: &Spanned<String>) -> bool {
+        let ok = is_email(value.get_ref());
+        if !ok {
+            self.error(
+                value.span(),
+                format!("invalid e-mail address \"{}\"", value.get_ref()),
+                "not an e-mail address",
+                Some("use a distribution list address such as \"aws-security@example.com\"".into()),
+            );
+        }
+        ok
+    }
+
+    /// Alternate contacts accept digits, spaces, `+`, `-`, `(` and `)`, 1 to 25 characters.
+    fn alternate_phone(&mut self, value: &Spanned<String>) {
+        let p = value.get_ref();
+        let chars_ok = p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        if !(chars_ok && p.chars().any(|c| c.is_ascii_digit()) && p.len() <= 25) {
+            self.error(
+                value.span(),
+                format!("invalid phone number \"{p}\""),
+                "not a phone number",
+                Some("use digits, spaces, +, -, ( and ), at most 25 characters, such as \"+1 206 555 0100\"".into()),
+            );
+        }
+    }
+
+    /// The primary contact needs the international form: `+`, then digits, spaces, `-`, `(`, `)`; 7 to 20.
+    fn primary_phone(&mut self, value: &Spanned<String>) {
+        let p = value.get_ref();
+        let rest_ok = p.strip_prefix('+').is_some_and(|rest| {
+            rest.chars().all(|c| c.is_ascii_digit() || " -()".contains(c)) && rest.chars().any(|c| c.is_ascii_digit())
+        });
+        if !(rest_ok && (7..=20).contains(&p.len())) {
+            self.error(
+                value.span(),
+                format!("invalid phone number \"{p}\" for the primary contact"),
+                "not an international phone number",
+                Some("start with + and the country code, 7 to 20 characters, such as \"+1 206 555 0100\"".into()),
+            );
+        }
+    }
+}
+
+/// The address pattern AWS Account Management accepts for contacts.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    let local_ok = !local.is_empty() && local.chars().all(|c| c.is_alphanumeric() || "_+=.#|!&-".contains(c));
+    let domain_ok = domain.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c))
+        && domain.rsplit_once('.').is_some_and(|(host, tld)| {
+            !host.is_empty() && !tld.is_empty() && tld.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+    local_ok && domain_ok && s.len() <= 254
+}
+
+fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for j in 0..b.len() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_pattern() {
+        for ok in ["a@b.co", "aws-security+alerts@example.com", "first.last@mail.example.org"] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in ["", "bob", "bob@", "@example.com", "bob@example", "bob@@example.com", "bob smith@example.com", "bob@.com"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nearest_region_suggestion() {
+        assert_eq!(nearest("us-esat-1", KNOWN_REGIONS), Some("us-east-1"));
+        assert_eq!(nearest("eu-west-9", KNOWN_REGIONS), Some("eu-west-1"));
+        assert_eq!(nearest("mars-1", KNOWN_REGIONS), None);
+    }
+}

@@ -1,0 +1,216 @@
+//! The plan: what differs between the baseline and the account, change by change.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::aws::AwsError;
+use crate::resources::Operation;
+
+/// `account/region/kind/name`, e.g. `123456789012/us-east-1/sns.topic/security-notifications`.
+/// Account-wide resources use the region `global`. The name may itself contain `/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address {
+    pub account: String,
+    pub region: String,
+    pub kind: &'static str,
+    pub name: String,
+}
+
+pub const GLOBAL: &str = "global";
+
+impl Address {
+    pub fn new(account: &str, region: &str, kind: &'static str, name: impl Into<String>) -> Self {
+        Self { account: account.to_string(), region: region.to_string(), kind, name: name.into() }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}/{}", self.account, self.region, self.kind, self.name)
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What apply will do to one resource. There is no delete: the baseline adds and repairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    NoOp,
+    /// Only a person can do it (root MFA, support plan): reported, never applied.
+    Manual,
+}
+
+impl Action {
+    pub fn symbol(self) -> char {
+        match self {
+            Action::Create => '+',
+            Action::Update => '~',
+            Action::NoOp => ' ',
+            Action::Manual => '!',
+        }
+    }
+}
+
+/// One attribute's `before → after`; `None` means absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttributeChange {
+    pub name: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl AttributeChange {
+    pub fn new(name: impl Into<String>, before: Option<String>, after: Option<String>) -> Self {
+        Self { name: name.into(), before, after }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceChange {
+    pub address: Address,
+    pub action: Action,
+    /// Why, for display only.
+    pub reason: String,
+    pub attributes: Vec<AttributeChange>,
+    /// Changes that must succeed before this one runs.
+    pub depends_on: Vec<Address>,
+    /// What apply calls. `None` for no-op and manual changes.
+    #[serde(skip)]
+    pub operation: Option<Operation>,
+}
+
+impl ResourceChange {
+    pub fn no_op(address: Address, reason: impl Into<String>) -> Self {
+        Self {
+            address,
+            action: Action::NoOp,
+            reason: reason.into(),
+            attributes: Vec::new(),
+            depends_on: Vec::new(),
+            operation: None,
+        }
+    }
+
+    pub fn new(address: Address, action: Action, reason: impl Into<String>, operation: Operation) -> Self {
+        Self {
+            address,
+            action,
+            reason: reason.into(),
+            attributes: Vec::new(),
+            depends_on: Vec::new(),
+            operation: Some(operation),
+        }
+    }
+
+    pub fn manual(address: Address, reason: impl Into<String>, steps: Vec<String>) -> Self {
+        let attributes = steps
+            .into_iter()
+            .enumerate()
+            .map(|(i, step)| AttributeChange::new(format!("step {}", i + 1), None, Some(step)))
+            .collect();
+        Self { address, action: Action::Manual, reason: reason.into(), attributes, depends_on: Vec::new(), operation: None }
+    }
+
+    pub fn with_attributes(mut self, attributes: Vec<AttributeChange>) -> Self {
+        self.attributes = attributes;
+        self
+    }
+
+    pub fn after(mut self, dependency: &Address) -> Self {
+        self.depends_on.push(dependency.clone());
+        self
+    }
+
+    pub fn is_pending(&self) -> bool {
+        matches!(self.action, Action::Create | Action::Update)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeLevel {
+    /// A state worth knowing that is not drift (e-mail subscription pending confirmation).
+    Info,
+    /// Something was not checked or may not work (not supported by this endpoint).
+    Warning,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice {
+    pub level: NoticeLevel,
+    pub address: Address,
+    pub message: String,
+}
+
+/// A resource that could not be read: the plan for it is unknown, the run will exit non-zero.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanError {
+    pub address: Address,
+    #[serde(flatten)]
+    pub error: AwsError,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub manual: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    pub changes: Vec<ResourceChange>,
+    pub notices: Vec<Notice>,
+    pub errors: Vec<PlanError>,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Manual => s.manual += 1,
+                Action::NoOp => s.unchanged += 1,
+            }
+        }
+        s
+    }
+
+    /// Changes that apply would make (create or update).
+    pub fn pending(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.changes.iter().filter(|c| c.is_pending())
+    }
+
+    pub fn has_pending(&self) -> bool {
+        self.pending().next().is_some()
+    }
+
+    pub fn has_manual(&self) -> bool {
+        self.changes.iter().any(|c| c.action == Action::Manual)
+    }
+
+    /// Adds the changes, notices and errors of another part of the plan (a resource family).
+    pub fn extend(&mut self, other: Plan) {
+        self.changes.extend(other.changes);
+        self.notices.extend(other.notices);
+        self.errors.extend(other.errors);
+    }
+
+    /// Sorts everything by address so output is stable whatever order the reads finished in.
+    pub fn sort(&mut self) {
+        self.changes.sort_by(|a, b| a.address.cmp(&b.address));
+        self.notices.sort_by(|a, b| a.address.cmp(&b.address));
+        self.errors.sort_by(|a, b| a.address.cmp(&b.address));
+    }
+}

@@ -1,0 +1,41 @@
+//! `baseline` brings AWS accounts to a security baseline written in `baseline.toml` and keeps them there.
+//!
+//! Data flows one way: [`config::load`] → [`Target::discover`] → [`plan`] (observe, then pure diffs) →
+//! [`apply`] or [`render`]. Planning runs with the session's [`aws::ApiGuard`] read-only, so it cannot write.
+
+pub mod aws;
+pub mod config;
+pub mod engine;
+pub mod policy;
+pub mod render;
+pub mod resources;
+pub mod target;
+
+pub use target::{Scope, Target};
+
+use engine::{ApplyReport, EventSink, Plan};
+
+/// Observes the target and computes the changes that bring it to the baseline. Makes only read calls.
+pub async fn plan(desired: &config::Desired, target: &Target) -> Plan {
+    resources::plan(desired, target).await
+}
+
+/// How many changes apply runs at once.
+pub const APPLY_CONCURRENCY: usize = 8;
+
+/// Applies the plan's pending changes in dependency order. The caller must have allowed writes on the
+/// session's guard; otherwise every write is refused and reported as failed.
+pub async fn apply(plan: &Plan, target: &Target, events: &dyn EventSink) -> ApplyReport {
+    engine::apply::run(
+        plan,
+        APPLY_CONCURRENCY,
+        |change| async move {
+            match &change.operation {
+                Some(operation) => resources::execute(target, operation).await,
+                None => Ok(()),
+            }
+        },
+        events,
+    )
+    .await
+}

@@ -1,0 +1,149 @@
+//! The Terraform-like text form of plans, apply progress and apply reports.
+
+use std::io::{self, Write};
+
+use super::Palette;
+use crate::aws::{AwsError, CallCounts};
+use crate::engine::{Action, ApplyReport, AttributeChange, Event, NoticeLevel, Plan, ResourceChange};
+
+/// Past this width an attribute's before and after go on lines of their own.
+const INLINE_WIDTH: usize = 100;
+
+pub fn plan(out: &mut dyn Write, plan: &Plan, account: &str, p: &Palette) -> io::Result<()> {
+    let pending: Vec<&ResourceChange> =
+        plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    if !pending.is_empty() {
+        writeln!(out, "baseline will make these changes in account {account}:")?;
+        writeln!(out)?;
+    }
+    for change in &pending {
+        resource_change(out, change, p)?;
+        writeln!(out)?;
+    }
+    notices(out, plan, p)?;
+    errors(out, plan, p)?;
+    summary(out, plan, p)
+}
+
+fn resource_change(out: &mut dyn Write, change: &ResourceChange, p: &Palette) -> io::Result<()> {
+    let symbol = change.action.symbol().to_string();
+    let colored = match change.action {
+        Action::Create => p.green(&symbol),
+        Action::Update => p.yellow(&symbol),
+        Action::Manual => p.magenta(&symbol),
+        Action::NoOp => symbol,
+    };
+    writeln!(out, "  {colored} {}", p.bold(&change.address.to_string()))?;
+    let label = match change.action {
+        Action::Manual => "manual action",
+        _ => "because",
+    };
+    writeln!(out, "      {} {}", p.dim(&format!("# {label}:")), change.reason)?;
+    for attribute in &change.attributes {
+        attribute_line(out, attribute, change.action, p)?;
+    }
+    Ok(())
+}
+
+fn attribute_line(out: &mut dyn Write, a: &AttributeChange, action: Action, p: &Palette) -> io::Result<()> {
+    let q = |v: &str| format!("{v:?}");
+    match (&a.before, &a.after) {
+        (_, Some(after)) if action == Action::Manual => writeln!(out, "      {}: {after}", a.name),
+        (None, Some(after)) => writeln!(out, "      {} {} = {}", p.green("+"), a.name, q(after)),
+        (Some(before), None) => writeln!(out, "      {} {} = {}", p.red("-"), a.name, q(before)),
+        (Some(before), Some(after)) if a.name.len() + before.len() + after.len() > INLINE_WIDTH => {
+            writeln!(out, "      {} {}:", p.yellow("~"), a.name)?;
+            writeln!(out, "          {} {}", p.red("-"), before)?;
+            writeln!(out, "          {} {}", p.green("+"), after)
+        }
+        (Some(before), Some(after)) => {
+            writeln!(out, "      {} {}: {} → {}", p.yellow("~"), a.name, q(before), q(after))
+        }
+        (None, None) => Ok(()),
+    }
+}
+
+fn notices(out: &mut dyn Write, plan: &Plan, p: &Palette) -> io::Result<()> {
+    for level in [NoticeLevel::Warning, NoticeLevel::Info] {
+        let items: Vec<_> = plan.notices.iter().filter(|n| n.level == level).collect();
+        if items.is_empty() {
+            continue;
+        }
+        let heading = match level {
+            NoticeLevel::Warning => p.yellow("Warnings:"),
+            NoticeLevel::Info => p.bold("Status:"),
+        };
+        writeln!(out, "{heading}")?;
+        for n in items {
+            writeln!(out, "  - {}: {}", n.address, n.message)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn errors(out: &mut dyn Write, plan: &Plan, p: &Palette) -> io::Result<()> {
+    if plan.errors.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", p.red("Errors (these resources could not be read, so they are not planned):"))?;
+    for e in &plan.errors {
+        error_lines(out, &e.address.to_string(), &e.error, p)?;
+    }
+    writeln!(out)
+}
+
+pub fn error_lines(out: &mut dyn Write, address: &str, error: &AwsError, p: &Palette) -> io::Result<()> {
+    writeln!(out, "  {} {address}: {error}", p.red("x"))?;
+    writeln!(out, "      {} {}", p.dim("hint:"), error.hint())
+}
+
+fn summary(out: &mut dyn Write, plan: &Plan, p: &Palette) -> io::Result<()> {
+    let s = plan.summary();
+    if !plan.errors.is_empty() {
+        let n = plan.errors.len();
+        writeln!(out, "{}", p.red(&format!("Plan incomplete: {n} resource{} could not be read.", plural(n))))?;
+    }
+    if s.create + s.update + s.manual == 0 && plan.errors.is_empty() {
+        return writeln!(out, "{}", p.green("No changes. The account matches the baseline."));
+    }
+    writeln!(out, "{}", p.bold(&format!("Plan: {} to create, {} to update, {} manual.", s.create, s.update, s.manual)))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// One line of apply progress.
+pub fn event(out: &mut dyn Write, event: &Event<'_>, p: &Palette) -> io::Result<()> {
+    match event {
+        Event::Started { address, action } => {
+            let verb = if *action == Action::Create { "creating" } else { "updating" };
+            writeln!(out, "  {} {address}: {verb}…", p.dim("·"))
+        }
+        Event::Done { address, action, elapsed } => {
+            let (symbol, verb) = if *action == Action::Create { ("+", "created") } else { ("~", "updated") };
+            writeln!(out, "  {} {address}: {verb} ({:.1}s)", p.green(symbol), elapsed.as_secs_f64())
+        }
+        Event::Failed { address, error } => error_lines(out, &address.to_string(), error, p),
+        Event::Skipped { address, because } => {
+            writeln!(out, "  {} {address}: skipped, because {because} failed", p.yellow("-"))
+        }
+    }
+}
+
+pub fn apply_summary(out: &mut dyn Write, report: &ApplyReport, calls: CallCounts, p: &Palette) -> io::Result<()> {
+    let line = format!(
+        "Apply complete: {} created, {} updated, {} failed.",
+        report.created(),
+        report.updated(),
+        report.failed()
+    );
+    let line = if report.failed() > 0 { p.red(&line) } else { p.green(&line) };
+    writeln!(out, "{line}")?;
+    if report.skipped() > 0 {
+        let n = report.skipped();
+        writeln!(out, "{n} skipped: a change they depend on failed.")?;
+    }
+    writeln!(out, "{}", p.dim(&format!("AWS API calls: {} reads, {} writes.", calls.reads, calls.writes)))
+}

@@ -1,0 +1,84 @@
+//! The machine-readable form of plans and apply reports. `format_version` changes when fields change
+//! meaning or disappear; new fields may be added within a version.
+
+use serde::Serialize;
+
+use crate::aws::{AwsError, CallCounts};
+use crate::engine::{ApplyReport, Notice, Plan, ResourceChange, Summary};
+
+pub const FORMAT_VERSION: &str = "1.0";
+
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    address: String,
+    #[serde(flatten)]
+    error: &'a AwsError,
+    hint: String,
+}
+
+#[derive(Serialize)]
+pub struct PlanJson<'a> {
+    format_version: &'static str,
+    account: &'a str,
+    /// False when some resources could not be read.
+    complete: bool,
+    summary: Summary,
+    changes: &'a [ResourceChange],
+    notices: &'a [Notice],
+    errors: Vec<ErrorJson<'a>>,
+}
+
+pub fn plan<'a>(plan: &'a Plan, account: &'a str) -> PlanJson<'a> {
+    PlanJson {
+        format_version: FORMAT_VERSION,
+        account,
+        complete: plan.errors.is_empty(),
+        summary: plan.summary(),
+        changes: &plan.changes,
+        notices: &plan.notices,
+        errors: plan
+            .errors
+            .iter()
+            .map(|e| ErrorJson { address: e.address.to_string(), error: &e.error, hint: e.error.hint() })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct ApplySummary {
+    created: usize,
+    updated: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+#[derive(Serialize)]
+pub struct ApplyJson<'a> {
+    format_version: &'static str,
+    plan: PlanJson<'a>,
+    results: &'a [crate::engine::ChangeResult],
+    summary: ApplySummary,
+    api_calls: CallCounts,
+}
+
+pub fn apply<'a>(planned: &'a Plan, account: &'a str, report: &'a ApplyReport, calls: CallCounts) -> ApplyJson<'a> {
+    ApplyJson {
+        format_version: FORMAT_VERSION,
+        plan: plan(planned, account),
+        results: &report.results,
+        summary: ApplySummary {
+            created: report.created(),
+            updated: report.updated(),
+            failed: report.failed(),
+            skipped: report.skipped(),
+        },
+        api_calls: calls,
+    }
+}
+
+/// Pretty JSON text with a trailing newline.
+pub fn to_string<T: Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("plan JSON is always serialisable");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,415 @@
+//! Notification topics: the security and billing SNS topics, their e-mail subscriptions, their tags and the
+//! baseline-owned statements of their topic policies.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+
+use super::{Operation, report_unreadable};
+use crate::aws::{self, AwsError};
+use crate::config::{Desired, MANAGED_BY_KEY, MANAGED_BY_VALUE, TopicRole, TopicSpec};
+use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::policy::{self, PolicyDocument, StatementDrift};
+use crate::target::{Scope, Target};
+
+pub const TOPIC: &str = "sns.topic";
+pub const TOPIC_POLICY: &str = "sns.topic_policy";
+pub const SUBSCRIPTION: &str = "sns.subscription";
+
+/// What SNS reports while an e-mail subscription waits for its recipient to click the link.
+const PENDING: &str = "PendingConfirmation";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicState {
+    pub policy: Option<PolicyDocument>,
+    pub tags: BTreeMap<String, String>,
+    pub subscriptions: Vec<Subscription>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub protocol: String,
+    pub endpoint: String,
+    /// `PendingConfirmation` until confirmed.
+    pub arn: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    CreateTopic { name: String, tags: BTreeMap<String, String> },
+    TagTopic { arn: String, tags: BTreeMap<String, String> },
+    /// Merge these owned statements into the topic's current policy (re-read just before writing).
+    PutPolicy { arn: String, statements: Vec<Value> },
+    SubscribeEmail { arn: String, email: String },
+}
+
+pub fn topic_arn(scope: &Scope, name: &str) -> String {
+    format!("arn:{}:sns:{}:{}:{}", scope.partition, scope.home_region, scope.account_id, name)
+}
+
+/// The statements the baseline owns in a topic's policy: the AWS services that publish to it.
+pub fn owned_statements(scope: &Scope, spec: &TopicSpec) -> Vec<Value> {
+    let arn = topic_arn(scope, &spec.name);
+    let publish = |sid: &str, service: &str| {
+        json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": { "Service": service },
+            "Action": "sns:Publish",
+            "Resource": arn,
+            "Condition": { "StringEquals": { "aws:SourceAccount": scope.account_id } }
+        })
+    };
+    match spec.role {
+        TopicRole::Security => vec![publish("BaselineCloudWatchAlarmsPublish", "cloudwatch.amazonaws.com")],
+        TopicRole::Billing => vec![publish("BaselineBudgetsPublish", "budgets.amazonaws.com")],
+    }
+}
+
+/// Tags every topic should carry (foreign tags are left alone).
+pub fn desired_tags(desired: &Desired) -> BTreeMap<String, String> {
+    let mut tags = desired.tags.clone();
+    tags.insert(MANAGED_BY_KEY.into(), MANAGED_BY_VALUE.into());
+    tags
+}
+
+pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+    let topics: Vec<&TopicSpec> = desired.notifications.topics().collect();
+    let arns: Vec<String> = topics.iter().map(|spec| topic_arn(&target.scope, &spec.name)).collect();
+    let observed = join_all(arns.iter().map(|arn| observe(target, arn))).await;
+    let tags = desired_tags(desired);
+    let mut plan = Plan::default();
+    for (spec, state) in topics.into_iter().zip(observed) {
+        let address = Address::new(&target.scope.account_id, &target.scope.home_region, TOPIC, &spec.name);
+        if let Some(state) = report_unreadable(state, &address, &mut plan) {
+            plan.extend(diff(&target.scope, spec, &tags, state.as_ref()));
+        }
+    }
+    plan
+}
+
+/// Reads a topic: `None` when it does not exist. Tags and subscriptions are read concurrently.
+pub async fn observe(target: &Target, arn: &str) -> Result<Option<TopicState>, AwsError> {
+    let attributes = match target.sns.get_topic_attributes().topic_arn(arn).send().await {
+        Ok(out) => out.attributes.unwrap_or_default(),
+        Err(e) => {
+            let e = AwsError::from_sdk("sns:GetTopicAttributes", e);
+            return if e.is_code("NotFound") { Ok(None) } else { Err(e) };
+        }
+    };
+    let (tags, subscriptions) = tokio::join!(read_tags(target, arn), read_subscriptions(target, arn));
+    let policy = attributes.get("Policy").and_then(|p| PolicyDocument::parse(p).ok());
+    Ok(Some(TopicState { policy, tags: tags?, subscriptions: subscriptions? }))
+}
+
+async fn read_tags(target: &Target, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = target
+        .sns
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(aws::err("sns:ListTagsForResource"))?;
+    Ok(out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+}
+
+async fn read_subscriptions(target: &Target, arn: &str) -> Result<Vec<Subscription>, AwsError> {
+    let mut pages = target.sns.list_subscriptions_by_topic().topic_arn(arn).into_paginator().send();
+    let mut subscriptions = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws::err("sns:ListSubscriptionsByTopic"))?;
+        subscriptions.extend(page.subscriptions().iter().map(|s| Subscription {
+            protocol: s.protocol().unwrap_or_default().to_string(),
+            endpoint: s.endpoint().unwrap_or_default().to_string(),
+            arn: s.subscription_arn().unwrap_or_default().to_string(),
+        }));
+    }
+    Ok(subscriptions)
+}
+
+/// The changes that bring one topic to the baseline. `observed` is `None` when the topic does not exist.
+pub fn diff(scope: &Scope, spec: &TopicSpec, tags: &BTreeMap<String, String>, observed: Option<&TopicState>) -> Plan {
+    let arn = topic_arn(scope, &spec.name);
+    let at = |kind, name: String| Address::new(&scope.account_id, &scope.home_region, kind, name);
+    let topic_address = at(TOPIC, spec.name.clone());
+    let mut plan = Plan::default();
+
+    // The topic and its tags.
+    let topic_change = match observed {
+        None => {
+            let mut attributes = vec![AttributeChange::new("name", None, Some(spec.name.clone()))];
+            attributes.extend(tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))));
+            let op = Op::CreateTopic { name: spec.name.clone(), tags: tags.clone() };
+            ResourceChange::new(topic_address.clone(), Action::Create, "topic does not exist", Operation::Sns(op))
+                .with_attributes(attributes)
+        }
+        Some(state) => {
+            let drift: BTreeMap<String, String> =
+                tags.iter().filter(|(k, v)| state.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            if drift.is_empty() {
+                ResourceChange::no_op(topic_address.clone(), "topic exists with the baseline tags")
+            } else {
+                let attributes = drift
+                    .iter()
+                    .map(|(k, v)| AttributeChange::new(format!("tags.{k}"), state.tags.get(k).cloned(), Some(v.clone())))
+                    .collect();
+                let op = Op::TagTopic { arn: arn.clone(), tags: drift };
+                ResourceChange::new(topic_address.clone(), Action::Update, "tags differ", Operation::Sns(op))
+                    .with_attributes(attributes)
+            }
+        }
+    };
+    plan.changes.push(topic_change);
+
+    // The owned statements of the topic policy.
+    let statements = owned_statements(scope, spec);
+    let policy_address = at(TOPIC_POLICY, spec.name.clone());
+    let current = observed.and_then(|s| s.policy.as_ref());
+    let drift = policy::owned_drift(current, &statements);
+    let policy_change = if observed.is_some() && drift.is_empty() {
+        ResourceChange::no_op(policy_address, "baseline statements present")
+    } else {
+        let (action, reason) = match observed {
+            None => (Action::Create, "new topic".to_string()),
+            Some(_) => (Action::Update, describe_drift(&drift)),
+        };
+        let op = Op::PutPolicy { arn: arn.clone(), statements };
+        ResourceChange::new(policy_address, action, reason, Operation::Sns(op))
+            .with_attributes(drift.iter().map(statement_attribute).collect())
+            .after(&topic_address)
+    };
+    plan.changes.push(policy_change);
+
+    // One e-mail subscription per listed address; other subscriptions are kept as they are.
+    for email in &spec.emails {
+        let address = at(SUBSCRIPTION, format!("{}/{}", spec.name, email));
+        let existing = observed.and_then(|s| {
+            s.subscriptions
+                .iter()
+                .find(|sub| sub.protocol.eq_ignore_ascii_case("email") && sub.endpoint.eq_ignore_ascii_case(email))
+        });
+        let change = match existing {
+            Some(sub) if sub.arn == PENDING => {
+                plan.notices.push(Notice {
+                    level: NoticeLevel::Info,
+                    address: address.clone(),
+                    message: format!(
+                        "pending confirmation: {email} must click the link in the \"AWS Notification - Subscription \
+                         Confirmation\" e-mail (links expire after 3 days)"
+                    ),
+                });
+                ResourceChange::no_op(address, "subscribed, pending confirmation")
+            }
+            Some(_) => ResourceChange::no_op(address, "subscribed and confirmed"),
+            None => {
+                let op = Op::SubscribeEmail { arn: arn.clone(), email: email.clone() };
+                ResourceChange::new(address, Action::Create, "not subscribed", Operation::Sns(op))
+                    .with_attributes(vec![
+                        AttributeChange::new("protocol", None, Some("email".into())),
+                        AttributeChange::new("endpoint", None, Some(email.clone())),
+                    ])
+                    .after(&topic_address)
+            }
+        };
+        plan.changes.push(change);
+    }
+    plan
+}
+
+fn describe_drift(drift: &[StatementDrift]) -> String {
+    let parts: Vec<String> = drift
+        .iter()
+        .map(|d| match d {
+            StatementDrift::Missing { sid, .. } => format!("statement {sid} missing"),
+            StatementDrift::Edited { sid, .. } => format!("statement {sid} edited outside baseline"),
+            StatementDrift::Stale { sid, .. } => format!("statement {sid} no longer in the baseline"),
+        })
+        .collect();
+    parts.join("; ")
+}
+
+fn statement_attribute(drift: &StatementDrift) -> AttributeChange {
+    let (sid, before, after) = match drift {
+        StatementDrift::Missing { sid, desired } => (sid, None, Some(desired)),
+        StatementDrift::Edited { sid, current, desired } => (sid, Some(current), Some(desired)),
+        StatementDrift::Stale { sid, current } => (sid, Some(current), None),
+    };
+    AttributeChange::new(format!("statement[{sid}]"), before.map(Value::to_string), after.map(Value::to_string))
+}
+
+pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+    let sns = &target.sns;
+    match op {
+        Op::CreateTopic { name, tags } => {
+            // Create with the name only (CreateTopic fails when attributes or tags differ), then tag.
+            let out = sns.create_topic().name(name).send().await.map_err(aws::err("sns:CreateTopic"))?;
+            let arn = out.topic_arn().unwrap_or_default().to_string();
+            tag(target, &arn, tags).await
+        }
+        Op::TagTopic { arn, tags } => tag(target, arn, tags).await,
+        Op::PutPolicy { arn, statements } => {
+            // Re-read so a statement added since the plan was made is not clobbered.
+            let out = sns
+                .get_topic_attributes()
+                .topic_arn(arn)
+                .send()
+                .await
+                .map_err(aws::err("sns:GetTopicAttributes"))?;
+            let current = out.attributes().and_then(|a| a.get("Policy")).and_then(|p| PolicyDocument::parse(p).ok());
+            let merged = policy::merge_owned(current.as_ref(), statements);
+            if current.as_ref().is_some_and(|c| c.equivalent(&merged)) {
+                return Ok(());
+            }
+            sns.set_topic_attributes()
+                .topic_arn(arn)
+                .attribute_name("Policy")
+                .attribute_value(merged.to_json())
+                .send()
+                .await
+                .map_err(aws::err("sns:SetTopicAttributes"))?;
+            Ok(())
+        }
+        Op::SubscribeEmail { arn, email } => {
+            sns.subscribe()
+                .topic_arn(arn)
+                .protocol("email")
+                .endpoint(email)
+                .return_subscription_arn(true)
+                .send()
+                .await
+                .map_err(aws::err("sns:Subscribe"))?;
+            Ok(())
+        }
+    }
+}
+
+async fn tag(target: &Target, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let tags = tags.iter().map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build());
+    let tags: Result<Vec<_>, _> = tags.collect();
+    let tags = tags.map_err(|e| AwsError::new("sns:TagResource", aws::ErrorKind::Service, None, e.to_string(), None))?;
+    target
+        .sns
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(aws::err("sns:TagResource"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() }
+    }
+
+    fn spec() -> TopicSpec {
+        TopicSpec { role: TopicRole::Security, name: "sec".into(), emails: vec!["sec@example.com".into()] }
+    }
+
+    fn tags() -> BTreeMap<String, String> {
+        BTreeMap::from([(MANAGED_BY_KEY.to_string(), MANAGED_BY_VALUE.to_string())])
+    }
+
+    fn converged() -> TopicState {
+        let statements = owned_statements(&scope(), &spec());
+        TopicState {
+            policy: Some(policy::merge_owned(None, &statements)),
+            tags: tags(),
+            subscriptions: vec![Subscription {
+                protocol: "Email".into(),
+                endpoint: "SEC@example.com".into(),
+                arn: "arn:aws:sns:eu-west-1:111111111111:sec:abc".into(),
+            }],
+        }
+    }
+
+    fn actions(plan: &Plan) -> Vec<(String, Action)> {
+        plan.changes.iter().map(|c| (c.address.to_string(), c.action)).collect()
+    }
+
+    #[test]
+    fn missing_topic_plans_creates_in_dependency_order() {
+        let plan = diff(&scope(), &spec(), &tags(), None);
+        assert_eq!(
+            actions(&plan),
+            vec![
+                ("111111111111/eu-west-1/sns.topic/sec".into(), Action::Create),
+                ("111111111111/eu-west-1/sns.topic_policy/sec".into(), Action::Create),
+                ("111111111111/eu-west-1/sns.subscription/sec/sec@example.com".into(), Action::Create),
+            ]
+        );
+        assert_eq!(plan.changes[1].depends_on, vec![plan.changes[0].address.clone()]);
+        assert_eq!(plan.changes[2].depends_on, vec![plan.changes[0].address.clone()]);
+    }
+
+    #[test]
+    fn converged_topic_is_all_no_op_with_case_insensitive_protocol_and_endpoint() {
+        let plan = diff(&scope(), &spec(), &tags(), Some(&converged()));
+        assert!(plan.changes.iter().all(|c| c.action == Action::NoOp), "{:?}", actions(&plan));
+        assert!(plan.notices.is_empty());
+    }
+
+    #[test]
+    fn pending_subscription_is_a_status_not_drift() {
+        let mut state = converged();
+        state.subscriptions[0].arn = PENDING.into();
+        let plan = diff(&scope(), &spec(), &tags(), Some(&state));
+        assert!(!plan.has_pending());
+        assert_eq!(plan.notices.len(), 1);
+        assert!(plan.notices[0].message.starts_with("pending confirmation"));
+    }
+
+    #[test]
+    fn foreign_tags_and_subscriptions_are_not_drift() {
+        let mut state = converged();
+        state.tags.insert("cost-center".into(), "42".into());
+        state.subscriptions.push(Subscription {
+            protocol: "sqs".into(),
+            endpoint: "arn:aws:sqs:eu-west-1:111111111111:q".into(),
+            arn: "arn:aws:sns:eu-west-1:111111111111:sec:def".into(),
+        });
+        assert!(!diff(&scope(), &spec(), &tags(), Some(&state)).has_pending());
+    }
+
+    #[test]
+    fn changed_tag_is_an_update_of_that_tag_only() {
+        let mut state = converged();
+        state.tags.insert(MANAGED_BY_KEY.into(), "terraform".into());
+        let plan = diff(&scope(), &spec(), &tags(), Some(&state));
+        let change = &plan.changes[0];
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(
+            change.attributes,
+            vec![AttributeChange::new("tags.managed-by", Some("terraform".into()), Some("baseline".into()))]
+        );
+    }
+
+    #[test]
+    fn edited_owned_statement_is_an_update_showing_before_and_after() {
+        let mut state = converged();
+        let doc = state.policy.as_mut().unwrap();
+        doc.statements[0]["Condition"]["StringEquals"]["aws:SourceAccount"] = json!("999999999999");
+        let plan = diff(&scope(), &spec(), &tags(), Some(&state));
+        let change = plan.changes.iter().find(|c| c.address.kind == TOPIC_POLICY).unwrap();
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(change.reason, "statement BaselineCloudWatchAlarmsPublish edited outside baseline");
+        assert!(change.attributes[0].before.as_deref().unwrap().contains("999999999999"));
+        assert!(change.attributes[0].after.as_deref().unwrap().contains("111111111111"));
+    }
+
+    #[test]
+    fn billing_topic_allows_budgets() {
+        let spec = TopicSpec { role: TopicRole::Billing, name: "bill".into(), emails: vec![] };
+        let statements = owned_statements(&scope(), &spec);
+        assert_eq!(statements[0]["Principal"]["Service"], "budgets.amazonaws.com");
+        assert_eq!(statements[0]["Resource"], "arn:aws:sns:eu-west-1:111111111111:bill");
+    }
+}

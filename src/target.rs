@@ -1,0 +1,66 @@
+//! The account a run works on: who we are (STS), where (home region), and the clients to reach it.
+
+use crate::aws::{self, AwsError, Session};
+use crate::config::Desired;
+
+/// Identity of the target account, enough to build addresses and ARNs. Pure data, for diff functions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub account_id: String,
+    pub partition: String,
+    pub home_region: String,
+}
+
+/// A target account with its clients. Every client carries the session's read-only guard.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub scope: Scope,
+    /// SNS in the home region.
+    pub sns: aws_sdk_sns::Client,
+    /// Account Management (global).
+    pub account: aws_sdk_account::Client,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error(
+        "no region: set `home_region` in [baseline] of baseline.toml, pass --region, or set AWS_REGION / a profile region"
+    )]
+    NoRegion,
+    #[error("cannot identify the caller: {0}")]
+    Identity(#[source] AwsError),
+    #[error(
+        "the credentials belong to account {actual}, which `allowed_account_ids` does not list ({allowed}); \
+         use credentials for an allowed account or add this one to baseline.toml"
+    )]
+    AccountNotAllowed { actual: String, allowed: String },
+}
+
+impl Target {
+    /// Resolves the caller's account (one STS call) and builds the clients.
+    pub async fn discover(session: &Session, desired: &Desired) -> Result<Self, TargetError> {
+        let home_region =
+            desired.home_region.clone().or_else(|| session.default_region()).ok_or(TargetError::NoRegion)?;
+        let identity = session
+            .sts(&home_region)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(aws::err("sts:GetCallerIdentity"))
+            .map_err(TargetError::Identity)?;
+        let account_id = identity.account().unwrap_or_default().to_string();
+        let partition = identity.arn().and_then(aws::partition_of).unwrap_or("aws").to_string();
+        if !desired.allowed_account_ids.is_empty() && !desired.allowed_account_ids.contains(&account_id) {
+            return Err(TargetError::AccountNotAllowed {
+                actual: account_id,
+                allowed: desired.allowed_account_ids.join(", "),
+            });
+        }
+        let scope = Scope { account_id, partition, home_region };
+        Ok(Self::new(session, scope))
+    }
+
+    pub fn new(session: &Session, scope: Scope) -> Self {
+        Self { sns: session.sns(&scope.home_region), account: session.account(&scope.partition), scope }
+    }
+}
