@@ -41,6 +41,15 @@ impl AwsError {
         self.code.as_deref() == Some(code)
     }
 
+    /// The error code, or the HTTP status when there is none.
+    pub fn answer(&self) -> String {
+        match (&self.code, self.http_status) {
+            (Some(code), _) => code.clone(),
+            (None, Some(status)) => format!("HTTP {status}"),
+            (None, None) => "no response".into(),
+        }
+    }
+
     /// What a person can do about it.
     pub fn hint(&self) -> String {
         match self.kind {
@@ -77,10 +86,16 @@ impl AwsError {
             return Self::new(action, ErrorKind::ReadOnly, None, refused.to_string(), None);
         }
         let code = err.code().map(str::to_string);
-        let message = err.message().map(str::to_string).unwrap_or_else(|| describe(&err));
         let kind = match &err {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorKind::Network,
             _ => classify(code.as_deref(), http_status),
+        };
+        let message = match err.message() {
+            Some(m) => m.to_string(),
+            // An emulator's "no such route" page is not worth quoting.
+            None if kind == ErrorKind::NotSupported => "the endpoint does not implement this operation".into(),
+            None if kind == ErrorKind::AccessDenied => "access denied".into(),
+            None => describe(&err),
         };
         Self::new(action, kind, code, message, http_status)
     }
@@ -145,10 +160,8 @@ fn describe(err: &(dyn StdError + 'static)) -> String {
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed", self.action)?;
-        match (&self.code, self.http_status) {
-            (Some(code), _) => write!(f, ": {code}")?,
-            (None, Some(status)) => write!(f, ": HTTP {status}")?,
-            (None, None) => {}
+        if self.code.is_some() || self.http_status.is_some() {
+            write!(f, ": {}", self.answer())?;
         }
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;

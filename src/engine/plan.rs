@@ -207,10 +207,31 @@ impl Plan {
         self.errors.extend(other.errors);
     }
 
-    /// Sorts everything by address so output is stable whatever order the reads finished in.
+    /// Orders changes by address, then moves each change after the changes it depends on, so output is
+    /// stable whatever order the reads finished in and reads in the order apply will work.
     pub fn sort(&mut self) {
         self.changes.sort_by(|a, b| a.address.cmp(&b.address));
         self.notices.sort_by(|a, b| a.address.cmp(&b.address));
         self.errors.sort_by(|a, b| a.address.cmp(&b.address));
+        let mut placed = vec![false; self.changes.len()];
+        let mut order = Vec::with_capacity(self.changes.len());
+        for i in 0..self.changes.len() {
+            self.place(i, &mut placed, &mut order);
+        }
+        let mut slots: Vec<Option<ResourceChange>> = std::mem::take(&mut self.changes).into_iter().map(Some).collect();
+        self.changes = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    }
+
+    fn place(&self, i: usize, placed: &mut [bool], order: &mut Vec<usize>) {
+        if placed[i] {
+            return;
+        }
+        placed[i] = true; // marked before recursing, so a cycle cannot loop
+        for dep in &self.changes[i].depends_on {
+            if let Some(d) = self.changes.iter().position(|c| &c.address == dep) {
+                self.place(d, placed, order);
+            }
+        }
+        order.push(i);
     }
 }

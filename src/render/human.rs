@@ -46,7 +46,8 @@ fn resource_change(out: &mut dyn Write, change: &ResourceChange, p: &Palette) ->
 }
 
 fn attribute_line(out: &mut dyn Write, a: &AttributeChange, action: Action, p: &Palette) -> io::Result<()> {
-    let q = |v: &str| format!("{v:?}");
+    // Documents (policy statements) print as they are; other values are quoted.
+    let q = |v: &str| if v.starts_with(['{', '[']) { v.to_string() } else { format!("{v:?}") };
     match (&a.before, &a.after) {
         (_, Some(after)) if action == Action::Manual => writeln!(out, "      {}: {after}", a.name),
         (None, Some(after)) => writeln!(out, "      {} {} = {}", p.green("+"), a.name, q(after)),

@@ -42,7 +42,7 @@ pub(crate) fn report_unreadable<T>(result: Result<T, AwsError>, address: &Addres
             plan.notices.push(Notice {
                 level: NoticeLevel::Warning,
                 address: address.clone(),
-                message: format!("not supported by this endpoint ({error}); not checked"),
+                message: format!("not supported by this endpoint ({} answered {}); not checked", error.action, error.answer()),
             });
             None
         }

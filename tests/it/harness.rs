@@ -1,0 +1,156 @@
+//! Test harness: a real AWS emulator (moto_server from PyPI `moto[server]`) on a free loopback port, one per
+//! test, plus helpers to build sessions and run the `baseline` binary against it.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_sts::config::Credentials;
+use baseline::aws::Session;
+use baseline::config::{self, Desired};
+use baseline::target::Target;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+/// `MOTO_SERVER`, then the project's `.venv`, then PATH.
+fn moto_server() -> PathBuf {
+    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    if venv.exists() {
+        return venv;
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("moto_server"))
+        .find(|p| p.exists());
+    on_path.unwrap_or_else(|| {
+        panic!(
+            "moto_server not found. The integration tests need the AWS emulator from PyPI: run \
+             `scripts/setup-emulator` (creates .venv with moto[server]), put moto_server on PATH, or set MOTO_SERVER."
+        )
+    })
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// Starts the emulator with extra environment (e.g. `INITIAL_NO_AUTH_ACTION_COUNT` to enforce IAM).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
+        let exe = moto_server();
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut child = Command::new(&exe)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(env.iter().copied())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+                }
+                if child.try_wait().unwrap().is_some() {
+                    break; // the port was taken meanwhile: try another
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("moto_server did not start on a loopback port");
+    }
+
+    pub async fn sdk_config(&self, key: &str, secret: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+            .load()
+            .await
+    }
+
+    /// A baseline session (read-only guard) with the emulator's default credentials.
+    pub async fn session(&self) -> Session {
+        Session::from_sdk_config(self.sdk_config("test", "test").await)
+    }
+
+    /// Plain SDK clients that bypass baseline, to set up drift and to check results independently.
+    pub async fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk_config("test", "test").await)
+    }
+
+    pub async fn account(&self) -> aws_sdk_account::Client {
+        aws_sdk_account::Client::new(&self.sdk_config("test", "test").await)
+    }
+
+    /// Runs the `baseline` binary against the emulator.
+    pub fn cli(&self, dir: &Path, args: &[&str]) -> Output {
+        cli_with_endpoint(dir, &self.endpoint, args)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the binary in `dir` with test credentials and nothing from the developer's AWS setup.
+pub fn cli_with_endpoint(dir: &Path, endpoint: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--endpoint-url", endpoint, "--color", "never"];
+    all.extend_from_slice(args);
+    Command::new(env!("CARGO_BIN_EXE_baseline"))
+        .current_dir(dir)
+        .args(all)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run baseline")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The shipped baseline.toml, as a new user would start.
+pub fn shipped_config() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("baseline.toml")).unwrap()
+}
+
+pub fn desired(toml: &str) -> Desired {
+    config::parse(Path::new("baseline.toml"), toml).expect("valid test config").desired
+}
+
+pub async fn target(session: &Session, desired: &Desired) -> Target {
+    Target::discover(session, desired).await.expect("discover target")
+}
+
+pub fn topic_arn(name: &str) -> String {
+    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary, one module per topic. The emulator tests start their own moto_server.
+
+mod cli;
+//mod config_errors;
+mod drift;
+mod harness;
+//mod mocked;
+mod read_only;
+//mod render;
