@@ -64,9 +64,8 @@ impl Diagnostic {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let title = format!("{} ({})", self.message, self.location());
         let path = self.path.display().to_string();
-        let mut group = level.primary_title(&title).element(
+        let mut group = level.primary_title(&self.message).element(
             Snippet::source(&*self.source)
                 .path(&path)
                 .annotation(AnnotationKind::Primary.span(self.span.clone()).label(&self.label)),

@@ -1,7 +1,7 @@
 //! Integration tests: one binary, one module per topic. The emulator tests start their own moto_server.
 
 mod cli;
-//mod config_errors;
+mod config_errors;
 mod drift;
 mod harness;
 //mod mocked;

@@ -1,0 +1,224 @@
+//! Broken baseline.toml files: each gives the exact message at the exact line:column.
+
+use std::path::Path;
+
+use baseline::config::{self, Severity};
+
+const ALTERNATE: &str = "name = \"Security team\"\ntitle = \"Security list\"\n";
+
+/// (what, file, expected message, line, column, a fragment of the help or label)
+fn cases() -> Vec<(&'static str, String, &'static str, usize, usize, &'static str)> {
+    vec![
+        (
+            "bad e-mail",
+            format!("[contacts.security]\n{ALTERNATE}email = \"security-at-example.com\"\nphone = \"+1 206 555 0100\"\n"),
+            "invalid e-mail address \"security-at-example.com\"",
+            4,
+            9,
+            "aws-security@example.com",
+        ),
+        (
+            "bad phone",
+            format!("[contacts.security]\n{ALTERNATE}email = \"sec@example.com\"\nphone = \"call me\"\n"),
+            "invalid phone number \"call me\"",
+            5,
+            9,
+            "+1 206 555 0100",
+        ),
+        (
+            "primary phone without country code",
+            "[contacts.primary]\nfull_name = \"Corp\"\naddress_line1 = \"1 Main St\"\ncity = \"Seattle\"\n\
+             postal_code = \"98101\"\ncountry_code = \"US\"\nphone = \"206 555 0100\"\n"
+                .to_string(),
+            "invalid phone number \"206 555 0100\" for the primary contact",
+            7,
+            9,
+            "start with +",
+        ),
+        (
+            "bad country code",
+            "[contacts.primary]\nfull_name = \"Corp\"\naddress_line1 = \"1 Main St\"\ncity = \"Seattle\"\n\
+             postal_code = \"98101\"\ncountry_code = \"usa\"\nphone = \"+1 206 555 0100\"\n"
+                .to_string(),
+            "invalid country code \"usa\"",
+            6,
+            16,
+            "two capital letters",
+        ),
+        (
+            "bad region",
+            "[baseline]\nhome_region = \"us-esat-1\"\n".to_string(),
+            "unknown region \"us-esat-1\" in `home_region`",
+            2,
+            15,
+            "did you mean \"us-east-1\"?",
+        ),
+        (
+            "bad excluded region",
+            "[baseline]\nexclude_regions = [\"eu-west-1\", \"mars-north-1\"]\n".to_string(),
+            "unknown region \"mars-north-1\" in `exclude_regions`",
+            2,
+            33,
+            "us-east-1 or eu-west-2",
+        ),
+        (
+            "bad regions value",
+            "[baseline]\nregions = \"all\"\n".to_string(),
+            "invalid `regions` value \"all\"",
+            2,
+            11,
+            "all-enabled",
+        ),
+        (
+            "bad account id",
+            "[baseline]\nallowed_account_ids = [\"12345\"]\n".to_string(),
+            "invalid AWS account id \"12345\"",
+            2,
+            24,
+            "exactly 12 digits",
+        ),
+        (
+            "missing required field",
+            format!("[contacts.billing]\n{ALTERNATE}phone = \"+1 206 555 0100\"\n"),
+            "missing field `email`",
+            1,
+            1,
+            "add the missing key",
+        ),
+        (
+            "wrong type",
+            "[notifications.security]\ntopic = \"sec\"\nemails = \"sec@example.com\"\n".to_string(),
+            "invalid type: string \"sec@example.com\", expected a sequence",
+            3,
+            10,
+            "with its type",
+        ),
+        (
+            "unknown key",
+            "[notifications.security]\ntopic = \"sec\"\nemial = [\"sec@example.com\"]\n".to_string(),
+            "unknown field `emial`, expected `topic` or `emails`",
+            3,
+            1,
+            "check the spelling",
+        ),
+        (
+            "unknown section",
+            "[cloudtrial]\nname = \"x\"\n".to_string(),
+            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`",
+            1,
+            2,
+            "check the spelling",
+        ),
+        (
+            "duplicate topic names",
+            "[notifications.security]\ntopic = \"alerts\"\nemails = [\"s@example.com\"]\n\
+             [notifications.billing]\ntopic = \"alerts\"\nemails = [\"b@example.com\"]\n"
+                .to_string(),
+            "duplicate topic name \"alerts\": the security and billing topics must differ",
+            5,
+            9,
+            "a topic of their own",
+        ),
+        (
+            "duplicate e-mail",
+            "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\", \"S@example.com\"]\n".to_string(),
+            "duplicate e-mail address \"S@example.com\"",
+            3,
+            28,
+            "already listed on line 3",
+        ),
+        (
+            "invalid topic name",
+            "[notifications.security]\ntopic = \"security alerts\"\nemails = [\"s@example.com\"]\n".to_string(),
+            "invalid SNS topic name \"security alerts\"",
+            2,
+            9,
+            "letters, digits, hyphens or underscores",
+        ),
+        (
+            "reserved tag",
+            "[baseline]\ntags = { managed-by = \"me\" }\n".to_string(),
+            "tag key \"managed-by\" is reserved by baseline",
+            2,
+            10,
+            "remove this entry",
+        ),
+        ("not TOML", "[baseline\nhome_region = 1\n".to_string(), "unclosed table, expected `]`", 1, 10, "valid TOML"),
+        (
+            "empty alternate name",
+            "[contacts.operations]\nname = \"\"\ntitle = \"Ops\"\nemail = \"ops@example.com\"\nphone = \"+1 206 555 0100\"\n"
+                .to_string(),
+            "invalid `name`: must be 1 to 64 characters",
+            2,
+            8,
+            "",
+        ),
+    ]
+}
+
+#[test]
+fn broken_files_give_exact_messages_and_positions() {
+    let mut mismatches = Vec::new();
+    for (what, text, message, line, column, hint) in cases() {
+        let errors = config::parse(Path::new("baseline.toml"), &text).expect_err(what);
+        let first = &errors.errors[0];
+        let rendered = first.render(false);
+        let ok = first.message == message
+            && (first.line, first.column) == (line, column)
+            && rendered.contains(hint)
+            && rendered.contains(&format!("baseline.toml:{line}:{column}"));
+        if !ok {
+            mismatches.push(format!("{what}: got {:?} at {}:{}\n{rendered}", first.message, first.line, first.column));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn all_errors_are_reported_at_once() {
+    let text = "[baseline]\nhome_region = \"nowhere\"\nallowed_account_ids = [\"1\"]\n";
+    let errors = config::parse(Path::new("baseline.toml"), text).unwrap_err();
+    assert_eq!(errors.errors.len(), 2);
+}
+
+#[test]
+fn rendered_error_shows_the_line() {
+    let text = format!("[contacts.security]\n{ALTERNATE}email = \"nobody\"\nphone = \"+1 206 555 0100\"\n");
+    let errors = config::parse(Path::new("baseline.toml"), &text).unwrap_err();
+    insta::assert_snapshot!(errors.errors[0].render(false));
+}
+
+#[test]
+fn shared_alternate_contact_details_are_warnings() {
+    let text = "[contacts.billing]\nname = \"Ops\"\ntitle = \"List\"\nemail = \"ops@example.com\"\nphone = \"+1 206 555 0100\"\n\
+                [contacts.operations]\nname = \"Ops\"\ntitle = \"List\"\nemail = \"OPS@example.com\"\nphone = \"+1 206 555 0101\"\n";
+    let loaded = config::parse(Path::new("baseline.toml"), text).unwrap();
+    assert_eq!(loaded.warnings.len(), 1);
+    let w = &loaded.warnings[0];
+    assert_eq!(w.severity, Severity::Warning);
+    assert_eq!(w.message, "the operations and billing contacts share the e-mail address \"OPS@example.com\"");
+    assert_eq!((w.line, w.column), (9, 9));
+}
+
+#[test]
+fn topic_without_emails_is_a_warning() {
+    let loaded = config::parse(Path::new("baseline.toml"), "[notifications.billing]\ntopic = \"bill\"\n").unwrap();
+    assert_eq!(loaded.warnings[0].message, "no e-mail address subscribed to the billing topic");
+}
+
+#[test]
+fn shipped_and_example_baselines_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("baseline.toml")];
+    for entry in std::fs::read_dir(root.join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    assert!(files.len() >= 2, "examples/ should hold example baselines");
+    for file in files {
+        let loaded = config::load(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(loaded.warnings.is_empty(), "{}: {:?}", file.display(), loaded.warnings);
+    }
+}
