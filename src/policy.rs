@@ -128,7 +128,8 @@ fn normalize_principal(value: &Value) -> Value {
         Value::Object(map) => {
             let mut out = BTreeMap::new();
             for (kind, ids) in map {
-                let set = if kind == "AWS" { string_set(ids, account_root_to_id) } else { string_set(ids, str::to_string) };
+                let set =
+                    if kind == "AWS" { string_set(ids, account_root_to_id) } else { string_set(ids, str::to_string) };
                 out.insert(kind.clone(), set);
             }
             Value::Object(out.into_iter().collect())
@@ -183,10 +184,20 @@ impl BoolCase for str {
 /// How one owned statement differs between the account and the baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatementDrift {
-    Missing { sid: String, desired: Value },
-    Edited { sid: String, current: Value, desired: Value },
+    Missing {
+        sid: String,
+        desired: Value,
+    },
+    Edited {
+        sid: String,
+        current: Value,
+        desired: Value,
+    },
     /// Owned (by `Sid` prefix) but no longer part of the baseline.
-    Stale { sid: String, current: Value },
+    Stale {
+        sid: String,
+        current: Value,
+    },
 }
 
 /// Compares the owned statements of `current` with `desired` (all of which must carry owned Sids).
@@ -372,10 +383,17 @@ mod tests {
 
     #[test]
     fn documents_compare_statement_order_insensitively() {
-        let a = PolicyDocument::parse(r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow"},{"Sid":"B","Effect":"Deny"}]}"#).unwrap();
-        let b = PolicyDocument::parse(r#"{"Version":"2012-10-17","Statement":[{"Sid":"B","Effect":"Deny"},{"Sid":"A","Effect":"Allow"}]}"#).unwrap();
+        let a = PolicyDocument::parse(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow"},{"Sid":"B","Effect":"Deny"}]}"#,
+        )
+        .unwrap();
+        let b = PolicyDocument::parse(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"B","Effect":"Deny"},{"Sid":"A","Effect":"Allow"}]}"#,
+        )
+        .unwrap();
         assert!(a.equivalent(&b));
-        let c = PolicyDocument::parse(r#"{"Statement":[{"Sid":"B","Effect":"Deny"},{"Sid":"A","Effect":"Allow"}]}"#).unwrap();
+        let c = PolicyDocument::parse(r#"{"Statement":[{"Sid":"B","Effect":"Deny"},{"Sid":"A","Effect":"Allow"}]}"#)
+            .unwrap();
         assert!(!a.equivalent(&c), "an absent Version means 2008-10-17");
     }
 
@@ -389,7 +407,8 @@ mod tests {
                 {"Effect":"Allow","Action":"sns:Subscribe"}]}"#,
         )
         .unwrap();
-        let desired = vec![json!({"Sid":"BaselineEdited","Effect":"Allow"}), json!({"Sid":"BaselineNew","Effect":"Allow"})];
+        let desired =
+            vec![json!({"Sid":"BaselineEdited","Effect":"Allow"}), json!({"Sid":"BaselineNew","Effect":"Allow"})];
         let drift = owned_drift(Some(&current), &desired);
         assert_eq!(drift.len(), 3);
         assert!(matches!(&drift[0], StatementDrift::Edited { sid, .. } if sid == "BaselineEdited"));

@@ -26,7 +26,7 @@ pub enum ErrorKind {
     Service,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsError {
     /// The IAM action of the failed call, e.g. `sns:GetTopicAttributes`.
     pub action: String,
@@ -113,12 +113,20 @@ impl AwsError {
 fn classify(code: Option<&str>, status: Option<u16>) -> ErrorKind {
     match code {
         Some(
-            "AccessDenied" | "AccessDeniedException" | "AuthorizationError" | "UnauthorizedOperation"
-            | "AuthorizationErrorException" | "Forbidden",
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "AuthorizationError"
+            | "UnauthorizedOperation"
+            | "AuthorizationErrorException"
+            | "Forbidden",
         ) => ErrorKind::AccessDenied,
         Some(
-            "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException"
-            | "SignatureDoesNotMatch" | "InvalidAccessKeyId",
+            "ExpiredToken"
+            | "ExpiredTokenException"
+            | "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch"
+            | "InvalidAccessKeyId",
         ) => ErrorKind::InvalidCredentials,
         Some("NotImplemented" | "InvalidAction" | "UnknownOperationException" | "UnknownOperation") => {
             ErrorKind::NotSupported
@@ -172,6 +180,20 @@ impl fmt::Display for AwsError {
 
 impl StdError for AwsError {}
 
+impl Serialize for AwsError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("AwsError", 6)?;
+        out.serialize_field("action", &self.action)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("code", &self.code)?;
+        out.serialize_field("message", &self.message)?;
+        out.serialize_field("http_status", &self.http_status)?;
+        out.serialize_field("hint", &self.hint())?;
+        out.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,9 +230,6 @@ mod tests {
             Some(403),
         );
         assert!(e.hint().contains("`account:GetAlternateContact`"));
-        assert_eq!(
-            e.to_string(),
-            "account:GetAlternateContact failed: AccessDeniedException: User is not authorized"
-        );
+        assert_eq!(e.to_string(), "account:GetAlternateContact failed: AccessDeniedException: User is not authorized");
     }
 }

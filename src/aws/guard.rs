@@ -20,7 +20,9 @@ const READS_BY_NAME: &[&str] = &["AssumeRole", "AssumeRoleWithWebIdentity"];
 pub fn is_read_operation(operation: &str) -> bool {
     const READ_PREFIXES: &[&str] = &["Get", "List", "Describe", "Head", "Lookup", "Search"];
     READ_PREFIXES.iter().any(|p| {
-        operation.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        operation
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase()))
     }) || READS_BY_NAME.contains(&operation)
 }
 

@@ -30,8 +30,8 @@ pub enum LoadError {
 
 /// Reads and validates the file at `path`.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
     Ok(parse(path, &text)?)
 }
 

@@ -110,7 +110,10 @@ impl<'a> Validator<'a> {
     }
 
     fn region_selection(&mut self, value: &Spanned<toml::Value>) -> RegionSelection {
-        let help = Some("write `regions = \"all-enabled\"` or a list such as `regions = [\"us-east-1\", \"eu-west-1\"]`".to_string());
+        let help = Some(
+            "write `regions = \"all-enabled\"` or a list such as `regions = [\"us-east-1\", \"eu-west-1\"]`"
+                .to_string(),
+        );
         match value.get_ref() {
             toml::Value::String(s) if s == "all-enabled" => RegionSelection::AllEnabled,
             toml::Value::Array(items) => {
@@ -154,7 +157,12 @@ impl<'a> Validator<'a> {
                 Some(n) => format!("did you mean \"{n}\"? A region code looks like us-east-1 or eu-west-2"),
                 None => "a region code looks like us-east-1 or eu-west-2".to_string(),
             };
-            self.error(region.span(), format!("unknown region \"{code}\" in `{key}`"), "not an AWS region code", Some(help));
+            self.error(
+                region.span(),
+                format!("unknown region \"{code}\" in `{key}`"),
+                "not an AWS region code",
+                Some(help),
+            );
         }
         code.clone()
     }
@@ -188,7 +196,12 @@ impl<'a> Validator<'a> {
             );
         }
         if value.get_ref().chars().count() > 256 {
-            self.error(value.span(), format!("tag value for \"{k}\" is too long"), "must be at most 256 characters", None);
+            self.error(
+                value.span(),
+                format!("tag value for \"{k}\" is too long"),
+                "must be at most 256 characters",
+                None,
+            );
         }
     }
 
@@ -290,7 +303,9 @@ impl<'a> Validator<'a> {
                     bill.get_ref().topic.span(),
                     format!("duplicate topic name \"{name}\": the security and billing topics must differ"),
                     "also the security topic",
-                    Some("give the billing notifications a topic of their own, such as \"billing-notifications\"".into()),
+                    Some(
+                        "give the billing notifications a topic of their own, such as \"billing-notifications\"".into(),
+                    ),
                 );
             }
         }
@@ -354,12 +369,7 @@ impl<'a> Validator<'a> {
         let n = value.get_ref().trim().chars().count();
         if n < min || value.get_ref().chars().count() > max {
             let label = if n < min { "empty".to_string() } else { format!("{n} characters") };
-            self.error(
-                value.span(),
-                format!("invalid `{key}`: must be {min} to {max} characters"),
-                &label,
-                None,
-            );
+            self.error(value.span(), format!("invalid `{key}`: must be {min} to {max} characters"), &label, None);
         }
     }
 
@@ -419,12 +429,7 @@ pub fn is_email(s: &str) -> bool {
 }
 
 fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, c)| c)
+    candidates.iter().map(|c| (edit_distance(word, c), *c)).filter(|(d, _)| *d <= 3).min().map(|(_, c)| c)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -451,7 +456,9 @@ mod tests {
         for ok in ["a@b.co", "aws-security+alerts@example.com", "first.last@mail.example.org"] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in ["", "bob", "bob@", "@example.com", "bob@example", "bob@@example.com", "bob smith@example.com", "bob@.com"] {
+        for bad in
+            ["", "bob", "bob@", "@example.com", "bob@example", "bob@@example.com", "bob smith@example.com", "bob@.com"]
+        {
             assert!(!is_email(bad), "{bad}");
         }
     }

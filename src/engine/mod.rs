@@ -6,4 +6,6 @@ pub mod plan;
 
 pub use apply::{ApplyReport, ChangeResult, Outcome};
 pub use events::{Event, EventSink, NullSink};
-pub use plan::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, PlanError, ResourceChange, Summary};
+pub use plan::{
+    Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, PlanError, ResourceChange, Summary,
+};

@@ -116,7 +116,14 @@ impl ResourceChange {
             .enumerate()
             .map(|(i, step)| AttributeChange::new(format!("step {}", i + 1), None, Some(step)))
             .collect();
-        Self { address, action: Action::Manual, reason: reason.into(), attributes, depends_on: Vec::new(), operation: None }
+        Self {
+            address,
+            action: Action::Manual,
+            reason: reason.into(),
+            attributes,
+            depends_on: Vec::new(),
+            operation: None,
+        }
     }
 
     pub fn with_attributes(mut self, attributes: Vec<AttributeChange>) -> Self {

@@ -10,8 +10,7 @@ use crate::engine::{Action, ApplyReport, AttributeChange, Event, NoticeLevel, Pl
 const INLINE_WIDTH: usize = 100;
 
 pub fn plan(out: &mut dyn Write, plan: &Plan, account: &str, p: &Palette) -> io::Result<()> {
-    let pending: Vec<&ResourceChange> =
-        plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let pending: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if !pending.is_empty() {
         writeln!(out, "baseline will make these changes in account {account}:")?;
         writeln!(out)?;
@@ -146,5 +145,5 @@ pub fn apply_summary(out: &mut dyn Write, report: &ApplyReport, calls: CallCount
         let n = report.skipped();
         writeln!(out, "{n} skipped: a change they depend on failed.")?;
     }
-    writeln!(out, "{}", p.dim(&format!("AWS API calls: {} reads, {} writes.", calls.reads, calls.writes)))
+    writeln!(out, "{}", p.dim(&format!("AWS API calls: {} read, {} write.", calls.reads, calls.writes)))
 }

@@ -3,18 +3,10 @@
 
 use serde::Serialize;
 
-use crate::aws::{AwsError, CallCounts};
-use crate::engine::{ApplyReport, Notice, Plan, ResourceChange, Summary};
+use crate::aws::CallCounts;
+use crate::engine::{ApplyReport, Notice, Plan, PlanError, ResourceChange, Summary};
 
 pub const FORMAT_VERSION: &str = "1.0";
-
-#[derive(Serialize)]
-struct ErrorJson<'a> {
-    address: String,
-    #[serde(flatten)]
-    error: &'a AwsError,
-    hint: String,
-}
 
 #[derive(Serialize)]
 pub struct PlanJson<'a> {
@@ -25,7 +17,7 @@ pub struct PlanJson<'a> {
     summary: Summary,
     changes: &'a [ResourceChange],
     notices: &'a [Notice],
-    errors: Vec<ErrorJson<'a>>,
+    errors: &'a [PlanError],
 }
 
 pub fn plan<'a>(plan: &'a Plan, account: &'a str) -> PlanJson<'a> {
@@ -36,11 +28,7 @@ pub fn plan<'a>(plan: &'a Plan, account: &'a str) -> PlanJson<'a> {
         summary: plan.summary(),
         changes: &plan.changes,
         notices: &plan.notices,
-        errors: plan
-            .errors
-            .iter()
-            .map(|e| ErrorJson { address: e.address.to_string(), error: &e.error, hint: e.error.hint() })
-            .collect(),
+        errors: &plan.errors,
     }
 }
 

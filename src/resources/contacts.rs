@@ -14,9 +14,12 @@ pub const PRIMARY: &str = "account.primary_contact";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    PutAlternate { kind: AlternateContactType, contact: AlternateContact },
+    PutAlternate {
+        kind: AlternateContactType,
+        contact: AlternateContact,
+    },
     /// The whole contact is written; optional fields the baseline leaves unset keep their current values.
-    PutPrimary(PrimaryContact),
+    PutPrimary(Box<PrimaryContact>),
 }
 
 fn sdk_type(kind: AlternateContactType) -> SdkType {
@@ -83,12 +86,8 @@ pub async fn observe_alternate(
 }
 
 pub async fn observe_primary(target: &Target) -> Result<Option<PrimaryContact>, AwsError> {
-    let out = target
-        .account
-        .get_contact_information()
-        .send()
-        .await
-        .map_err(aws::err("account:GetContactInformation"))?;
+    let out =
+        target.account.get_contact_information().send().await.map_err(aws::err("account:GetContactInformation"))?;
     Ok(out.contact_information().map(|c| PrimaryContact {
         full_name: c.full_name().to_string(),
         company_name: c.company_name().map(str::to_string),
@@ -145,9 +144,12 @@ pub fn diff_alternate(
     ResourceChange::new(address, action, reason, Operation::Contacts(op)).with_attributes(d.0)
 }
 
+/// A primary-contact field: its name in the plan and how to read it.
+type PrimaryField = (&'static str, fn(&PrimaryContact) -> Option<&str>);
+
 pub fn diff_primary(address: Address, want: &PrimaryContact, have: Option<&PrimaryContact>) -> ResourceChange {
     let mut d = FieldDiff(Vec::new());
-    let fields: [(&str, fn(&PrimaryContact) -> Option<&str>); 12] = [
+    let fields: [PrimaryField; 12] = [
         ("full_name", |c| Some(&c.full_name)),
         ("company_name", |c| c.company_name.as_deref()),
         ("address_line1", |c| Some(&c.address_line1)),
@@ -186,7 +188,8 @@ pub fn diff_primary(address: Address, want: &PrimaryContact, have: Option<&Prima
         None => (Action::Create, "no primary contact is set"),
         Some(_) => (Action::Update, "primary contact differs"),
     };
-    ResourceChange::new(address, action, reason, Operation::Contacts(Op::PutPrimary(merged))).with_attributes(d.0)
+    ResourceChange::new(address, action, reason, Operation::Contacts(Op::PutPrimary(Box::new(merged))))
+        .with_attributes(d.0)
 }
 
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
@@ -291,7 +294,10 @@ mod tests {
         have.city = "Portland".into();
         let change = diff_primary(primary_address(&scope()), &want, Some(&have));
         assert_eq!(change.action, Action::Update);
-        assert_eq!(change.attributes, vec![AttributeChange::new("city", Some("Portland".into()), Some("Seattle".into()))]);
+        assert_eq!(
+            change.attributes,
+            vec![AttributeChange::new("city", Some("Portland".into()), Some("Seattle".into()))]
+        );
         let Some(Operation::Contacts(Op::PutPrimary(written))) = change.operation else { panic!() };
         assert_eq!(written.address_line2.as_deref(), Some("Floor 3"));
     }

@@ -42,7 +42,11 @@ pub(crate) fn report_unreadable<T>(result: Result<T, AwsError>, address: &Addres
             plan.notices.push(Notice {
                 level: NoticeLevel::Warning,
                 address: address.clone(),
-                message: format!("not supported by this endpoint ({} answered {}); not checked", error.action, error.answer()),
+                message: format!(
+                    "not supported by this endpoint ({} answered {}); not checked",
+                    error.action,
+                    error.answer()
+                ),
             });
             None
         }

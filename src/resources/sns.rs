@@ -37,11 +37,23 @@ pub struct Subscription {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    CreateTopic { name: String, tags: BTreeMap<String, String> },
-    TagTopic { arn: String, tags: BTreeMap<String, String> },
+    CreateTopic {
+        name: String,
+        tags: BTreeMap<String, String>,
+    },
+    TagTopic {
+        arn: String,
+        tags: BTreeMap<String, String>,
+    },
     /// Merge these owned statements into the topic's current policy (re-read just before writing).
-    PutPolicy { arn: String, statements: Vec<Value> },
-    SubscribeEmail { arn: String, email: String },
+    PutPolicy {
+        arn: String,
+        statements: Vec<Value>,
+    },
+    SubscribeEmail {
+        arn: String,
+        email: String,
+    },
 }
 
 pub fn topic_arn(scope: &Scope, name: &str) -> String {
@@ -139,20 +151,26 @@ pub fn diff(scope: &Scope, spec: &TopicSpec, tags: &BTreeMap<String, String>, ob
     let topic_change = match observed {
         None => {
             let mut attributes = vec![AttributeChange::new("name", None, Some(spec.name.clone()))];
-            attributes.extend(tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))));
+            attributes
+                .extend(tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))));
             let op = Op::CreateTopic { name: spec.name.clone(), tags: tags.clone() };
             ResourceChange::new(topic_address.clone(), Action::Create, "topic does not exist", Operation::Sns(op))
                 .with_attributes(attributes)
         }
         Some(state) => {
-            let drift: BTreeMap<String, String> =
-                tags.iter().filter(|(k, v)| state.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let drift: BTreeMap<String, String> = tags
+                .iter()
+                .filter(|(k, v)| state.tags.get(*k) != Some(v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             if drift.is_empty() {
                 ResourceChange::no_op(topic_address.clone(), "topic exists with the baseline tags")
             } else {
                 let attributes = drift
                     .iter()
-                    .map(|(k, v)| AttributeChange::new(format!("tags.{k}"), state.tags.get(k).cloned(), Some(v.clone())))
+                    .map(|(k, v)| {
+                        AttributeChange::new(format!("tags.{k}"), state.tags.get(k).cloned(), Some(v.clone()))
+                    })
                     .collect();
                 let op = Op::TagTopic { arn: arn.clone(), tags: drift };
                 ResourceChange::new(topic_address.clone(), Action::Update, "tags differ", Operation::Sns(op))
@@ -250,12 +268,8 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
         Op::TagTopic { arn, tags } => tag(target, arn, tags).await,
         Op::PutPolicy { arn, statements } => {
             // Re-read so a statement added since the plan was made is not clobbered.
-            let out = sns
-                .get_topic_attributes()
-                .topic_arn(arn)
-                .send()
-                .await
-                .map_err(aws::err("sns:GetTopicAttributes"))?;
+            let out =
+                sns.get_topic_attributes().topic_arn(arn).send().await.map_err(aws::err("sns:GetTopicAttributes"))?;
             let current = out.attributes().and_then(|a| a.get("Policy")).and_then(|p| PolicyDocument::parse(p).ok());
             let merged = policy::merge_owned(current.as_ref(), statements);
             if current.as_ref().is_some_and(|c| c.equivalent(&merged)) {
@@ -290,7 +304,8 @@ async fn tag(target: &Target, arn: &str, tags: &BTreeMap<String, String>) -> Res
     }
     let tags = tags.iter().map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build());
     let tags: Result<Vec<_>, _> = tags.collect();
-    let tags = tags.map_err(|e| AwsError::new("sns:TagResource", aws::ErrorKind::Service, None, e.to_string(), None))?;
+    let tags =
+        tags.map_err(|e| AwsError::new("sns:TagResource", aws::ErrorKind::Service, None, e.to_string(), None))?;
     target
         .sns
         .tag_resource()

@@ -67,7 +67,13 @@ async fn drift_is_detected_and_repaired_and_foreign_things_survive() {
     let subs = sns.list_subscriptions_by_topic().topic_arn(topic_arn(SECURITY)).send().await.unwrap();
     let ours = subs.subscriptions()[0].subscription_arn().unwrap().to_string();
     sns.unsubscribe().subscription_arn(ours).send().await.unwrap();
-    sns.subscribe().topic_arn(topic_arn(SECURITY)).protocol("email").endpoint("oncall@example.com").send().await.unwrap();
+    sns.subscribe()
+        .topic_arn(topic_arn(SECURITY))
+        .protocol("email")
+        .endpoint("oncall@example.com")
+        .send()
+        .await
+        .unwrap();
     // The baseline statement removed from the security topic policy and a foreign one added;
     // the billing topic's baseline statement edited.
     let mut security_policy = policy(&sns, SECURITY).await;
@@ -116,7 +122,8 @@ async fn drift_is_detected_and_repaired_and_foreign_things_survive() {
     let email = contact.attributes.iter().find(|a| a.name == "email_address").unwrap();
     assert_eq!(email.before.as_deref(), Some("jane.doe@example.com"));
     assert_eq!(email.after.as_deref(), Some("aws-billing@example.com"));
-    let billing_policy_change = drifted.pending().find(|c| c.address.name == BILLING && c.address.kind == "sns.topic_policy").unwrap();
+    let billing_policy_change =
+        drifted.pending().find(|c| c.address.name == BILLING && c.address.kind == "sns.topic_policy").unwrap();
     assert_eq!(billing_policy_change.reason, "statement BaselineBudgetsPublish edited outside baseline");
 
     let (report, _) = apply(&moto, &desired).await;

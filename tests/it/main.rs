@@ -4,6 +4,6 @@ mod cli;
 mod config_errors;
 mod drift;
 mod harness;
-//mod mocked;
+mod mocked;
 mod read_only;
-//mod render;
+mod render;
