@@ -15,7 +15,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// AWS region for the API calls (default: `home_region`, then the AWS configuration).
+    /// Region to use when baseline.toml sets no `home_region` (overrides AWS_REGION and the profile's).
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
 
@@ -27,7 +27,7 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// Print only errors and the final summary.
+    /// Print only problems and the summary lines, not each change.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

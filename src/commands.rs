@@ -13,13 +13,23 @@ use crate::cli::{ApplyArgs, Cli, Command, PlanArgs};
 use crate::exit_code::ExitCode;
 
 pub struct Output {
+    /// Colors on stdout (plans, results) and on stderr (configuration diagnostics).
     pub color: bool,
+    pub color_stderr: bool,
     pub quiet: bool,
 }
 
 impl Output {
     fn palette(&self) -> Palette {
         Palette { color: self.color }
+    }
+
+    fn plan(&self, out: &mut dyn Write, plan: &baseline::engine::Plan, account: &str) -> io::Result<()> {
+        if self.quiet {
+            human::plan_brief(out, plan, &self.palette())
+        } else {
+            human::plan(out, plan, account, &self.palette())
+        }
     }
 }
 
@@ -39,7 +49,7 @@ fn load(cli: &Cli, out: &Output) -> Option<Loaded> {
         Ok(loaded) => {
             if !out.quiet {
                 for w in &loaded.warnings {
-                    let _ = writeln!(stderr, "{}", w.render(out.color));
+                    let _ = writeln!(stderr, "{}", w.render(out.color_stderr));
                 }
             }
             Some(loaded)
@@ -51,7 +61,7 @@ fn load(cli: &Cli, out: &Output) -> Option<Loaded> {
         }
         Err(LoadError::Invalid(errors)) => {
             for d in errors.warnings.iter().chain(&errors.errors) {
-                let _ = writeln!(stderr, "{}", d.render(out.color));
+                let _ = writeln!(stderr, "{}", d.render(out.color_stderr));
             }
             let n = errors.errors.len();
             let _ = writeln!(
@@ -113,7 +123,7 @@ async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> Exit
     let printed = if args.json {
         stdout.write_all(json::to_string(&json::plan(&plan, account)).as_bytes())
     } else {
-        human::plan(stdout, &plan, account, &out.palette())
+        out.plan(stdout, &plan, account)
     };
     if let Err(e) = printed {
         eprintln!("error: cannot write the plan: {e}");
@@ -146,7 +156,7 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
     let account = &target.scope.account_id;
     let palette = out.palette();
     if !args.json {
-        let _ = human::plan(&mut io::stdout().lock(), &plan, account, &palette);
+        let _ = out.plan(&mut io::stdout().lock(), &plan, account);
     }
     if plan.has_pending() && !args.auto_approve {
         if !io::stdin().is_terminal() {
@@ -163,20 +173,20 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
     }
 
     session.guard.allow_writes();
-    let report = if args.json || out.quiet {
+    let report = if args.json {
         baseline::apply(&plan, &target, &NullSink).await
     } else {
-        if plan.has_pending() {
+        if plan.has_pending() && !out.quiet {
             println!();
         }
-        baseline::apply(&plan, &target, &PrintEvents { palette }).await
+        baseline::apply(&plan, &target, &PrintEvents { palette, quiet: out.quiet }).await
     };
     let calls = session.guard.counts();
     let stdout = &mut io::stdout().lock();
     let _ = if args.json {
         stdout.write_all(json::to_string(&json::apply(&plan, account, &report, calls)).as_bytes())
     } else {
-        if plan.has_pending() {
+        if plan.has_pending() && !out.quiet {
             let _ = writeln!(stdout);
         }
         human::apply_summary(stdout, &report, calls, &palette)
@@ -195,13 +205,16 @@ fn confirm() -> bool {
 /// Prints apply progress as it happens.
 struct PrintEvents {
     palette: Palette,
+    /// Only failures and skips.
+    quiet: bool,
 }
 
 static STDOUT_LINES: Mutex<()> = Mutex::new(());
 
 impl EventSink for PrintEvents {
     fn emit(&self, event: Event<'_>) {
-        if matches!(event, Event::Started { .. }) {
+        let progress = matches!(event, Event::Started { .. } | Event::Done { .. });
+        if matches!(event, Event::Started { .. }) || (self.quiet && progress) {
             return;
         }
         let _guard = STDOUT_LINES.lock();

@@ -15,14 +15,16 @@ use exit_code::ExitCode;
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let color = match cli.color {
+    let color = |terminal: bool| match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-        }
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
     };
-    let output = Output { color, quiet: cli.quiet };
+    let output = Output {
+        color: color(std::io::stdout().is_terminal()),
+        color_stderr: color(std::io::stderr().is_terminal()),
+        quiet: cli.quiet,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let code: ExitCode = runtime.block_on(commands::run(&cli, &output));
     code.into()

@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -59,8 +60,8 @@ impl AwsError {
                 self.action
             ),
             ErrorKind::InvalidCredentials => {
-                "the credentials are invalid or expired: refresh them (for example `aws sso login`) or pick \
-                 another --profile"
+                "no valid AWS credentials: set them up (environment variables, --profile, `aws sso login`) or \
+                 refresh expired ones"
                     .into()
             }
             ErrorKind::NotFound => "the resource does not exist (any more): run `baseline plan` again".into(),
@@ -84,6 +85,9 @@ impl AwsError {
         let http_status = err.raw_response().map(|r| r.status().as_u16());
         if let Some(refused) = find_source::<WriteRefused>(&err) {
             return Self::new(action, ErrorKind::ReadOnly, None, refused.to_string(), None);
+        }
+        if let Some(missing) = find_source::<CredentialsError>(&err) {
+            return Self::new(action, ErrorKind::InvalidCredentials, None, missing.to_string(), None);
         }
         let code = err.code().map(str::to_string);
         let kind = match &err {

@@ -7,6 +7,9 @@ pub mod guard;
 pub use error::{AwsError, ErrorKind};
 pub use guard::{ApiCall, ApiGuard, CallCounts};
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
@@ -49,7 +52,13 @@ impl Session {
         if let Some(url) = &options.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        Self::from_sdk_config(loader.load().await)
+        // Bounded, so an unreachable endpoint or a silent region fails with a message instead of hanging.
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .operation_timeout(Duration::from_secs(120))
+            .build();
+        Self::from_sdk_config(loader.timeout_config(timeouts).load().await)
     }
 
     pub fn from_sdk_config(sdk: SdkConfig) -> Self {

@@ -24,6 +24,12 @@ pub fn plan(out: &mut dyn Write, plan: &Plan, account: &str, p: &Palette) -> io:
     summary(out, plan, p)
 }
 
+/// The short form (`--quiet`): what could not be read, and the summary line.
+pub fn plan_brief(out: &mut dyn Write, plan: &Plan, p: &Palette) -> io::Result<()> {
+    errors(out, plan, p)?;
+    summary(out, plan, p)
+}
+
 fn resource_change(out: &mut dyn Write, change: &ResourceChange, p: &Palette) -> io::Result<()> {
     let symbol = change.action.symbol().to_string();
     let colored = match change.action {
