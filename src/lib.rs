@@ -31,7 +31,7 @@ pub async fn apply(plan: &Plan, target: &Target, events: &dyn EventSink) -> Appl
         APPLY_CONCURRENCY,
         |change| async move {
             match &change.operation {
-                Some(operation) => resources::execute(target, operation).await,
+                Some(operation) => Box::pin(resources::execute(target, operation, &change.address, events)).await,
                 None => Ok(()),
             }
         },

@@ -19,6 +19,15 @@ pub struct Target {
     pub sns: aws_sdk_sns::Client,
     /// Account Management (global).
     pub account: aws_sdk_account::Client,
+    /// S3 in the log archive bucket's region.
+    pub s3: aws_sdk_s3::Client,
+    /// S3 Control (account-level Block Public Access), home region.
+    pub s3control: aws_sdk_s3control::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub iam: aws_sdk_iam::Client,
+    /// Calls go to a custom endpoint (an emulator): some AWS-only routing is reported as not supported.
+    pub custom_endpoint: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,10 +66,22 @@ impl Target {
             });
         }
         let scope = Scope { account_id, partition, home_region };
-        Ok(Self::new(session, scope))
+        Ok(Self::new(session, scope, desired))
     }
 
-    pub fn new(session: &Session, scope: Scope) -> Self {
-        Self { sns: session.sns(&scope.home_region), account: session.account(&scope.partition), scope }
+    pub fn new(session: &Session, scope: Scope, desired: &Desired) -> Self {
+        let home = scope.home_region.as_str();
+        let bucket_region = desired.log_archive.as_ref().and_then(|a| a.region.as_deref()).unwrap_or(home);
+        Self {
+            sns: session.sns(home),
+            account: session.account(&scope.partition),
+            s3: session.s3(bucket_region),
+            s3control: session.s3control(home),
+            cloudtrail: session.cloudtrail(home),
+            logs: session.logs(home),
+            iam: session.iam(&scope.partition),
+            custom_endpoint: session.custom_endpoint(),
+            scope,
+        }
     }
 }

@@ -47,7 +47,7 @@ impl AwsError {
         match (&self.code, self.http_status) {
             (Some(code), _) => code.clone(),
             (None, Some(status)) => format!("HTTP {status}"),
-            (None, None) => "no response".into(),
+            (None, None) => "no answer".into(),
         }
     }
 

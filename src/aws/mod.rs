@@ -32,6 +32,19 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
 }
 
+/// `fn $name(&self, region) -> $krate::Client`: a client for one region, carrying the session's guard.
+macro_rules! regional_client {
+    ($name:ident, $krate:ident) => {
+        pub fn $name(&self, region: &str) -> $krate::Client {
+            let conf = $krate::config::Builder::from(&self.sdk)
+                .region(Region::new(region.to_string()))
+                .interceptor(self.guard.clone())
+                .build();
+            $krate::Client::from_conf(conf)
+        }
+    };
+}
+
 /// Shared AWS configuration plus the guard every client carries.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -70,20 +83,36 @@ impl Session {
         self.sdk.region().map(|r| r.to_string())
     }
 
-    pub fn sts(&self, region: &str) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::config::Builder::from(&self.sdk)
+    regional_client!(sts, aws_sdk_sts);
+    regional_client!(sns, aws_sdk_sns);
+    regional_client!(cloudtrail, aws_sdk_cloudtrail);
+    regional_client!(logs, aws_sdk_cloudwatchlogs);
+    regional_client!(s3control, aws_sdk_s3control);
+
+    /// S3 in a region; path-style addressing when a custom endpoint is in use (local hosts have no DNS for
+    /// `<bucket>.<host>`).
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
+            .force_path_style(self.custom_endpoint())
             .interceptor(self.guard.clone())
             .build();
-        aws_sdk_sts::Client::from_conf(conf)
+        aws_sdk_s3::Client::from_conf(conf)
     }
 
-    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
-        let conf = aws_sdk_sns::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
+    /// IAM is global, served from one region per partition.
+    pub fn iam(&self, partition: &str) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::config::Builder::from(&self.sdk)
+            .region(Region::new(control_plane_region(partition)))
             .interceptor(self.guard.clone())
             .build();
-        aws_sdk_sns::Client::from_conf(conf)
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    /// Whether calls go to an endpoint other than AWS's own (`--endpoint-url`, `AWS_ENDPOINT_URL[_<SERVICE>]`).
+    pub fn custom_endpoint(&self) -> bool {
+        self.sdk.endpoint_url().is_some()
+            || std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| k.starts_with("AWS_ENDPOINT_URL")))
     }
 
     /// Account Management is a global service with one endpoint region per partition.

@@ -22,6 +22,10 @@ pub struct Desired {
     pub tags: BTreeMap<String, String>,
     pub contacts: Contacts,
     pub notifications: Notifications,
+    pub log_archive: Option<LogArchive>,
+    pub cloudtrail: Option<CloudTrailSpec>,
+    /// Account-level S3 Block Public Access (all four settings on).
+    pub account_public_access_block: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,3 +129,57 @@ pub struct TopicSpec {
     pub name: String,
     pub emails: Vec<String>,
 }
+
+/// The central log bucket. `bucket` is a template with `{account_id}` and `{region}` placeholders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogArchive {
+    pub bucket: String,
+    /// `None`: the home region.
+    pub region: Option<String>,
+    /// The account that owns the bucket; `None`: the target account itself.
+    pub account_id: Option<String>,
+    /// SSE-KMS with this key; `None`: SSE-S3.
+    pub kms_key_arn: Option<String>,
+    pub lifecycle: Lifecycle,
+}
+
+impl LogArchive {
+    /// The bucket name for an account and region.
+    pub fn bucket_name(&self, account_id: &str, region: &str) -> String {
+        self.bucket.replace("{account_id}", account_id).replace("{region}", region)
+    }
+}
+
+/// Days are 0 when the step is disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Lifecycle {
+    pub transition_days: u32,
+    pub expiration_days: u32,
+    pub noncurrent_expiration_days: u32,
+}
+
+impl Default for Lifecycle {
+    /// Glacier after 90 days, deleted after 7 years (2557 days, a common audit retention), old versions after 90.
+    fn default() -> Self {
+        Self { transition_days: 90, expiration_days: 2557, noncurrent_expiration_days: 90 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CloudTrailSpec {
+    pub trail: String,
+    pub s3_key_prefix: Option<String>,
+    pub kms_key_arn: Option<String>,
+    pub log_group: String,
+    /// `None`: 365 days, but never shorten a longer retention the account already has.
+    pub retention_days: Option<u32>,
+    pub role: String,
+    /// Create our own trail even when a compliant trail the baseline does not own exists.
+    pub require_own_trail: bool,
+}
+
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+/// Retention periods CloudWatch Logs accepts.
+pub const LOG_RETENTION_DAYS: &[u32] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

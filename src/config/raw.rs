@@ -15,6 +15,10 @@ pub struct RawFile {
     pub contacts: RawContacts,
     #[serde(default)]
     pub notifications: RawNotifications,
+    pub log_archive: Option<Spanned<RawLogArchive>>,
+    pub cloudtrail: Option<Spanned<RawCloudTrail>>,
+    #[serde(default)]
+    pub s3: RawS3,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,4 +83,34 @@ pub struct RawTopic {
     pub topic: Spanned<String>,
     #[serde(default)]
     pub emails: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogArchive {
+    pub bucket: Spanned<String>,
+    pub region: Option<Spanned<String>>,
+    pub account_id: Option<Spanned<String>>,
+    pub kms_key_arn: Option<Spanned<String>>,
+    pub transition_days: Option<Spanned<i64>>,
+    pub expiration_days: Option<Spanned<i64>>,
+    pub noncurrent_expiration_days: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloudTrail {
+    pub trail: Option<Spanned<String>>,
+    pub s3_key_prefix: Option<Spanned<String>>,
+    pub kms_key_arn: Option<Spanned<String>>,
+    pub log_group: Option<Spanned<String>>,
+    pub retention_days: Option<Spanned<i64>>,
+    pub role: Option<Spanned<String>>,
+    pub require_own_trail: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawS3 {
+    pub account_public_access_block: Option<bool>,
 }

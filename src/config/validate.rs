@@ -76,7 +76,26 @@ impl<'a> Validator<'a> {
         let settings = self.settings(raw.baseline);
         let contacts = self.contacts(raw.contacts);
         let notifications = self.notifications(raw.notifications);
-        Desired { contacts, notifications, ..settings }
+        let log_archive = raw.log_archive.map(|la| self.log_archive(la.into_inner()));
+        let cloudtrail = raw.cloudtrail.map(|ct| {
+            if log_archive.is_none() {
+                self.error(
+                    ct.span(),
+                    "[cloudtrail] needs a [log_archive] section: the trail delivers to the central log bucket".into(),
+                    "no bucket to deliver to",
+                    Some("add [log_archive] with bucket = \"<name template>\", see README.md".into()),
+                );
+            }
+            self.cloudtrail(ct.into_inner())
+        });
+        Desired {
+            contacts,
+            notifications,
+            log_archive,
+            cloudtrail,
+            account_public_access_block: raw.s3.account_public_access_block.unwrap_or(true),
+            ..settings
+        }
     }
 
     fn settings(&mut self, raw: RawSettings) -> Desired {
@@ -106,6 +125,9 @@ impl<'a> Validator<'a> {
             tags,
             contacts: Contacts::default(),
             notifications: Notifications::default(),
+            log_archive: None,
+            cloudtrail: None,
+            account_public_access_block: true,
         }
     }
 
@@ -349,6 +371,142 @@ impl<'a> Validator<'a> {
         TopicSpec { role, name: raw.topic.into_inner(), emails }
     }
 
+    fn log_archive(&mut self, raw: RawLogArchive) -> LogArchive {
+        self.bucket_template(&raw.bucket);
+        let region = raw.region.map(|r| self.region(&r, "region"));
+        let account_id = raw.account_id.filter(|id| self.account_id(id)).map(Spanned::into_inner);
+        let kms_key_arn = raw.kms_key_arn.map(|k| self.kms_key(k));
+        let defaults = Lifecycle::default();
+        let mut days = |v: Option<Spanned<i64>>, key: &str, default: u32| match v {
+            None => default,
+            Some(v) => match u32::try_from(*v.get_ref()) {
+                Ok(d) if d <= 36_500 => d,
+                _ => {
+                    self.error(
+                        v.span(),
+                        format!("invalid `{key}`: {}", v.get_ref()),
+                        "not a number of days",
+                        Some("use 0 to disable, or a number of days up to 36500".into()),
+                    );
+                    default
+                }
+            },
+        };
+        let lifecycle = Lifecycle {
+            transition_days: days(raw.transition_days, "transition_days", defaults.transition_days),
+            expiration_days: days(raw.expiration_days.clone(), "expiration_days", defaults.expiration_days),
+            noncurrent_expiration_days: days(
+                raw.noncurrent_expiration_days,
+                "noncurrent_expiration_days",
+                defaults.noncurrent_expiration_days,
+            ),
+        };
+        if lifecycle.transition_days > 0
+            && lifecycle.expiration_days > 0
+            && lifecycle.expiration_days <= lifecycle.transition_days
+        {
+            let span = raw.expiration_days.map_or(0..0, |e| e.span());
+            self.error(
+                span,
+                format!(
+                    "`expiration_days` ({}) must be later than `transition_days` ({})",
+                    lifecycle.expiration_days, lifecycle.transition_days
+                ),
+                "expires before the transition",
+                Some("raise expiration_days, or set transition_days = 0".into()),
+            );
+        }
+        LogArchive { bucket: raw.bucket.into_inner(), region, account_id, kms_key_arn, lifecycle }
+    }
+
+    /// The template must give a valid bucket name for every account and region.
+    fn bucket_template(&mut self, template: &Spanned<String>) {
+        let t = template.get_ref();
+        let mut rest = t.as_str();
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..].find('}').map(|c| open + c);
+            let placeholder = close.map_or(&rest[open..], |c| &rest[open..=c]);
+            if !matches!(placeholder, "{account_id}" | "{region}") {
+                self.error(
+                    template.span(),
+                    format!("unknown placeholder `{placeholder}` in bucket name \"{t}\""),
+                    "unknown placeholder",
+                    Some("the placeholders are {account_id} and {region}".into()),
+                );
+                return;
+            }
+            rest = &rest[close.map_or(rest.len(), |c| c + 1)..];
+        }
+        let longest = t.replace("{account_id}", "123456789012").replace("{region}", "ap-southeast-7");
+        if let Err(why) = check_bucket_name(&longest) {
+            self.error(
+                template.span(),
+                format!("invalid bucket name \"{t}\": {why}"),
+                "not a valid S3 bucket name",
+                Some("3 to 63 lowercase letters, digits, hyphens or dots, starting and ending with a letter or digit, such as \"baseline-logs-{account_id}-{region}\"".into()),
+            );
+        }
+    }
+
+    fn kms_key(&mut self, key: Spanned<String>) -> String {
+        let k = key.get_ref();
+        if !(k.starts_with("arn:") && k.contains(":kms:")) {
+            self.error(
+                key.span(),
+                format!("invalid KMS key \"{k}\""),
+                "not a KMS key ARN",
+                Some("give the key ARN, such as \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-...\"".into()),
+            );
+        }
+        key.into_inner()
+    }
+
+    fn cloudtrail(&mut self, raw: RawCloudTrail) -> CloudTrailSpec {
+        let name = |v: Option<Spanned<String>>, default: &str| v.map_or_else(|| default.to_string(), Spanned::into_inner);
+        let check = |this: &mut Self, v: &Option<Spanned<String>>, key: &str, max: usize, extra: &str| {
+            if let Some(v) = v {
+                let ok = !v.get_ref().is_empty()
+                    && v.get_ref().len() <= max
+                    && v.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c));
+                if !ok {
+                    this.error(
+                        v.span(),
+                        format!("invalid `{key}` \"{}\"", v.get_ref()),
+                        "not a valid name",
+                        Some(format!("use 1 to {max} letters, digits or any of `{extra}`")),
+                    );
+                }
+            }
+        };
+        check(self, &raw.trail, "trail", 128, "._-");
+        check(self, &raw.log_group, "log_group", 512, "._-/#");
+        check(self, &raw.role, "role", 64, "_+=,.@-");
+        check(self, &raw.s3_key_prefix, "s3_key_prefix", 200, "._-/!*'()");
+        let kms_key_arn = raw.kms_key_arn.map(|k| self.kms_key(k));
+        let retention_days = raw.retention_days.map(|r| match u32::try_from(*r.get_ref()) {
+            Ok(d) if LOG_RETENTION_DAYS.contains(&d) => d,
+            _ => {
+                let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
+                self.error(
+                    r.span(),
+                    format!("invalid `retention_days`: {}", r.get_ref()),
+                    "not a retention CloudWatch Logs accepts",
+                    Some(format!("use one of {}", allowed.join(", "))),
+                );
+                DEFAULT_RETENTION_DAYS
+            }
+        });
+        CloudTrailSpec {
+            trail: name(raw.trail, "baseline-trail"),
+            s3_key_prefix: raw.s3_key_prefix.map(Spanned::into_inner),
+            kms_key_arn,
+            log_group: name(raw.log_group, "baseline-cloudtrail"),
+            retention_days,
+            role: name(raw.role, "baseline-cloudtrail-to-cloudwatch-logs"),
+            require_own_trail: raw.require_own_trail.unwrap_or(false),
+        }
+    }
+
     fn unique(&mut self, seen: &mut HashMap<String, Range<usize>>, value: &Spanned<String>, what: &str) -> bool {
         let key = value.get_ref().to_ascii_lowercase();
         if let Some(first) = seen.get(&key) {
@@ -417,6 +575,30 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// S3's bucket naming rules (general purpose buckets).
+pub fn check_bucket_name(name: &str) -> Result<(), &'static str> {
+    if !(3..=63).contains(&name.len()) {
+        return Err("must be 3 to 63 characters long");
+    }
+    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.') {
+        return Err("only lowercase letters, digits, hyphens and dots are allowed");
+    }
+    let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !edge_ok(name.as_bytes()[0]) || !edge_ok(name.as_bytes()[name.len() - 1]) {
+        return Err("must start and end with a letter or digit");
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return Err("dots may not be doubled or next to a hyphen");
+    }
+    if name.starts_with("xn--") || name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+        return Err("uses a reserved prefix or suffix");
+    }
+    if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        return Err("must not look like an IP address");
+    }
+    Ok(())
+}
+
 /// The address pattern AWS Account Management accepts for contacts.
 pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };
@@ -460,6 +642,14 @@ mod tests {
             ["", "bob", "bob@", "@example.com", "bob@example", "bob@@example.com", "bob smith@example.com", "bob@.com"]
         {
             assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bucket_names() {
+        assert!(check_bucket_name("baseline-logs-123456789012-us-east-1").is_ok());
+        for bad in ["ab", "Upper-case", "-leading", "trailing-", "a..b", "192.168.1.1", "xn--punycode", &"a".repeat(64)] {
+            assert!(check_bucket_name(bad).is_err(), "{bad}");
         }
     }
 

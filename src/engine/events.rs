@@ -11,6 +11,8 @@ pub enum Event<'a> {
     Done { address: &'a Address, action: Action, elapsed: Duration },
     Failed { address: &'a Address, error: &'a AwsError },
     Skipped { address: &'a Address, because: &'a Address },
+    /// A bounded retry while a documented propagation delay passes.
+    Retrying { address: &'a Address, attempt: u32, reason: &'a str },
 }
 
 pub trait EventSink: Sync {

@@ -132,6 +132,9 @@ pub fn event(out: &mut dyn Write, event: &Event<'_>, p: &Palette) -> io::Result<
             writeln!(out, "  {} {address}: {verb} ({:.1}s)", p.green(symbol), elapsed.as_secs_f64())
         }
         Event::Failed { address, error } => error_lines(out, &address.to_string(), error, p),
+        Event::Retrying { address, attempt, reason } => {
+            writeln!(out, "  {} {address}: retry {attempt}: {reason}", p.dim("↻"))
+        }
         Event::Skipped { address, because } => {
             writeln!(out, "  {} {address}: skipped, because {because} failed", p.yellow("-"))
         }

@@ -1,12 +1,17 @@
 //! One module per resource family. Each has `plan` (observe concurrently, then a pure `diff`) and `execute`
 //! (the writes for one planned operation).
 
+pub mod cloudtrail;
 pub mod contacts;
+pub mod log_bucket;
 pub mod sns;
 
 use crate::aws::{AwsError, ErrorKind};
 use crate::config::Desired;
-use crate::engine::{Address, Notice, NoticeLevel, Plan, PlanError};
+use serde_json::Value;
+
+use crate::engine::{Address, AttributeChange, EventSink, Notice, NoticeLevel, Plan, PlanError};
+use crate::policy::StatementDrift;
 use crate::target::Target;
 
 /// What apply does for one change: a closed set, one variant per family.
@@ -14,22 +19,39 @@ use crate::target::Target;
 pub enum Operation {
     Sns(sns::Op),
     Contacts(contacts::Op),
+    LogBucket(log_bucket::Op),
+    CloudTrail(cloudtrail::Op),
 }
 
 /// Observes every family concurrently and returns the whole plan. Read-only.
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
-    let (topics, contacts) = tokio::join!(sns::plan(desired, target), contacts::plan(desired, target));
+    // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
+    let (topics, contacts, bucket, trail) = tokio::join!(
+        Box::pin(sns::plan(desired, target)),
+        Box::pin(contacts::plan(desired, target)),
+        Box::pin(log_bucket::plan(desired, target)),
+        Box::pin(cloudtrail::plan(desired, target)),
+    );
     let mut plan = Plan::default();
-    plan.extend(topics);
-    plan.extend(contacts);
+    for part in [topics, contacts, bucket, trail] {
+        plan.extend(part);
+    }
     plan.sort();
     plan
 }
 
-pub async fn execute(target: &Target, operation: &Operation) -> Result<(), AwsError> {
+/// Runs one planned operation. `address` and `events` are for reporting retries.
+pub async fn execute(
+    target: &Target,
+    operation: &Operation,
+    address: &Address,
+    events: &dyn EventSink,
+) -> Result<(), AwsError> {
     match operation {
         Operation::Sns(op) => sns::execute(target, op).await,
         Operation::Contacts(op) => contacts::execute(target, op).await,
+        Operation::LogBucket(op) => log_bucket::execute(target, op).await,
+        Operation::CloudTrail(op) => cloudtrail::execute(target, op, address, events).await,
     }
 }
 
@@ -42,11 +64,7 @@ pub(crate) fn report_unreadable<T>(result: Result<T, AwsError>, address: &Addres
             plan.notices.push(Notice {
                 level: NoticeLevel::Warning,
                 address: address.clone(),
-                message: format!(
-                    "not supported by this endpoint ({} answered {}); not checked",
-                    error.action,
-                    error.answer()
-                ),
+                message: format!("not supported by this endpoint ({error}); not checked"),
             });
             None
         }
@@ -55,4 +73,27 @@ pub(crate) fn report_unreadable<T>(result: Result<T, AwsError>, address: &Addres
             None
         }
     }
+}
+
+/// "statement X missing; statement Y edited outside baseline"
+pub(crate) fn describe_drift(drift: &[StatementDrift]) -> String {
+    let parts: Vec<String> = drift
+        .iter()
+        .map(|d| match d {
+            StatementDrift::Missing { sid, .. } => format!("statement {sid} missing"),
+            StatementDrift::Edited { sid, .. } => format!("statement {sid} edited outside baseline"),
+            StatementDrift::Stale { sid, .. } => format!("statement {sid} no longer in the baseline"),
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// One owned statement's drift as `before → after` JSON.
+pub(crate) fn statement_attribute(drift: &StatementDrift) -> AttributeChange {
+    let (sid, before, after) = match drift {
+        StatementDrift::Missing { sid, desired } => (sid, None, Some(desired)),
+        StatementDrift::Edited { sid, current, desired } => (sid, Some(current), Some(desired)),
+        StatementDrift::Stale { sid, current } => (sid, Some(current), None),
+    };
+    AttributeChange::new(format!("statement[{sid}]"), before.map(Value::to_string), after.map(Value::to_string))
 }

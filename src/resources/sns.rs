@@ -10,7 +10,7 @@ use super::{Operation, report_unreadable};
 use crate::aws::{self, AwsError};
 use crate::config::{Desired, MANAGED_BY_KEY, MANAGED_BY_VALUE, TopicRole, TopicSpec};
 use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel, Plan, ResourceChange};
-use crate::policy::{self, PolicyDocument, StatementDrift};
+use crate::policy::{self, PolicyDocument};
 use crate::target::{Scope, Target};
 
 pub const TOPIC: &str = "sns.topic";
@@ -190,11 +190,11 @@ pub fn diff(scope: &Scope, spec: &TopicSpec, tags: &BTreeMap<String, String>, ob
     } else {
         let (action, reason) = match observed {
             None => (Action::Create, "new topic".to_string()),
-            Some(_) => (Action::Update, describe_drift(&drift)),
+            Some(_) => (Action::Update, super::describe_drift(&drift)),
         };
         let op = Op::PutPolicy { arn: arn.clone(), statements };
         ResourceChange::new(policy_address, action, reason, Operation::Sns(op))
-            .with_attributes(drift.iter().map(statement_attribute).collect())
+            .with_attributes(drift.iter().map(super::statement_attribute).collect())
             .after(&topic_address)
     };
     plan.changes.push(policy_change);
@@ -233,27 +233,6 @@ pub fn diff(scope: &Scope, spec: &TopicSpec, tags: &BTreeMap<String, String>, ob
         plan.changes.push(change);
     }
     plan
-}
-
-fn describe_drift(drift: &[StatementDrift]) -> String {
-    let parts: Vec<String> = drift
-        .iter()
-        .map(|d| match d {
-            StatementDrift::Missing { sid, .. } => format!("statement {sid} missing"),
-            StatementDrift::Edited { sid, .. } => format!("statement {sid} edited outside baseline"),
-            StatementDrift::Stale { sid, .. } => format!("statement {sid} no longer in the baseline"),
-        })
-        .collect();
-    parts.join("; ")
-}
-
-fn statement_attribute(drift: &StatementDrift) -> AttributeChange {
-    let (sid, before, after) = match drift {
-        StatementDrift::Missing { sid, desired } => (sid, None, Some(desired)),
-        StatementDrift::Edited { sid, current, desired } => (sid, Some(current), Some(desired)),
-        StatementDrift::Stale { sid, current } => (sid, Some(current), None),
-    };
-    AttributeChange::new(format!("statement[{sid}]"), before.map(Value::to_string), after.map(Value::to_string))
 }
 
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {

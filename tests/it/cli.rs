@@ -29,15 +29,27 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
         "+ 123456789012/us-east-1/sns.topic/baseline-billing-notifications",
         "+ 123456789012/us-east-1/sns.topic_policy/baseline-billing-notifications",
         "+ 123456789012/us-east-1/sns.subscription/baseline-billing-notifications/aws-billing@example.com",
+        "+ 123456789012/us-east-1/s3.bucket/baseline-logs-123456789012-us-east-1",
+        "+ 123456789012/us-east-1/s3.bucket_policy/baseline-logs-123456789012-us-east-1",
+        "+ 123456789012/us-east-1/s3.bucket_public_access_block/baseline-logs-123456789012-us-east-1",
+        "+ 123456789012/us-east-1/s3.bucket_encryption/baseline-logs-123456789012-us-east-1",
+        "+ 123456789012/us-east-1/s3.bucket_versioning/baseline-logs-123456789012-us-east-1",
+        "+ 123456789012/us-east-1/s3.bucket_lifecycle/baseline-logs-123456789012-us-east-1",
+        "+ 123456789012/us-east-1/s3.bucket_ownership/baseline-logs-123456789012-us-east-1",
+        "+ 123456789012/us-east-1/logs.log_group/baseline-cloudtrail",
+        "+ 123456789012/global/iam.role/baseline-cloudtrail-to-cloudwatch-logs",
+        "+ 123456789012/global/iam.role_policy/baseline-cloudtrail-to-cloudwatch-logs/baseline-cloudtrail-to-cloudwatch-logs",
+        "+ 123456789012/us-east-1/cloudtrail.trail/baseline-trail",
+        "+ 123456789012/us-east-1/cloudtrail.event_selectors/baseline-trail",
+        "+ 123456789012/us-east-1/cloudtrail.logging/baseline-trail",
     ] {
         assert!(text.contains(address), "missing {address} in:\n{text}");
     }
-    assert!(text.contains("Plan: 9 to create, 0 to update, 0 manual."), "{text}");
-    // The emulator lacks the primary-contact API: a warning naming the address, not a failure.
-    assert!(
-        text.contains("123456789012/global/account.primary_contact/primary: not supported by this endpoint"),
-        "{text}"
-    );
+    assert!(text.contains("Plan: 22 to create, 0 to update, 0 manual."), "{text}");
+    // The emulator lacks the primary-contact API and cannot route S3 Control: warnings naming the address.
+    for address in ["global/account.primary_contact/primary", "global/s3.account_public_access_block/account"] {
+        assert!(text.contains(&format!("123456789012/{address}: not supported by this endpoint")), "{text}");
+    }
 
     // 2. apply without a terminal and without --auto-approve refuses and changes nothing.
     let out = moto.cli(dir.path(), &["apply"]);
@@ -50,7 +62,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let out = moto.cli(dir.path(), &["apply", "--auto-approve"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("Apply complete: 9 created, 0 updated, 0 failed."), "{text}");
+    assert!(text.contains("Apply complete: 22 created, 0 updated, 0 failed."), "{text}");
 
     // Checked independently.
     for topic in TOPICS {
@@ -100,7 +112,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     assert_eq!(printed, saved);
     assert_eq!(printed["format_version"], "1.0");
     assert_eq!(printed["summary"]["create"], 0);
-    assert_eq!(printed["summary"]["unchanged"], 9);
+    assert_eq!(printed["summary"]["unchanged"], 22);
     assert_eq!(printed["notices"][0]["level"], "warning");
 }
 

@@ -104,7 +104,7 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize, usize, &'static st
         (
             "unknown section",
             "[cloudtrial]\nname = \"x\"\n".to_string(),
-            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`",
+            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`, `log_archive`, `cloudtrail`, `s3`",
             1,
             2,
             "check the spelling",

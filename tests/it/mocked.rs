@@ -15,6 +15,9 @@ use baseline::{Scope, Target};
 use crate::harness::desired;
 
 const PRIMARY: &str = r#"
+[s3]
+account_public_access_block = false
+
 [contacts.primary]
 full_name = "Example Corp Cloud Platform"
 company_name = "Example Corp"
@@ -39,12 +42,37 @@ fn current(city: &str) -> ContactInformation {
         .unwrap()
 }
 
+/// A client for a service these tests never call.
+macro_rules! idle {
+    ($krate:ident) => {
+        $krate::Client::from_conf(
+            $krate::Config::builder()
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .build(),
+        )
+    };
+}
+
+fn target_with(account: aws_sdk_account::Client, s3control: aws_sdk_s3control::Client) -> Target {
+    let scope = Scope { account_id: "123456789012".into(), partition: "aws".into(), home_region: "us-east-1".into() };
+    Target {
+        scope,
+        account,
+        s3control,
+        sns: mock_client!(aws_sdk_sns, RuleMode::MatchAny, &[]),
+        s3: idle!(aws_sdk_s3),
+        cloudtrail: idle!(aws_sdk_cloudtrail),
+        logs: idle!(aws_sdk_cloudwatchlogs),
+        iam: idle!(aws_sdk_iam),
+        custom_endpoint: false,
+    }
+}
+
 fn target(rules: &[&Rule], guard: &ApiGuard) -> Target {
     let guard = guard.clone();
     let account = mock_client!(aws_sdk_account, RuleMode::MatchAny, rules, |b| b.interceptor(guard.clone()));
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, &[]);
-    let scope = Scope { account_id: "123456789012".into(), partition: "aws".into(), home_region: "us-east-1".into() };
-    Target { scope, sns, account }
+    target_with(account, idle!(aws_sdk_s3control))
 }
 
 #[tokio::test]
@@ -98,7 +126,7 @@ async fn endpoint_without_the_api_is_a_warning_not_a_failure() {
     assert_eq!(plan.notices[0].level, NoticeLevel::Warning);
     assert_eq!(
         plan.notices[0].message,
-        "not supported by this endpoint (account:GetContactInformation answered HTTP 404); not checked"
+        "not supported by this endpoint (account:GetContactInformation failed: HTTP 404: the endpoint does not implement this operation); not checked"
     );
 }
 
@@ -120,4 +148,89 @@ async fn access_denied_names_the_missing_permission() {
     assert_eq!(e.address.to_string(), "123456789012/global/account.primary_contact/primary");
     assert_eq!(e.error.kind, ErrorKind::AccessDenied);
     assert!(e.error.hint().contains("`account:GetContactInformation`"), "{}", e.error.hint());
+}
+
+mod account_public_access_block {
+    use aws_sdk_s3control::operation::get_public_access_block::{GetPublicAccessBlockError, GetPublicAccessBlockOutput};
+    use aws_sdk_s3control::operation::put_public_access_block::PutPublicAccessBlockOutput;
+    use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
+    use aws_sdk_s3control::types::error::NoSuchPublicAccessBlockConfiguration;
+
+    use super::*;
+
+    fn plan_with(get: &Rule, put: &Rule, guard: &ApiGuard) -> Target {
+        let g = guard.clone();
+        let s3control = mock_client!(aws_sdk_s3control, RuleMode::MatchAny, &[get, put], |b| b.interceptor(g.clone()));
+        target_with(idle!(aws_sdk_account), s3control)
+    }
+
+    fn put_rule() -> Rule {
+        mock!(aws_sdk_s3control::Client::put_public_access_block)
+            .match_requests(|req| {
+                let c = req.public_access_block_configuration().unwrap();
+                req.account_id() == Some("123456789012")
+                    && [c.block_public_acls(), c.ignore_public_acls(), c.block_public_policy(), c.restrict_public_buckets()]
+                        .iter()
+                        .all(|v| *v == Some(true))
+            })
+            .then_output(|| PutPublicAccessBlockOutput::builder().build())
+    }
+
+    #[tokio::test]
+    async fn not_configured_is_turned_on() {
+        let get = mock!(aws_sdk_s3control::Client::get_public_access_block).then_error(|| {
+            GetPublicAccessBlockError::NoSuchPublicAccessBlockConfiguration(
+                NoSuchPublicAccessBlockConfiguration::builder()
+                    .meta(ErrorMetadata::builder().code("NoSuchPublicAccessBlockConfiguration").build())
+                    .build(),
+            )
+        });
+        let put = put_rule();
+        let guard = ApiGuard::read_only();
+        let target = plan_with(&get, &put, &guard);
+        let plan = baseline::plan(&desired(""), &target).await;
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+        let change = &plan.changes[0];
+        assert_eq!(change.address.to_string(), "123456789012/global/s3.account_public_access_block/account");
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(change.attributes.len(), 4);
+        assert_eq!(change.attributes[0], AttributeChange::new("block_public_acls", Some("false".into()), Some("true".into())));
+
+        guard.allow_writes();
+        let report = baseline::apply(&plan, &target, &NullSink).await;
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn loosened_setting_is_repaired_and_full_block_is_a_no_op() {
+        let partly = mock!(aws_sdk_s3control::Client::get_public_access_block).then_output(|| {
+            let c = PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(false)
+                .restrict_public_buckets(true)
+                .build();
+            GetPublicAccessBlockOutput::builder().public_access_block_configuration(c).build()
+        });
+        let put = put_rule();
+        let plan = baseline::plan(&desired(""), &plan_with(&partly, &put, &ApiGuard::read_only())).await;
+        assert_eq!(
+            plan.changes[0].attributes,
+            vec![AttributeChange::new("block_public_policy", Some("false".into()), Some("true".into()))]
+        );
+
+        let full = mock!(aws_sdk_s3control::Client::get_public_access_block).then_output(|| {
+            let c = PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build();
+            GetPublicAccessBlockOutput::builder().public_access_block_configuration(c).build()
+        });
+        let plan = baseline::plan(&desired(""), &plan_with(&full, &put, &ApiGuard::read_only())).await;
+        assert!(!plan.has_pending());
+        assert_eq!(put.num_calls(), 0);
+    }
 }

@@ -13,7 +13,7 @@ async fn plan_is_incapable_of_writing() {
     let target = target(&session, &desired).await;
 
     let plan = baseline::plan(&desired, &target).await;
-    assert_eq!(plan.summary().create, 9);
+    assert_eq!(plan.summary().create, 22);
     let counts = session.guard.counts();
     assert_eq!((counts.writes, counts.refused), (0, 0), "planning only reads");
 
@@ -60,7 +60,10 @@ async fn failed_change_does_not_stop_independent_ones() {
     let key = key.access_key().unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baseline.toml"), shipped_config()).unwrap();
+    // Topics and contacts only: the partial failure is about sns:Subscribe.
+    let config = shipped_config();
+    let topics_and_contacts = &config[..config.find("# The central log archive").unwrap()];
+    std::fs::write(dir.path().join("baseline.toml"), topics_and_contacts).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_baseline"))
         .current_dir(dir.path())
         .args(["--endpoint-url", &moto.endpoint, "--color", "never", "apply", "--auto-approve"])

@@ -1,0 +1,742 @@
+//! The account's multi-region CloudTrail trail, delivering to the central log bucket and to a CloudWatch Logs
+//! group through a least-privilege IAM role.
+
+use std::time::Duration;
+
+use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag as TrailTag, Trail};
+use futures::future::join_all;
+use serde_json::json;
+
+use super::log_bucket::{self, BUCKET_POLICY};
+use super::{Operation, report_unreadable};
+use crate::aws::{self, AwsError};
+use crate::config::{CloudTrailSpec, DEFAULT_RETENTION_DAYS, Desired};
+use crate::engine::{Action, Address, AttributeChange, Event, EventSink, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::policy::PolicyDocument;
+use crate::target::{Scope, Target};
+
+pub const TRAIL: &str = "cloudtrail.trail";
+pub const EVENT_SELECTORS: &str = "cloudtrail.event_selectors";
+pub const LOGGING: &str = "cloudtrail.logging";
+pub const LOG_GROUP: &str = "logs.log_group";
+pub const ROLE: &str = "iam.role";
+pub const ROLE_POLICY: &str = "iam.role_policy";
+
+/// The inline policy on the delivery role.
+pub const ROLE_POLICY_NAME: &str = "baseline-cloudtrail-to-cloudwatch-logs";
+
+/// CloudTrail answers these while IAM, S3 or KMS changes propagate: retried with backoff. Anything else is final.
+const PROPAGATION_ERRORS: &[&str] = &[
+    "InsufficientS3BucketPolicyException",
+    "InvalidCloudWatchLogsRoleArnException",
+    "InvalidCloudWatchLogsLogGroupArnException",
+    "InsufficientSnsTopicPolicyException",
+    "InsufficientEncryptionPolicyException",
+];
+const RETRY_DELAYS: [Duration; 5] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+    Duration::from_secs(16),
+];
+
+pub fn trail_arn(scope: &Scope, name: &str) -> String {
+    format!("arn:{}:cloudtrail:{}:{}:trail/{}", scope.partition, scope.home_region, scope.account_id, name)
+}
+
+/// The log group ARN the way CloudTrail wants and returns it (with `:*`).
+pub fn log_group_arn(scope: &Scope, name: &str) -> String {
+    format!("arn:{}:logs:{}:{}:log-group:{}:*", scope.partition, scope.home_region, scope.account_id, name)
+}
+
+pub fn role_arn(scope: &Scope, name: &str) -> String {
+    format!("arn:{}:iam::{}:role/{}", scope.partition, scope.account_id, name)
+}
+
+/// Only CloudTrail, only for this account's trail, may assume the delivery role.
+pub fn trust_policy(scope: &Scope, spec: &CloudTrailSpec) -> PolicyDocument {
+    PolicyDocument {
+        version: Some("2012-10-17".into()),
+        id: None,
+        statements: vec![json!({
+            "Sid": "BaselineCloudTrailAssumeRole",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudtrail.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": { "aws:SourceAccount": scope.account_id },
+                "ArnLike": { "aws:SourceArn": trail_arn(scope, &spec.trail) }
+            }
+        })],
+    }
+}
+
+/// Create streams and put events in this log group, nothing else.
+pub fn role_policy(scope: &Scope, spec: &CloudTrailSpec) -> PolicyDocument {
+    let streams = format!(
+        "arn:{}:logs:{}:{}:log-group:{}:log-stream:*",
+        scope.partition, scope.home_region, scope.account_id, spec.log_group
+    );
+    PolicyDocument {
+        version: Some("2012-10-17".into()),
+        id: None,
+        statements: vec![json!({
+            "Sid": "BaselineCloudTrailToCloudWatchLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": streams
+        })],
+    }
+}
+
+/// The trail settings the baseline requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailSettings {
+    pub s3_bucket_name: String,
+    pub s3_key_prefix: Option<String>,
+    pub is_multi_region_trail: bool,
+    pub include_global_service_events: bool,
+    pub log_file_validation_enabled: bool,
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    pub cloud_watch_logs_role_arn: Option<String>,
+    pub kms_key_id: Option<String>,
+}
+
+impl TrailSettings {
+    fn from_trail(t: &Trail) -> Self {
+        Self {
+            s3_bucket_name: t.s3_bucket_name().unwrap_or_default().to_string(),
+            s3_key_prefix: t.s3_key_prefix().filter(|p| !p.is_empty()).map(str::to_string),
+            is_multi_region_trail: t.is_multi_region_trail().unwrap_or(false),
+            include_global_service_events: t.include_global_service_events().unwrap_or(false),
+            log_file_validation_enabled: t.log_file_validation_enabled().unwrap_or(false),
+            cloud_watch_logs_log_group_arn: t.cloud_watch_logs_log_group_arn().map(str::to_string),
+            cloud_watch_logs_role_arn: t.cloud_watch_logs_role_arn().map(str::to_string),
+            kms_key_id: t.kms_key_id().map(str::to_string),
+        }
+    }
+
+    /// `(name, value)` pairs for display and comparison.
+    fn fields(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            ("s3_bucket_name", Some(self.s3_bucket_name.clone())),
+            ("s3_key_prefix", self.s3_key_prefix.clone()),
+            ("is_multi_region_trail", Some(self.is_multi_region_trail.to_string())),
+            ("include_global_service_events", Some(self.include_global_service_events.to_string())),
+            ("log_file_validation_enabled", Some(self.log_file_validation_enabled.to_string())),
+            ("cloud_watch_logs_log_group_arn", self.cloud_watch_logs_log_group_arn.clone()),
+            ("cloud_watch_logs_role_arn", self.cloud_watch_logs_role_arn.clone()),
+            ("kms_key_id", self.kms_key_id.clone()),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailState {
+    pub arn: String,
+    pub home_region: String,
+    pub settings: TrailSettings,
+    pub is_logging: bool,
+    /// Whether the event selectors log all management events, read and write.
+    pub management_events: bool,
+    pub selectors: Vec<EventSelector>,
+    pub delivery_error: Option<String>,
+    pub cloudwatch_delivery_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub trail: Option<TrailState>,
+    /// A multi-region trail the baseline does not own that meets every requirement.
+    pub compliant_other: Option<String>,
+    /// `Some(retention)` when the group exists; retention `None` means never expire.
+    pub log_group: Option<Option<u32>>,
+    pub trust_policy: Option<PolicyDocument>,
+    pub role_policy: Option<PolicyDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    CreateLogGroup { name: String, retention_days: u32, tags: std::collections::BTreeMap<String, String> },
+    SetRetention { name: String, retention_days: u32 },
+    CreateRole { name: String, trust_policy: String, tags: std::collections::BTreeMap<String, String> },
+    UpdateTrustPolicy { name: String, trust_policy: String },
+    PutRolePolicy { role: String, document: String },
+    CreateTrail { name: String, settings: TrailSettings, tags: std::collections::BTreeMap<String, String> },
+    UpdateTrail { name: String, settings: TrailSettings },
+    LogManagementEvents { name: String, selectors: Vec<EventSelector> },
+    StartLogging { name: String },
+}
+
+pub fn desired_settings(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec) -> TrailSettings {
+    let bucket = desired
+        .log_archive
+        .as_ref()
+        .map(|archive| log_bucket::location(archive, scope).name)
+        .unwrap_or_default();
+    TrailSettings {
+        s3_bucket_name: bucket,
+        s3_key_prefix: spec.s3_key_prefix.clone(),
+        is_multi_region_trail: true,
+        include_global_service_events: true,
+        log_file_validation_enabled: true,
+        cloud_watch_logs_log_group_arn: Some(log_group_arn(scope, &spec.log_group)),
+        cloud_watch_logs_role_arn: Some(role_arn(scope, &spec.role)),
+        kms_key_id: spec.kms_key_arn.clone(),
+    }
+}
+
+pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+    let Some(spec) = &desired.cloudtrail else { return Plan::default() };
+    let scope = &target.scope;
+    let address = Address::new(&scope.account_id, &scope.home_region, TRAIL, &spec.trail);
+    let mut plan = Plan::default();
+    let Some(observed) = report_unreadable(observe(target, spec).await, &address, &mut plan) else { return plan };
+    plan.extend(diff(desired, scope, spec, &observed));
+    plan
+}
+
+pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed, AwsError> {
+    let trails = target
+        .cloudtrail
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .map_err(aws::err("cloudtrail:DescribeTrails"))?;
+    let ours = trails.trail_list().iter().find(|t| t.name() == Some(spec.trail.as_str()));
+    let others: Vec<&Trail> = trails
+        .trail_list()
+        .iter()
+        .filter(|t| t.name() != Some(spec.trail.as_str()))
+        .filter(|t| {
+            let s = TrailSettings::from_trail(t);
+            s.is_multi_region_trail && s.include_global_service_events && s.log_file_validation_enabled
+        })
+        .collect();
+
+    let trail = async {
+        match ours {
+            Some(t) => trail_state(target, t).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    // Foreign candidates are only checked when we have no trail of our own and may not need one.
+    let candidates = async {
+        if ours.is_some() || spec.require_own_trail {
+            return Ok(None);
+        }
+        let states = join_all(others.iter().map(|t| trail_state(target, t))).await;
+        for state in states {
+            let state = state?;
+            if state.is_logging && state.management_events {
+                return Ok(Some(state.arn));
+            }
+        }
+        Ok(None)
+    };
+    let (trail, compliant_other, log_group, trust, role_policy) = tokio::join!(
+        trail,
+        candidates,
+        observe_log_group(target, &spec.log_group),
+        observe_trust_policy(target, &spec.role),
+        observe_role_policy(target, &spec.role),
+    );
+    Ok(Observed {
+        trail: trail?,
+        compliant_other: compliant_other?,
+        log_group: log_group?,
+        trust_policy: trust?,
+        role_policy: role_policy?,
+    })
+}
+
+async fn trail_state(target: &Target, trail: &Trail) -> Result<TrailState, AwsError> {
+    // The full ARN works for shadow trails too.
+    let arn = trail.trail_arn().unwrap_or_default().to_string();
+    let ct = &target.cloudtrail;
+    let (status, selectors) = tokio::join!(
+        ct.get_trail_status().name(&arn).send(),
+        ct.get_event_selectors().trail_name(&arn).send(),
+    );
+    let status = status.map_err(aws::err("cloudtrail:GetTrailStatus"))?;
+    let selectors = selectors.map_err(aws::err("cloudtrail:GetEventSelectors"))?;
+    let basic = selectors.event_selectors().to_vec();
+    let advanced_management = selectors.advanced_event_selectors().iter().any(|a| {
+        let fields = a.field_selectors();
+        let management = fields.iter().any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
+        let read_only_filter = fields.iter().any(|f| f.field() == "readOnly");
+        management && !read_only_filter
+    });
+    let basic_management = basic
+        .iter()
+        .any(|s| s.include_management_events() == Some(true) && s.read_write_type() == Some(&ReadWriteType::All));
+    let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+    Ok(TrailState {
+        home_region: trail.home_region().unwrap_or_default().to_string(),
+        settings: TrailSettings::from_trail(trail),
+        is_logging: status.is_logging().unwrap_or(false),
+        management_events: basic_management || advanced_management,
+        selectors: basic,
+        delivery_error: non_empty(status.latest_delivery_error()),
+        cloudwatch_delivery_error: non_empty(status.latest_cloud_watch_logs_delivery_error()),
+        arn,
+    })
+}
+
+async fn observe_log_group(target: &Target, name: &str) -> Result<Option<Option<u32>>, AwsError> {
+    let out = target
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(aws::err("logs:DescribeLogGroups"))?;
+    Ok(out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+        .map(|g| g.retention_in_days().and_then(|d| u32::try_from(d).ok())))
+}
+
+async fn observe_trust_policy(target: &Target, role: &str) -> Result<Option<PolicyDocument>, AwsError> {
+    match target.iam.get_role().role_name(role).send().await.map_err(aws::err("iam:GetRole")) {
+        Ok(out) => Ok(out
+            .role()
+            .and_then(|r| r.assume_role_policy_document())
+            .and_then(|d| PolicyDocument::parse(d).ok())
+            .or_else(|| Some(PolicyDocument::empty()))),
+        Err(e) if e.is_code("NoSuchEntity") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn observe_role_policy(target: &Target, role: &str) -> Result<Option<PolicyDocument>, AwsError> {
+    let result = target.iam.get_role_policy().role_name(role).policy_name(ROLE_POLICY_NAME).send().await;
+    match result.map_err(aws::err("iam:GetRolePolicy")) {
+        Ok(out) => Ok(Some(PolicyDocument::parse(out.policy_document()).unwrap_or_else(|_| PolicyDocument::empty()))),
+        Err(e) if e.is_code("NoSuchEntity") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &Observed) -> Plan {
+    let home = |kind, name: &str| Address::new(&scope.account_id, &scope.home_region, kind, name);
+    let global = |kind, name: &str| Address::new(&scope.account_id, GLOBAL, kind, name);
+    let trail_address = home(TRAIL, &spec.trail);
+    let mut plan = Plan::default();
+    let tags = super::sns::desired_tags(desired);
+    let op = Operation::CloudTrail;
+
+    if let Some(state) = &observed.trail
+        && state.home_region != scope.home_region
+    {
+        plan.notices.push(Notice {
+            level: NoticeLevel::Warning,
+            address: trail_address,
+            message: format!(
+                "a trail of this name is homed in {}; it can only be changed there: set home_region = \"{}\"",
+                state.home_region, state.home_region
+            ),
+        });
+        return plan;
+    }
+    if observed.trail.is_none()
+        && let Some(other) = &observed.compliant_other
+    {
+        let reason = format!(
+            "satisfied by {other}, which baseline does not own (set require_own_trail = true to add one anyway)"
+        );
+        plan.changes.push(ResourceChange::no_op(trail_address, reason));
+        return plan;
+    }
+
+    // Log group and retention.
+    let group_address = home(LOG_GROUP, &spec.log_group);
+    let want_retention = spec.retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
+    let group_change = match observed.log_group {
+        None => ResourceChange::new(
+            group_address.clone(),
+            Action::Create,
+            "log group does not exist",
+            op(Op::CreateLogGroup { name: spec.log_group.clone(), retention_days: want_retention, tags: tags.clone() }),
+        )
+        .with_attributes(vec![
+            AttributeChange::new("name", None, Some(spec.log_group.clone())),
+            AttributeChange::new("retention_in_days", None, Some(want_retention.to_string())),
+        ]),
+        Some(current) => {
+            // Without an explicit setting, a longer retention (or none: never expire) is kept.
+            let acceptable = match (spec.retention_days, current) {
+                (Some(want), have) => have == Some(want),
+                (None, None) => true,
+                (None, Some(have)) => have >= DEFAULT_RETENTION_DAYS,
+            };
+            if acceptable {
+                ResourceChange::no_op(group_address.clone(), "retention meets the baseline")
+            } else {
+                let before = current.map_or_else(|| "never expire".to_string(), |d| d.to_string());
+                ResourceChange::new(
+                    group_address.clone(),
+                    Action::Update,
+                    "retention differs",
+                    op(Op::SetRetention { name: spec.log_group.clone(), retention_days: want_retention }),
+                )
+                .with_attributes(vec![AttributeChange::new(
+                    "retention_in_days",
+                    Some(before),
+                    Some(want_retention.to_string()),
+                )])
+            }
+        }
+    };
+    plan.changes.push(group_change);
+
+    // Delivery role and its policy.
+    let role_address = global(ROLE, &spec.role);
+    let trust = trust_policy(scope, spec);
+    let role_change = match &observed.trust_policy {
+        None => ResourceChange::new(
+            role_address.clone(),
+            Action::Create,
+            "role does not exist",
+            op(Op::CreateRole { name: spec.role.clone(), trust_policy: trust.to_json(), tags: tags.clone() }),
+        )
+        .with_attributes(vec![AttributeChange::new("assume_role_policy", None, Some(trust.to_json()))]),
+        Some(current) if current.equivalent(&trust) => ResourceChange::no_op(role_address.clone(), "trust policy matches"),
+        Some(current) => ResourceChange::new(
+            role_address.clone(),
+            Action::Update,
+            "trust policy differs",
+            op(Op::UpdateTrustPolicy { name: spec.role.clone(), trust_policy: trust.to_json() }),
+        )
+        .with_attributes(vec![AttributeChange::new(
+            "assume_role_policy",
+            Some(current.to_json()),
+            Some(trust.to_json()),
+        )]),
+    };
+    plan.changes.push(role_change);
+
+    let policy_address = global(ROLE_POLICY, &format!("{}/{}", spec.role, ROLE_POLICY_NAME));
+    let document = role_policy(scope, spec);
+    let policy_change = match &observed.role_policy {
+        Some(current) if current.equivalent(&document) => {
+            ResourceChange::no_op(policy_address.clone(), "role policy matches")
+        }
+        current => {
+            let (action, reason) =
+                if current.is_some() { (Action::Update, "role policy differs") } else { (Action::Create, "no role policy") };
+            ResourceChange::new(
+                policy_address.clone(),
+                action,
+                reason,
+                op(Op::PutRolePolicy { role: spec.role.clone(), document: document.to_json() }),
+            )
+            .with_attributes(vec![AttributeChange::new(
+                "policy_document",
+                current.as_ref().map(PolicyDocument::to_json),
+                Some(document.to_json()),
+            )])
+            .after(&role_address)
+        }
+    };
+    plan.changes.push(policy_change);
+
+    // The trail.
+    let want = desired_settings(desired, scope, spec);
+    let bucket_policy = desired.log_archive.as_ref().map(|archive| {
+        let at = log_bucket::location(archive, scope);
+        Address::new(&scope.account_id, &at.region, BUCKET_POLICY, &at.name)
+    });
+    let with_dependencies = |mut change: ResourceChange| {
+        change = change.after(&group_address).after(&policy_address).after(&role_address);
+        if let Some(b) = &bucket_policy {
+            change = change.after(b);
+        }
+        change
+    };
+    let state = observed.trail.as_ref();
+    let trail_change = match state {
+        None => {
+            let attributes =
+                want.fields().into_iter().filter_map(|(n, v)| v.map(|v| AttributeChange::new(n, None, Some(v)))).collect();
+            with_dependencies(
+                ResourceChange::new(
+                    trail_address.clone(),
+                    Action::Create,
+                    "trail does not exist",
+                    op(Op::CreateTrail { name: spec.trail.clone(), settings: want.clone(), tags: tags.clone() }),
+                )
+                .with_attributes(attributes),
+            )
+        }
+        Some(state) => {
+            let attributes: Vec<AttributeChange> = state
+                .settings
+                .fields()
+                .into_iter()
+                .zip(want.fields())
+                .filter(|((_, have), (_, want))| have != want)
+                .map(|((name, have), (_, want))| {
+                    AttributeChange::new(name, have.or(Some("(none)".into())), want.or(Some("(none)".into())))
+                })
+                .collect();
+            if attributes.is_empty() {
+                ResourceChange::no_op(trail_address.clone(), "trail settings match")
+            } else {
+                with_dependencies(
+                    ResourceChange::new(
+                        trail_address.clone(),
+                        Action::Update,
+                        "trail settings differ",
+                        op(Op::UpdateTrail { name: spec.trail.clone(), settings: want.clone() }),
+                    )
+                    .with_attributes(attributes),
+                )
+            }
+        }
+    };
+    plan.changes.push(trail_change);
+
+    // Management events, read and write.
+    let selectors_address = home(EVENT_SELECTORS, &spec.trail);
+    let selectors_change = match state {
+        Some(s) if s.management_events => ResourceChange::no_op(selectors_address, "all management events logged"),
+        _ => {
+            let selectors = management_selectors(state.map(|s| s.selectors.as_slice()).unwrap_or_default());
+            let before = state.map(|_| "not all management events".to_string());
+            ResourceChange::new(
+                selectors_address,
+                if state.is_some() { Action::Update } else { Action::Create },
+                "management events (read and write) must be logged",
+                op(Op::LogManagementEvents { name: spec.trail.clone(), selectors }),
+            )
+            .with_attributes(vec![AttributeChange::new(
+                "management_events",
+                before,
+                Some("ReadWriteType=All, IncludeManagementEvents=true".into()),
+            )])
+            .after(&trail_address)
+        }
+    };
+    plan.changes.push(selectors_change);
+
+    // Logging on.
+    let logging_address = home(LOGGING, &spec.trail);
+    let logging_change = match state {
+        Some(s) if s.is_logging => ResourceChange::no_op(logging_address.clone(), "logging"),
+        _ => ResourceChange::new(
+            logging_address.clone(),
+            if state.is_some() { Action::Update } else { Action::Create },
+            if state.is_some() { "logging is stopped" } else { "a new trail does not log until started" },
+            op(Op::StartLogging { name: spec.trail.clone() }),
+        )
+        .with_attributes(vec![AttributeChange::new(
+            "is_logging",
+            state.map(|_| "false".to_string()),
+            Some("true".into()),
+        )])
+        .after(&trail_address),
+    };
+    plan.changes.push(logging_change);
+
+    // Delivery health.
+    if let Some(state) = state {
+        for (what, error) in [("S3", &state.delivery_error), ("CloudWatch Logs", &state.cloudwatch_delivery_error)] {
+            if let Some(error) = error {
+                plan.notices.push(Notice {
+                    level: NoticeLevel::Warning,
+                    address: logging_address.clone(),
+                    message: format!("latest delivery to {what} failed: {error}"),
+                });
+            }
+        }
+    }
+    plan
+}
+
+/// Basic selectors that log all management events: the first selector is widened to read and write
+/// management events; data-event selectors are kept.
+fn management_selectors(current: &[EventSelector]) -> Vec<EventSelector> {
+    let mut selectors = current.to_vec();
+    let management = |s: Option<&EventSelector>| {
+        let builder = s.cloned().map(|s| {
+            EventSelector::builder().set_data_resources(Some(s.data_resources().to_vec()))
+        });
+        builder
+            .unwrap_or_else(EventSelector::builder)
+            .read_write_type(ReadWriteType::All)
+            .include_management_events(true)
+            .build()
+    };
+    if selectors.is_empty() {
+        selectors.push(management(None));
+    } else {
+        selectors[0] = management(selectors.first());
+    }
+    selectors
+}
+
+fn trail_tags(tags: &std::collections::BTreeMap<String, String>) -> Result<Vec<TrailTag>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| TrailTag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AwsError::new("cloudtrail:AddTags", aws::ErrorKind::Service, None, e.to_string(), None))
+}
+
+pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn EventSink) -> Result<(), AwsError> {
+    match op {
+        Op::CreateLogGroup { name, retention_days, tags } => {
+            let created = target
+                .logs
+                .create_log_group()
+                .log_group_name(name)
+                .set_tags(Some(tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(aws::err("logs:CreateLogGroup"));
+            match created {
+                Ok(_) => {}
+                Err(e) if e.is_code("ResourceAlreadyExistsException") => {}
+                Err(e) => return Err(e),
+            }
+            set_retention(target, name, *retention_days).await
+        }
+        Op::SetRetention { name, retention_days } => set_retention(target, name, *retention_days).await,
+        Op::CreateRole { name, trust_policy, tags } => {
+            let tags = tags
+                .iter()
+                .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| AwsError::new("iam:CreateRole", aws::ErrorKind::Service, None, e.to_string(), None))?;
+            target
+                .iam
+                .create_role()
+                .role_name(name)
+                .assume_role_policy_document(trust_policy)
+                .description("Lets CloudTrail deliver this account's trail to CloudWatch Logs (managed by baseline)")
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(aws::err("iam:CreateRole"))?;
+            Ok(())
+        }
+        Op::UpdateTrustPolicy { name, trust_policy } => {
+            target
+                .iam
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(trust_policy)
+                .send()
+                .await
+                .map_err(aws::err("iam:UpdateAssumeRolePolicy"))?;
+            Ok(())
+        }
+        Op::PutRolePolicy { role, document } => {
+            target
+                .iam
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(ROLE_POLICY_NAME)
+                .policy_document(document)
+                .send()
+                .await
+                .map_err(aws::err("iam:PutRolePolicy"))?;
+            Ok(())
+        }
+        Op::CreateTrail { name, settings, tags } => {
+            let tags = trail_tags(tags)?;
+            with_propagation_retry(address, events, || async {
+                target
+                    .cloudtrail
+                    .create_trail()
+                    .name(name)
+                    .s3_bucket_name(&settings.s3_bucket_name)
+                    .set_s3_key_prefix(settings.s3_key_prefix.clone())
+                    .is_multi_region_trail(settings.is_multi_region_trail)
+                    .include_global_service_events(settings.include_global_service_events)
+                    .enable_log_file_validation(settings.log_file_validation_enabled)
+                    .set_cloud_watch_logs_log_group_arn(settings.cloud_watch_logs_log_group_arn.clone())
+                    .set_cloud_watch_logs_role_arn(settings.cloud_watch_logs_role_arn.clone())
+                    .set_kms_key_id(settings.kms_key_id.clone())
+                    .set_tags_list(Some(tags.clone()))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(aws::err("cloudtrail:CreateTrail"))
+            })
+            .await
+        }
+        Op::UpdateTrail { name, settings } => {
+            with_propagation_retry(address, events, || async {
+                target
+                    .cloudtrail
+                    .update_trail()
+                    .name(name)
+                    .s3_bucket_name(&settings.s3_bucket_name)
+                    .s3_key_prefix(settings.s3_key_prefix.clone().unwrap_or_default())
+                    .is_multi_region_trail(settings.is_multi_region_trail)
+                    .include_global_service_events(settings.include_global_service_events)
+                    .enable_log_file_validation(settings.log_file_validation_enabled)
+                    .set_cloud_watch_logs_log_group_arn(settings.cloud_watch_logs_log_group_arn.clone())
+                    .set_cloud_watch_logs_role_arn(settings.cloud_watch_logs_role_arn.clone())
+                    .set_kms_key_id(settings.kms_key_id.clone())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(aws::err("cloudtrail:UpdateTrail"))
+            })
+            .await
+        }
+        Op::LogManagementEvents { name, selectors } => {
+            target
+                .cloudtrail
+                .put_event_selectors()
+                .trail_name(name)
+                .set_event_selectors(Some(selectors.clone()))
+                .send()
+                .await
+                .map_err(aws::err("cloudtrail:PutEventSelectors"))?;
+            Ok(())
+        }
+        Op::StartLogging { name } => {
+            target.cloudtrail.start_logging().name(name).send().await.map_err(aws::err("cloudtrail:StartLogging"))?;
+            Ok(())
+        }
+    }
+}
+
+async fn set_retention(target: &Target, name: &str, days: u32) -> Result<(), AwsError> {
+    target
+        .logs
+        .put_retention_policy()
+        .log_group_name(name)
+        .retention_in_days(i32::try_from(days).unwrap_or(i32::MAX))
+        .send()
+        .await
+        .map_err(aws::err("logs:PutRetentionPolicy"))?;
+    Ok(())
+}
+
+/// Retries `call` while CloudTrail reports a documented propagation error, with exponential backoff
+/// (about 31 seconds in all); any other error, or the last attempt's, is returned as is.
+pub async fn with_propagation_retry<F, Fut>(address: &Address, events: &dyn EventSink, call: F) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if attempt < RETRY_DELAYS.len() && PROPAGATION_ERRORS.iter().any(|c| e.is_code(c)) => {
+                let reason = format!("{} (waiting {}s for it to propagate)", e.answer(), RETRY_DELAYS[attempt].as_secs());
+                events.emit(Event::Retrying { address, attempt: attempt as u32 + 1, reason: &reason });
+                tokio::time::sleep(RETRY_DELAYS[attempt]).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}

@@ -1,0 +1,774 @@
+//! The central log archive bucket (hardened, with a bucket policy letting CloudTrail and AWS Config write)
+//! and the account-level S3 Block Public Access settings.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
+    CreateBucketConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    NoncurrentVersionExpiration, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, Transition, TransitionStorageClass,
+    VersioningConfiguration,
+};
+use serde_json::{Value, json};
+
+use super::{Operation, report_unreadable};
+use crate::aws::{self, AwsError, ErrorKind};
+use crate::config::{Desired, Lifecycle, LogArchive};
+use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::policy::{self, PolicyDocument};
+use crate::target::{Scope, Target};
+
+pub const BUCKET: &str = "s3.bucket";
+pub const OWNERSHIP: &str = "s3.bucket_ownership";
+pub const PUBLIC_ACCESS_BLOCK: &str = "s3.bucket_public_access_block";
+pub const ENCRYPTION: &str = "s3.bucket_encryption";
+pub const VERSIONING: &str = "s3.bucket_versioning";
+pub const LIFECYCLE: &str = "s3.bucket_lifecycle";
+pub const BUCKET_POLICY: &str = "s3.bucket_policy";
+pub const ACCOUNT_PUBLIC_ACCESS_BLOCK: &str = "s3.account_public_access_block";
+
+/// The lifecycle rule the baseline owns; other rules on the bucket are kept.
+pub const LIFECYCLE_RULE_ID: &str = "baseline-log-retention";
+
+/// The four Block Public Access settings, in the order AWS lists them.
+const BPA_NAMES: [&str; 4] = ["block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encryption {
+    pub algorithm: String,
+    pub kms_key: Option<String>,
+}
+
+/// The baseline's lifecycle rule as found on the bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionRule {
+    pub enabled: bool,
+    pub transition_days: u32,
+    pub expiration_days: u32,
+    pub noncurrent_expiration_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketState {
+    pub region: String,
+    pub tags: BTreeMap<String, String>,
+    pub ownership: Option<String>,
+    pub public_access_block: Option<[bool; 4]>,
+    pub encryption: Option<Encryption>,
+    pub versioning: Option<String>,
+    pub retention: Option<RetentionRule>,
+    pub policy: Option<PolicyDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    CreateBucket { bucket: String, region: String, tags: BTreeMap<String, String> },
+    TagBucket { bucket: String, tags: BTreeMap<String, String> },
+    EnforceBucketOwner { bucket: String },
+    BlockPublicAccess { bucket: String },
+    Encrypt { bucket: String, kms_key: Option<String> },
+    EnableVersioning { bucket: String },
+    PutRetentionRule { bucket: String, lifecycle: Lifecycle },
+    PutPolicy { bucket: String, statements: Vec<Value> },
+    BlockAccountPublicAccess { account_id: String },
+}
+
+/// Where the log archive lives for a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketLocation {
+    pub name: String,
+    pub region: String,
+    pub owner: String,
+}
+
+pub fn location(archive: &LogArchive, scope: &Scope) -> BucketLocation {
+    let region = archive.region.clone().unwrap_or_else(|| scope.home_region.clone());
+    let owner = archive.account_id.clone().unwrap_or_else(|| scope.account_id.clone());
+    BucketLocation { name: archive.bucket_name(&owner, &region), region, owner }
+}
+
+/// Who may write to the bucket: the statements are built from lists so that an organization run can pass
+/// every member account and trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Writers {
+    pub accounts: Vec<String>,
+    pub trail_arns: Vec<String>,
+    pub cloudtrail_prefix: Option<String>,
+}
+
+pub fn writers(desired: &Desired, scope: &Scope) -> Writers {
+    let trail_arns = desired
+        .cloudtrail
+        .iter()
+        .map(|ct| super::cloudtrail::trail_arn(scope, &ct.trail))
+        .collect();
+    Writers {
+        accounts: vec![scope.account_id.clone()],
+        trail_arns,
+        cloudtrail_prefix: desired.cloudtrail.as_ref().and_then(|ct| ct.s3_key_prefix.clone()),
+    }
+}
+
+/// The statements the baseline owns in the bucket policy.
+pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec<Value> {
+    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
+    let objects = |prefix: Option<&str>, suffix: &str| -> Vec<String> {
+        let prefix = prefix.map(|p| format!("{}/", p.trim_end_matches('/'))).unwrap_or_default();
+        writers.accounts.iter().map(|a| format!("{bucket_arn}/{prefix}AWSLogs/{a}/{suffix}")).collect()
+    };
+    let mut statements = vec![json!({
+        "Sid": "BaselineDenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, format!("{bucket_arn}/*")],
+        "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+    })];
+    if !writers.trail_arns.is_empty() {
+        let scoped = json!({ "aws:SourceAccount": writers.accounts, "aws:SourceArn": writers.trail_arns });
+        statements.push(json!({
+            "Sid": "BaselineCloudTrailAclCheck",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudtrail.amazonaws.com" },
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn,
+            "Condition": { "StringEquals": scoped }
+        }));
+        let mut write = scoped.clone();
+        write["s3:x-amz-acl"] = json!("bucket-owner-full-control");
+        statements.push(json!({
+            "Sid": "BaselineCloudTrailWrite",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudtrail.amazonaws.com" },
+            "Action": "s3:PutObject",
+            "Resource": objects(writers.cloudtrail_prefix.as_deref(), "*"),
+            "Condition": { "StringEquals": write }
+        }));
+    }
+    let config = json!({ "aws:SourceAccount": writers.accounts });
+    statements.push(json!({
+        "Sid": "BaselineConfigAclCheck",
+        "Effect": "Allow",
+        "Principal": { "Service": "config.amazonaws.com" },
+        "Action": "s3:GetBucketAcl",
+        "Resource": bucket_arn,
+        "Condition": { "StringEquals": config }
+    }));
+    statements.push(json!({
+        "Sid": "BaselineConfigListBucket",
+        "Effect": "Allow",
+        "Principal": { "Service": "config.amazonaws.com" },
+        "Action": "s3:ListBucket",
+        "Resource": bucket_arn,
+        "Condition": { "StringEquals": config }
+    }));
+    let mut config_write = config.clone();
+    config_write["s3:x-amz-acl"] = json!("bucket-owner-full-control");
+    statements.push(json!({
+        "Sid": "BaselineConfigWrite",
+        "Effect": "Allow",
+        "Principal": { "Service": "config.amazonaws.com" },
+        "Action": "s3:PutObject",
+        "Resource": objects(None, "Config/*"),
+        "Condition": { "StringEquals": config_write }
+    }));
+    statements
+}
+
+pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+    let scope = &target.scope;
+    let account_bpa = async {
+        if desired.account_public_access_block { Some(observe_account_bpa(target).await) } else { None }
+    };
+    let bucket = async {
+        match &desired.log_archive {
+            Some(archive) => {
+                let at = location(archive, scope);
+                let state = if at.owner == scope.account_id { Some(observe(target, &at.name).await) } else { None };
+                Some((archive, at, state))
+            }
+            None => None,
+        }
+    };
+    let (account_bpa, bucket) = tokio::join!(account_bpa, bucket);
+
+    let mut plan = Plan::default();
+    if let Some(observed) = account_bpa {
+        let address = Address::new(&scope.account_id, GLOBAL, ACCOUNT_PUBLIC_ACCESS_BLOCK, "account");
+        let observed = observed.map_err(|e| endpoint_cannot_route(e, target.custom_endpoint));
+        if let Some(observed) = report_unreadable(observed, &address, &mut plan) {
+            plan.changes.push(diff_account_bpa(address, &scope.account_id, observed));
+        }
+    }
+    if let Some((archive, at, state)) = bucket {
+        let address = Address::new(&scope.account_id, &at.region, BUCKET, &at.name);
+        match state {
+            None => plan.notices.push(Notice {
+                level: NoticeLevel::Info,
+                address,
+                message: format!("owned by the log archive account {}; baseline that account to manage it", at.owner),
+            }),
+            Some(state) => {
+                if let Some(state) = report_unreadable(state, &address, &mut plan) {
+                    let writers = writers(desired, scope);
+                    let tags = super::sns::desired_tags(desired);
+                    plan.extend(diff(scope, archive, &at, &writers, &tags, state.as_ref()));
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// S3 Control puts the account id in front of the endpoint host (`<account>.<host>`), which a local endpoint
+/// cannot serve: through a custom endpoint, failing to connect means "not supported here".
+fn endpoint_cannot_route(e: AwsError, custom_endpoint: bool) -> AwsError {
+    if custom_endpoint && e.kind == ErrorKind::Network {
+        let message = "the endpoint cannot serve S3 Control's account-prefixed host name".to_string();
+        AwsError { kind: ErrorKind::NotSupported, message, ..e }
+    } else {
+        e
+    }
+}
+
+/// Error codes S3 uses for "this setting is not configured".
+const NOT_CONFIGURED: &[&str] = &[
+    "NoSuchBucketPolicy",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "OwnershipControlsNotFoundError",
+    "NoSuchLifecycleConfiguration",
+    "NoSuchTagSet",
+];
+
+/// `Ok(None)` when S3 answers that the setting is not configured.
+fn optional<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if NOT_CONFIGURED.iter().any(|c| e.is_code(c)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads the bucket and all its settings; `None` when it does not exist.
+pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState>, AwsError> {
+    let s3 = &target.s3;
+    let region = match s3.get_bucket_location().bucket(bucket).send().await {
+        Ok(out) => match out.location_constraint().map(|c| c.as_str()) {
+            None | Some("") => "us-east-1".to_string(),
+            Some("EU") => "eu-west-1".to_string(),
+            Some(r) => r.to_string(),
+        },
+        Err(e) => {
+            let e = AwsError::from_sdk("s3:GetBucketLocation", e);
+            if e.is_code("NoSuchBucket") {
+                return Ok(None);
+            }
+            if e.kind == ErrorKind::AccessDenied {
+                return Err(AwsError {
+                    message: format!(
+                        "{} (the bucket name may belong to another account; bucket names are global)",
+                        e.message
+                    ),
+                    ..e
+                });
+            }
+            return Err(e);
+        }
+    };
+    let (tags, ownership, bpa, encryption, versioning, lifecycle, policy) = tokio::join!(
+        async { optional(s3.get_bucket_tagging().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketTagging"))) },
+        async {
+            optional(
+                s3.get_bucket_ownership_controls()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(aws::err("s3:GetBucketOwnershipControls")),
+            )
+        },
+        async {
+            optional(s3.get_public_access_block().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketPublicAccessBlock")))
+        },
+        async { optional(s3.get_bucket_encryption().bucket(bucket).send().await.map_err(aws::err("s3:GetEncryptionConfiguration"))) },
+        read_versioning(target, bucket),
+        async {
+            optional(
+                s3.get_bucket_lifecycle_configuration()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(aws::err("s3:GetLifecycleConfiguration")),
+            )
+        },
+        async { optional(s3.get_bucket_policy().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketPolicy"))) },
+    );
+    let tags = tags?
+        .map(|t| t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+        .unwrap_or_default();
+    let ownership = ownership?.and_then(|o| {
+        o.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
+    });
+    let public_access_block = bpa?.and_then(|b| b.public_access_block_configuration().map(bpa_flags));
+    let encryption = encryption?.and_then(|e| {
+        let rule = e.server_side_encryption_configuration()?.rules().first()?;
+        let default = rule.apply_server_side_encryption_by_default()?;
+        Some(Encryption {
+            algorithm: default.sse_algorithm().as_str().to_string(),
+            kms_key: default.kms_master_key_id().map(str::to_string),
+        })
+    });
+    let versioning = versioning?;
+    let retention = lifecycle?.and_then(|l| l.rules().iter().find(|r| r.id() == Some(LIFECYCLE_RULE_ID)).map(retention_rule));
+    let policy = policy?.and_then(|p| p.policy().and_then(|p| PolicyDocument::parse(p).ok()));
+    Ok(Some(BucketState { region, tags, ownership, public_access_block, encryption, versioning, retention, policy }))
+}
+
+/// The versioning status. The emulator answers with a `GetBucketVersioningResponse` root element where AWS
+/// sends `VersioningConfiguration`, which the SDK refuses to parse; the status is then read from the raw body.
+async fn read_versioning(target: &Target, bucket: &str) -> Result<Option<String>, AwsError> {
+    match target.s3.get_bucket_versioning().bucket(bucket).send().await {
+        Ok(out) => Ok(out.status().map(|s| s.as_str().to_string())),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().is_success()) => {
+            let body = e.raw_response().and_then(|r| r.body().bytes()).unwrap_or_default();
+            Ok(xml_element(&String::from_utf8_lossy(body), "Status"))
+        }
+        Err(e) => Err(AwsError::from_sdk("s3:GetBucketVersioning", e)),
+    }
+}
+
+fn xml_element(body: &str, name: &str) -> Option<String> {
+    let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = body[start..].find(&format!("</{name}>"))? + start;
+    Some(body[start..end].to_string())
+}
+
+fn bpa_flags(c: &PublicAccessBlockConfiguration) -> [bool; 4] {
+    [
+        c.block_public_acls().unwrap_or(false),
+        c.ignore_public_acls().unwrap_or(false),
+        c.block_public_policy().unwrap_or(false),
+        c.restrict_public_buckets().unwrap_or(false),
+    ]
+}
+
+fn retention_rule(rule: &LifecycleRule) -> RetentionRule {
+    let days = |d: Option<i32>| d.and_then(|d| u32::try_from(d).ok()).unwrap_or(0);
+    RetentionRule {
+        enabled: rule.status() == &ExpirationStatus::Enabled,
+        transition_days: days(rule.transitions().first().and_then(|t| t.days())),
+        expiration_days: days(rule.expiration().and_then(|e| e.days())),
+        noncurrent_expiration_days: days(rule.noncurrent_version_expiration().and_then(|n| n.noncurrent_days())),
+    }
+}
+
+async fn observe_account_bpa(target: &Target) -> Result<Option<[bool; 4]>, AwsError> {
+    let result = target
+        .s3control
+        .get_public_access_block()
+        .account_id(&target.scope.account_id)
+        .send()
+        .await
+        .map_err(aws::err("s3:GetAccountPublicAccessBlock"));
+    Ok(optional(result)?.and_then(|o| {
+        o.public_access_block_configuration().map(|c| {
+            [
+                c.block_public_acls().unwrap_or(false),
+                c.ignore_public_acls().unwrap_or(false),
+                c.block_public_policy().unwrap_or(false),
+                c.restrict_public_buckets().unwrap_or(false),
+            ]
+        })
+    }))
+}
+
+fn bpa_attributes(current: Option<[bool; 4]>) -> Vec<AttributeChange> {
+    BPA_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| current.map(|c| c[*i]) != Some(true))
+        .map(|(i, name)| {
+            AttributeChange::new(*name, Some(current.map_or(false, |c| c[i]).to_string()), Some("true".into()))
+        })
+        .collect()
+}
+
+pub fn diff_account_bpa(address: Address, account_id: &str, current: Option<[bool; 4]>) -> ResourceChange {
+    let attributes = bpa_attributes(current);
+    if attributes.is_empty() {
+        return ResourceChange::no_op(address, "all four settings on");
+    }
+    let op = Operation::LogBucket(Op::BlockAccountPublicAccess { account_id: account_id.to_string() });
+    let reason = if current.is_none() { "not configured" } else { "some settings are off" };
+    ResourceChange::new(address, Action::Update, reason, op).with_attributes(attributes)
+}
+
+fn show(v: Option<&str>) -> Option<String> {
+    Some(v.unwrap_or("(none)").to_string())
+}
+
+/// All changes for the bucket. `observed` is `None` when it does not exist.
+pub fn diff(
+    scope: &Scope,
+    archive: &LogArchive,
+    at: &BucketLocation,
+    writers: &Writers,
+    tags: &BTreeMap<String, String>,
+    observed: Option<&BucketState>,
+) -> Plan {
+    let bucket = at.name.clone();
+    let addr = |kind| Address::new(&scope.account_id, &at.region, kind, &bucket);
+    let bucket_address = addr(BUCKET);
+    let mut plan = Plan::default();
+    let op = Operation::LogBucket;
+
+    if let Some(state) = observed
+        && state.region != at.region
+    {
+        plan.notices.push(Notice {
+            level: NoticeLevel::Warning,
+            address: bucket_address.clone(),
+            message: format!(
+                "the bucket exists in {} but baseline.toml places it in {}; set [log_archive] region = \"{}\"",
+                state.region, at.region, state.region
+            ),
+        });
+        return plan;
+    }
+
+    // Changes to an existing bucket are updates; for a new bucket every setting is part of the creation.
+    let action = if observed.is_some() { Action::Update } else { Action::Create };
+    let mut setting = |kind, reason: &str, attributes: Vec<AttributeChange>, operation: Op| {
+        if attributes.is_empty() {
+            plan.changes.push(ResourceChange::no_op(addr(kind), reason));
+        } else {
+            let reason = if observed.is_none() { "new bucket" } else { reason };
+            // Nothing exists before a creation.
+            let attributes = if observed.is_none() {
+                attributes.into_iter().map(|a| AttributeChange { before: None, ..a }).collect()
+            } else {
+                attributes
+            };
+            plan.changes.push(
+                ResourceChange::new(addr(kind), action, reason, op(operation))
+                    .with_attributes(attributes)
+                    .after(&bucket_address),
+            );
+        }
+    };
+
+    let ownership = observed.and_then(|s| s.ownership.as_deref());
+    let attrs = if ownership == Some("BucketOwnerEnforced") {
+        vec![]
+    } else {
+        vec![AttributeChange::new("object_ownership", show(ownership), Some("BucketOwnerEnforced".into()))]
+    };
+    setting(OWNERSHIP, "ACLs are not disabled", attrs, Op::EnforceBucketOwner { bucket: bucket.clone() });
+
+    let attrs = bpa_attributes(observed.and_then(|s| s.public_access_block));
+    setting(PUBLIC_ACCESS_BLOCK, "public access is not fully blocked", attrs, Op::BlockPublicAccess {
+        bucket: bucket.clone(),
+    });
+
+    let want = match &archive.kms_key_arn {
+        Some(key) => Encryption { algorithm: "aws:kms".into(), kms_key: Some(key.clone()) },
+        None => Encryption { algorithm: "AES256".into(), kms_key: None },
+    };
+    let have = observed.and_then(|s| s.encryption.clone());
+    let mut attrs = Vec::new();
+    if have.as_ref().map(|h| h.algorithm.as_str()) != Some(want.algorithm.as_str()) {
+        attrs.push(AttributeChange::new(
+            "sse_algorithm",
+            show(have.as_ref().map(|h| h.algorithm.as_str())),
+            Some(want.algorithm.clone()),
+        ));
+    }
+    let have_key = have.as_ref().and_then(|h| h.kms_key.as_deref());
+    if want.kms_key.is_some() && have_key != want.kms_key.as_deref() {
+        attrs.push(AttributeChange::new("kms_master_key_id", show(have_key), want.kms_key.clone()));
+    }
+    setting(ENCRYPTION, "default encryption differs", attrs, Op::Encrypt {
+        bucket: bucket.clone(),
+        kms_key: archive.kms_key_arn.clone(),
+    });
+
+    let versioning = observed.and_then(|s| s.versioning.as_deref());
+    let attrs = if versioning == Some("Enabled") {
+        vec![]
+    } else {
+        vec![AttributeChange::new("versioning", show(versioning), Some("Enabled".into()))]
+    };
+    setting(VERSIONING, "versioning is not enabled", attrs, Op::EnableVersioning { bucket: bucket.clone() });
+
+    let lc = archive.lifecycle;
+    let want_rule = RetentionRule {
+        enabled: true,
+        transition_days: lc.transition_days,
+        expiration_days: lc.expiration_days,
+        noncurrent_expiration_days: lc.noncurrent_expiration_days,
+    };
+    let have_rule = observed.and_then(|s| s.retention.clone());
+    let mut attrs = Vec::new();
+    let field = |name: &str, f: fn(&RetentionRule) -> String| {
+        let before = have_rule.as_ref().map(f);
+        (before.as_deref() != Some(f(&want_rule).as_str()))
+            .then(|| AttributeChange::new(format!("rule[{LIFECYCLE_RULE_ID}].{name}"), before.clone(), Some(f(&want_rule))))
+    };
+    attrs.extend(field("status", |r| if r.enabled { "Enabled".into() } else { "Disabled".into() }));
+    attrs.extend(field("transition_to_glacier_days", |r| r.transition_days.to_string()));
+    attrs.extend(field("expiration_days", |r| r.expiration_days.to_string()));
+    attrs.extend(field("noncurrent_expiration_days", |r| r.noncurrent_expiration_days.to_string()));
+    setting(LIFECYCLE, "log retention rule differs", attrs, Op::PutRetentionRule { bucket: bucket.clone(), lifecycle: lc });
+
+    // The policy: owned statements merged into whatever else is there.
+    let statements = owned_statements(&scope.partition, &bucket, writers);
+    let drift = policy::owned_drift(observed.and_then(|s| s.policy.as_ref()), &statements);
+    let attrs = drift.iter().map(super::statement_attribute).collect();
+    let reason = super::describe_drift(&drift);
+    setting(BUCKET_POLICY, &reason, attrs, Op::PutPolicy { bucket: bucket.clone(), statements });
+
+    // The bucket itself, first in dependency order.
+    let bucket_change = match observed {
+        None => {
+            let mut attributes = vec![
+                AttributeChange::new("name", None, Some(bucket.clone())),
+                AttributeChange::new("region", None, Some(at.region.clone())),
+            ];
+            attributes.extend(tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))));
+            let create = Op::CreateBucket { bucket: bucket.clone(), region: at.region.clone(), tags: tags.clone() };
+            ResourceChange::new(bucket_address, Action::Create, "bucket does not exist", op(create))
+                .with_attributes(attributes)
+        }
+        Some(state) => {
+            let drift: BTreeMap<String, String> =
+                tags.iter().filter(|(k, v)| state.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            if drift.is_empty() {
+                ResourceChange::no_op(bucket_address, "bucket exists with the baseline tags")
+            } else {
+                let attributes = drift
+                    .iter()
+                    .map(|(k, v)| AttributeChange::new(format!("tags.{k}"), state.tags.get(k).cloned(), Some(v.clone())))
+                    .collect();
+                ResourceChange::new(bucket_address, Action::Update, "tags differ", op(Op::TagBucket { bucket, tags: drift }))
+                    .with_attributes(attributes)
+            }
+        }
+    };
+    plan.changes.insert(0, bucket_change);
+    plan
+}
+
+fn build_error(action: &str) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> AwsError + '_ {
+    move |e| AwsError::new(action, ErrorKind::Service, None, e.to_string(), None)
+}
+
+pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+    let s3 = &target.s3;
+    match op {
+        Op::CreateBucket { bucket, region, tags } => {
+            let mut create = s3.create_bucket().bucket(bucket).object_ownership(ObjectOwnership::BucketOwnerEnforced);
+            // us-east-1 must omit the location constraint; every other region must give it.
+            if region != "us-east-1" {
+                let location = CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                    .build();
+                create = create.create_bucket_configuration(location);
+            }
+            match create.send().await.map_err(aws::err("s3:CreateBucket")) {
+                Ok(_) => {}
+                Err(e) if e.is_code("BucketAlreadyOwnedByYou") => {}
+                Err(e) if e.is_code("BucketAlreadyExists") => {
+                    return Err(AwsError {
+                        message: format!(
+                            "the bucket name \"{bucket}\" is taken by another AWS account (bucket names are global); \
+                             change [log_archive] bucket"
+                        ),
+                        ..e
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+            tag_bucket(target, bucket, tags).await
+        }
+        Op::TagBucket { bucket, tags } => tag_bucket(target, bucket, tags).await,
+        Op::EnforceBucketOwner { bucket } => {
+            let rule = OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                .build()
+                .map_err(build_error("s3:PutBucketOwnershipControls"))?;
+            let controls =
+                OwnershipControls::builder().rules(rule).build().map_err(build_error("s3:PutBucketOwnershipControls"))?;
+            s3.put_bucket_ownership_controls()
+                .bucket(bucket)
+                .ownership_controls(controls)
+                .send()
+                .await
+                .map_err(aws::err("s3:PutBucketOwnershipControls"))?;
+            Ok(())
+        }
+        Op::BlockPublicAccess { bucket } => {
+            s3.put_public_access_block()
+                .bucket(bucket)
+                .public_access_block_configuration(all_blocked())
+                .send()
+                .await
+                .map_err(aws::err("s3:PutBucketPublicAccessBlock"))?;
+            Ok(())
+        }
+        Op::Encrypt { bucket, kms_key } => {
+            let default = match kms_key {
+                Some(key) => {
+                    ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::AwsKms).kms_master_key_id(key)
+                }
+                None => ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256),
+            }
+            .build()
+            .map_err(build_error("s3:PutEncryptionConfiguration"))?;
+            let rule = ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(default)
+                .bucket_key_enabled(kms_key.is_some())
+                .build();
+            let config = ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .map_err(build_error("s3:PutEncryptionConfiguration"))?;
+            s3.put_bucket_encryption()
+                .bucket(bucket)
+                .server_side_encryption_configuration(config)
+                .send()
+                .await
+                .map_err(aws::err("s3:PutEncryptionConfiguration"))?;
+            Ok(())
+        }
+        Op::EnableVersioning { bucket } => {
+            s3.put_bucket_versioning()
+                .bucket(bucket)
+                .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+                .send()
+                .await
+                .map_err(aws::err("s3:PutBucketVersioning"))?;
+            Ok(())
+        }
+        Op::PutRetentionRule { bucket, lifecycle } => {
+            // One document for all rules: re-read, replace ours, keep the others.
+            let current = optional(
+                s3.get_bucket_lifecycle_configuration()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(aws::err("s3:GetLifecycleConfiguration")),
+            )?;
+            let mut rules: Vec<LifecycleRule> = current
+                .map(|c| c.rules().iter().filter(|r| r.id() != Some(LIFECYCLE_RULE_ID)).cloned().collect())
+                .unwrap_or_default();
+            rules.push(retention(lifecycle)?);
+            let config = BucketLifecycleConfiguration::builder()
+                .set_rules(Some(rules))
+                .build()
+                .map_err(build_error("s3:PutLifecycleConfiguration"))?;
+            s3.put_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .lifecycle_configuration(config)
+                .send()
+                .await
+                .map_err(aws::err("s3:PutLifecycleConfiguration"))?;
+            Ok(())
+        }
+        Op::PutPolicy { bucket, statements } => {
+            let current = optional(s3.get_bucket_policy().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketPolicy")))?
+                .and_then(|p| p.policy().and_then(|p| PolicyDocument::parse(p).ok()));
+            let merged = policy::merge_owned(current.as_ref(), statements);
+            if current.as_ref().is_some_and(|c| c.equivalent(&merged)) {
+                return Ok(());
+            }
+            s3.put_bucket_policy()
+                .bucket(bucket)
+                .policy(merged.to_json())
+                .send()
+                .await
+                .map_err(aws::err("s3:PutBucketPolicy"))?;
+            Ok(())
+        }
+        Op::BlockAccountPublicAccess { account_id } => {
+            let c = aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build();
+            target
+                .s3control
+                .put_public_access_block()
+                .account_id(account_id)
+                .public_access_block_configuration(c)
+                .send()
+                .await
+                .map_err(aws::err("s3:PutAccountPublicAccessBlock"))?;
+            Ok(())
+        }
+    }
+}
+
+fn all_blocked() -> PublicAccessBlockConfiguration {
+    PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(true)
+        .restrict_public_buckets(true)
+        .build()
+}
+
+fn retention(lc: &Lifecycle) -> Result<LifecycleRule, AwsError> {
+    let days = |d: u32| i32::try_from(d).unwrap_or(i32::MAX);
+    let mut rule = LifecycleRule::builder()
+        .id(LIFECYCLE_RULE_ID)
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(7).build());
+    if lc.transition_days > 0 {
+        rule = rule.transitions(
+            Transition::builder().days(days(lc.transition_days)).storage_class(TransitionStorageClass::Glacier).build(),
+        );
+    }
+    if lc.expiration_days > 0 {
+        rule = rule.expiration(LifecycleExpiration::builder().days(days(lc.expiration_days)).build());
+    }
+    if lc.noncurrent_expiration_days > 0 {
+        rule = rule.noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder().noncurrent_days(days(lc.noncurrent_expiration_days)).build(),
+        );
+    }
+    rule.build().map_err(build_error("s3:PutLifecycleConfiguration"))
+}
+
+async fn tag_bucket(target: &Target, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    // The tag set is one document: re-read and merge so foreign tags survive.
+    let current = optional(
+        target.s3.get_bucket_tagging().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketTagging")),
+    )?;
+    let mut merged: BTreeMap<String, String> = current
+        .map(|t| t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+        .unwrap_or_default();
+    let before = merged.clone();
+    merged.extend(tags.clone());
+    if merged == before {
+        return Ok(());
+    }
+    let tag_set = merged
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(build_error("s3:PutBucketTagging"))?;
+    let tagging = Tagging::builder().set_tag_set(Some(tag_set)).build().map_err(build_error("s3:PutBucketTagging"))?;
+    target
+        .s3
+        .put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(aws::err("s3:PutBucketTagging"))?;
+    Ok(())
+}
