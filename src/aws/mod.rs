@@ -87,7 +87,18 @@ impl Session {
     regional_client!(sns, aws_sdk_sns);
     regional_client!(cloudtrail, aws_sdk_cloudtrail);
     regional_client!(logs, aws_sdk_cloudwatchlogs);
-    regional_client!(s3control, aws_sdk_s3control);
+
+    /// S3 Control in a region. Through a custom endpoint its account-prefixed host usually cannot resolve;
+    /// that is reported at once instead of being retried.
+    pub fn s3control(&self, region: &str) -> aws_sdk_s3control::Client {
+        let mut conf = aws_sdk_s3control::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.guard.clone());
+        if self.custom_endpoint() {
+            conf = conf.retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1));
+        }
+        aws_sdk_s3control::Client::from_conf(conf.build())
+    }
 
     /// S3 in a region; path-style addressing when a custom endpoint is in use (local hosts have no DNS for
     /// `<bucket>.<host>`).

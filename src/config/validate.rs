@@ -462,7 +462,8 @@ impl<'a> Validator<'a> {
     }
 
     fn cloudtrail(&mut self, raw: RawCloudTrail) -> CloudTrailSpec {
-        let name = |v: Option<Spanned<String>>, default: &str| v.map_or_else(|| default.to_string(), Spanned::into_inner);
+        let name =
+            |v: Option<Spanned<String>>, default: &str| v.map_or_else(|| default.to_string(), Spanned::into_inner);
         let check = |this: &mut Self, v: &Option<Spanned<String>>, key: &str, max: usize, extra: &str| {
             if let Some(v) = v {
                 let ok = !v.get_ref().is_empty()
@@ -648,7 +649,8 @@ mod tests {
     #[test]
     fn bucket_names() {
         assert!(check_bucket_name("baseline-logs-123456789012-us-east-1").is_ok());
-        for bad in ["ab", "Upper-case", "-leading", "trailing-", "a..b", "192.168.1.1", "xn--punycode", &"a".repeat(64)] {
+        for bad in ["ab", "Upper-case", "-leading", "trailing-", "a..b", "192.168.1.1", "xn--punycode", &"a".repeat(64)]
+        {
             assert!(check_bucket_name(bad).is_err(), "{bad}");
         }
     }

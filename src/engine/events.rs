@@ -7,12 +7,29 @@ use crate::aws::AwsError;
 
 #[derive(Debug)]
 pub enum Event<'a> {
-    Started { address: &'a Address, action: Action },
-    Done { address: &'a Address, action: Action, elapsed: Duration },
-    Failed { address: &'a Address, error: &'a AwsError },
-    Skipped { address: &'a Address, because: &'a Address },
+    Started {
+        address: &'a Address,
+        action: Action,
+    },
+    Done {
+        address: &'a Address,
+        action: Action,
+        elapsed: Duration,
+    },
+    Failed {
+        address: &'a Address,
+        error: &'a AwsError,
+    },
+    Skipped {
+        address: &'a Address,
+        because: &'a Address,
+    },
     /// A bounded retry while a documented propagation delay passes.
-    Retrying { address: &'a Address, attempt: u32, reason: &'a str },
+    Retrying {
+        address: &'a Address,
+        attempt: u32,
+        reason: &'a str,
+    },
 }
 
 pub trait EventSink: Sync {

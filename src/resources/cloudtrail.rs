@@ -11,7 +11,9 @@ use super::log_bucket::{self, BUCKET_POLICY};
 use super::{Operation, report_unreadable};
 use crate::aws::{self, AwsError};
 use crate::config::{CloudTrailSpec, DEFAULT_RETENTION_DAYS, Desired};
-use crate::engine::{Action, Address, AttributeChange, Event, EventSink, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::engine::{
+    Action, Address, AttributeChange, Event, EventSink, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange,
+};
 use crate::policy::PolicyDocument;
 use crate::target::{Scope, Target};
 
@@ -107,13 +109,13 @@ impl TrailSettings {
     fn from_trail(t: &Trail) -> Self {
         Self {
             s3_bucket_name: t.s3_bucket_name().unwrap_or_default().to_string(),
-            s3_key_prefix: t.s3_key_prefix().filter(|p| !p.is_empty()).map(str::to_string),
+            s3_key_prefix: non_empty(t.s3_key_prefix()),
             is_multi_region_trail: t.is_multi_region_trail().unwrap_or(false),
             include_global_service_events: t.include_global_service_events().unwrap_or(false),
             log_file_validation_enabled: t.log_file_validation_enabled().unwrap_or(false),
-            cloud_watch_logs_log_group_arn: t.cloud_watch_logs_log_group_arn().map(str::to_string),
-            cloud_watch_logs_role_arn: t.cloud_watch_logs_role_arn().map(str::to_string),
-            kms_key_id: t.kms_key_id().map(str::to_string),
+            cloud_watch_logs_log_group_arn: non_empty(t.cloud_watch_logs_log_group_arn()),
+            cloud_watch_logs_role_arn: non_empty(t.cloud_watch_logs_role_arn()),
+            kms_key_id: non_empty(t.kms_key_id()),
         }
     }
 
@@ -130,6 +132,11 @@ impl TrailSettings {
             ("kms_key_id", self.kms_key_id.clone()),
         ]
     }
+}
+
+/// AWS reports an unset string setting as absent or as "".
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,11 +177,8 @@ pub enum Op {
 }
 
 pub fn desired_settings(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec) -> TrailSettings {
-    let bucket = desired
-        .log_archive
-        .as_ref()
-        .map(|archive| log_bucket::location(archive, scope).name)
-        .unwrap_or_default();
+    let bucket =
+        desired.log_archive.as_ref().map(|archive| log_bucket::location(archive, scope).name).unwrap_or_default();
     TrailSettings {
         s3_bucket_name: bucket,
         s3_key_prefix: spec.s3_key_prefix.clone(),
@@ -256,23 +260,21 @@ async fn trail_state(target: &Target, trail: &Trail) -> Result<TrailState, AwsEr
     // The full ARN works for shadow trails too.
     let arn = trail.trail_arn().unwrap_or_default().to_string();
     let ct = &target.cloudtrail;
-    let (status, selectors) = tokio::join!(
-        ct.get_trail_status().name(&arn).send(),
-        ct.get_event_selectors().trail_name(&arn).send(),
-    );
+    let (status, selectors) =
+        tokio::join!(ct.get_trail_status().name(&arn).send(), ct.get_event_selectors().trail_name(&arn).send(),);
     let status = status.map_err(aws::err("cloudtrail:GetTrailStatus"))?;
     let selectors = selectors.map_err(aws::err("cloudtrail:GetEventSelectors"))?;
     let basic = selectors.event_selectors().to_vec();
     let advanced_management = selectors.advanced_event_selectors().iter().any(|a| {
         let fields = a.field_selectors();
-        let management = fields.iter().any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
+        let management =
+            fields.iter().any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
         let read_only_filter = fields.iter().any(|f| f.field() == "readOnly");
         management && !read_only_filter
     });
     let basic_management = basic
         .iter()
         .any(|s| s.include_management_events() == Some(true) && s.read_write_type() == Some(&ReadWriteType::All));
-    let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
     Ok(TrailState {
         home_region: trail.home_region().unwrap_or_default().to_string(),
         settings: TrailSettings::from_trail(trail),
@@ -404,7 +406,9 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
             op(Op::CreateRole { name: spec.role.clone(), trust_policy: trust.to_json(), tags: tags.clone() }),
         )
         .with_attributes(vec![AttributeChange::new("assume_role_policy", None, Some(trust.to_json()))]),
-        Some(current) if current.equivalent(&trust) => ResourceChange::no_op(role_address.clone(), "trust policy matches"),
+        Some(current) if current.equivalent(&trust) => {
+            ResourceChange::no_op(role_address.clone(), "trust policy matches")
+        }
         Some(current) => ResourceChange::new(
             role_address.clone(),
             Action::Update,
@@ -426,8 +430,11 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
             ResourceChange::no_op(policy_address.clone(), "role policy matches")
         }
         current => {
-            let (action, reason) =
-                if current.is_some() { (Action::Update, "role policy differs") } else { (Action::Create, "no role policy") };
+            let (action, reason) = if current.is_some() {
+                (Action::Update, "role policy differs")
+            } else {
+                (Action::Create, "no role policy")
+            };
             ResourceChange::new(
                 policy_address.clone(),
                 action,
@@ -460,8 +467,11 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
     let state = observed.trail.as_ref();
     let trail_change = match state {
         None => {
-            let attributes =
-                want.fields().into_iter().filter_map(|(n, v)| v.map(|v| AttributeChange::new(n, None, Some(v)))).collect();
+            let attributes = want
+                .fields()
+                .into_iter()
+                .filter_map(|(n, v)| v.map(|v| AttributeChange::new(n, None, Some(v))))
+                .collect();
             with_dependencies(
                 ResourceChange::new(
                     trail_address.clone(),
@@ -562,9 +572,8 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
 fn management_selectors(current: &[EventSelector]) -> Vec<EventSelector> {
     let mut selectors = current.to_vec();
     let management = |s: Option<&EventSelector>| {
-        let builder = s.cloned().map(|s| {
-            EventSelector::builder().set_data_resources(Some(s.data_resources().to_vec()))
-        });
+        let builder =
+            s.cloned().map(|s| EventSelector::builder().set_data_resources(Some(s.data_resources().to_vec())));
         builder
             .unwrap_or_else(EventSelector::builder)
             .read_write_type(ReadWriteType::All)
@@ -731,7 +740,8 @@ where
     loop {
         match call().await {
             Err(e) if attempt < RETRY_DELAYS.len() && PROPAGATION_ERRORS.iter().any(|c| e.is_code(c)) => {
-                let reason = format!("{} (waiting {}s for it to propagate)", e.answer(), RETRY_DELAYS[attempt].as_secs());
+                let reason =
+                    format!("{} (waiting {}s for it to propagate)", e.answer(), RETRY_DELAYS[attempt].as_secs());
                 events.emit(Event::Retrying { address, attempt: attempt as u32 + 1, reason: &reason });
                 tokio::time::sleep(RETRY_DELAYS[attempt]).await;
                 attempt += 1;

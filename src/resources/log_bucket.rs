@@ -33,7 +33,8 @@ pub const ACCOUNT_PUBLIC_ACCESS_BLOCK: &str = "s3.account_public_access_block";
 pub const LIFECYCLE_RULE_ID: &str = "baseline-log-retention";
 
 /// The four Block Public Access settings, in the order AWS lists them.
-const BPA_NAMES: [&str; 4] = ["block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"];
+const BPA_NAMES: [&str; 4] =
+    ["block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encryption {
@@ -99,11 +100,7 @@ pub struct Writers {
 }
 
 pub fn writers(desired: &Desired, scope: &Scope) -> Writers {
-    let trail_arns = desired
-        .cloudtrail
-        .iter()
-        .map(|ct| super::cloudtrail::trail_arn(scope, &ct.trail))
-        .collect();
+    let trail_arns = desired.cloudtrail.iter().map(|ct| super::cloudtrail::trail_arn(scope, &ct.trail)).collect();
     Writers {
         accounts: vec![scope.account_id.clone()],
         trail_arns,
@@ -179,9 +176,8 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
 
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let scope = &target.scope;
-    let account_bpa = async {
-        if desired.account_public_access_block { Some(observe_account_bpa(target).await) } else { None }
-    };
+    let account_bpa =
+        async { if desired.account_public_access_block { Some(observe_account_bpa(target).await) } else { None } };
     let bucket = async {
         match &desired.log_archive {
             Some(archive) => {
@@ -279,7 +275,9 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
         }
     };
     let (tags, ownership, bpa, encryption, versioning, lifecycle, policy) = tokio::join!(
-        async { optional(s3.get_bucket_tagging().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketTagging"))) },
+        async {
+            optional(s3.get_bucket_tagging().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketTagging")))
+        },
         async {
             optional(
                 s3.get_bucket_ownership_controls()
@@ -290,9 +288,23 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
             )
         },
         async {
-            optional(s3.get_public_access_block().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketPublicAccessBlock")))
+            optional(
+                s3.get_public_access_block()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(aws::err("s3:GetBucketPublicAccessBlock")),
+            )
         },
-        async { optional(s3.get_bucket_encryption().bucket(bucket).send().await.map_err(aws::err("s3:GetEncryptionConfiguration"))) },
+        async {
+            optional(
+                s3.get_bucket_encryption()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(aws::err("s3:GetEncryptionConfiguration")),
+            )
+        },
         read_versioning(target, bucket),
         async {
             optional(
@@ -321,7 +333,8 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
         })
     });
     let versioning = versioning?;
-    let retention = lifecycle?.and_then(|l| l.rules().iter().find(|r| r.id() == Some(LIFECYCLE_RULE_ID)).map(retention_rule));
+    let retention =
+        lifecycle?.and_then(|l| l.rules().iter().find(|r| r.id() == Some(LIFECYCLE_RULE_ID)).map(retention_rule));
     let policy = policy?.and_then(|p| p.policy().and_then(|p| PolicyDocument::parse(p).ok()));
     Ok(Some(BucketState { region, tags, ownership, public_access_block, encryption, versioning, retention, policy }))
 }
@@ -390,7 +403,7 @@ fn bpa_attributes(current: Option<[bool; 4]>) -> Vec<AttributeChange> {
         .enumerate()
         .filter(|(i, _)| current.map(|c| c[*i]) != Some(true))
         .map(|(i, name)| {
-            AttributeChange::new(*name, Some(current.map_or(false, |c| c[i]).to_string()), Some("true".into()))
+            AttributeChange::new(*name, Some(current.is_some_and(|c| c[i]).to_string()), Some("true".into()))
         })
         .collect()
 }
@@ -468,9 +481,12 @@ pub fn diff(
     setting(OWNERSHIP, "ACLs are not disabled", attrs, Op::EnforceBucketOwner { bucket: bucket.clone() });
 
     let attrs = bpa_attributes(observed.and_then(|s| s.public_access_block));
-    setting(PUBLIC_ACCESS_BLOCK, "public access is not fully blocked", attrs, Op::BlockPublicAccess {
-        bucket: bucket.clone(),
-    });
+    setting(
+        PUBLIC_ACCESS_BLOCK,
+        "public access is not fully blocked",
+        attrs,
+        Op::BlockPublicAccess { bucket: bucket.clone() },
+    );
 
     let want = match &archive.kms_key_arn {
         Some(key) => Encryption { algorithm: "aws:kms".into(), kms_key: Some(key.clone()) },
@@ -489,10 +505,12 @@ pub fn diff(
     if want.kms_key.is_some() && have_key != want.kms_key.as_deref() {
         attrs.push(AttributeChange::new("kms_master_key_id", show(have_key), want.kms_key.clone()));
     }
-    setting(ENCRYPTION, "default encryption differs", attrs, Op::Encrypt {
-        bucket: bucket.clone(),
-        kms_key: archive.kms_key_arn.clone(),
-    });
+    setting(
+        ENCRYPTION,
+        "default encryption differs",
+        attrs,
+        Op::Encrypt { bucket: bucket.clone(), kms_key: archive.kms_key_arn.clone() },
+    );
 
     let versioning = observed.and_then(|s| s.versioning.as_deref());
     let attrs = if versioning == Some("Enabled") {
@@ -513,14 +531,20 @@ pub fn diff(
     let mut attrs = Vec::new();
     let field = |name: &str, f: fn(&RetentionRule) -> String| {
         let before = have_rule.as_ref().map(f);
-        (before.as_deref() != Some(f(&want_rule).as_str()))
-            .then(|| AttributeChange::new(format!("rule[{LIFECYCLE_RULE_ID}].{name}"), before.clone(), Some(f(&want_rule))))
+        (before.as_deref() != Some(f(&want_rule).as_str())).then(|| {
+            AttributeChange::new(format!("rule[{LIFECYCLE_RULE_ID}].{name}"), before.clone(), Some(f(&want_rule)))
+        })
     };
     attrs.extend(field("status", |r| if r.enabled { "Enabled".into() } else { "Disabled".into() }));
     attrs.extend(field("transition_to_glacier_days", |r| r.transition_days.to_string()));
     attrs.extend(field("expiration_days", |r| r.expiration_days.to_string()));
     attrs.extend(field("noncurrent_expiration_days", |r| r.noncurrent_expiration_days.to_string()));
-    setting(LIFECYCLE, "log retention rule differs", attrs, Op::PutRetentionRule { bucket: bucket.clone(), lifecycle: lc });
+    setting(
+        LIFECYCLE,
+        "log retention rule differs",
+        attrs,
+        Op::PutRetentionRule { bucket: bucket.clone(), lifecycle: lc },
+    );
 
     // The policy: owned statements merged into whatever else is there.
     let statements = owned_statements(&scope.partition, &bucket, writers);
@@ -536,23 +560,34 @@ pub fn diff(
                 AttributeChange::new("name", None, Some(bucket.clone())),
                 AttributeChange::new("region", None, Some(at.region.clone())),
             ];
-            attributes.extend(tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))));
+            attributes
+                .extend(tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))));
             let create = Op::CreateBucket { bucket: bucket.clone(), region: at.region.clone(), tags: tags.clone() };
             ResourceChange::new(bucket_address, Action::Create, "bucket does not exist", op(create))
                 .with_attributes(attributes)
         }
         Some(state) => {
-            let drift: BTreeMap<String, String> =
-                tags.iter().filter(|(k, v)| state.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let drift: BTreeMap<String, String> = tags
+                .iter()
+                .filter(|(k, v)| state.tags.get(*k) != Some(v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             if drift.is_empty() {
                 ResourceChange::no_op(bucket_address, "bucket exists with the baseline tags")
             } else {
                 let attributes = drift
                     .iter()
-                    .map(|(k, v)| AttributeChange::new(format!("tags.{k}"), state.tags.get(k).cloned(), Some(v.clone())))
+                    .map(|(k, v)| {
+                        AttributeChange::new(format!("tags.{k}"), state.tags.get(k).cloned(), Some(v.clone()))
+                    })
                     .collect();
-                ResourceChange::new(bucket_address, Action::Update, "tags differ", op(Op::TagBucket { bucket, tags: drift }))
-                    .with_attributes(attributes)
+                ResourceChange::new(
+                    bucket_address,
+                    Action::Update,
+                    "tags differ",
+                    op(Op::TagBucket { bucket, tags: drift }),
+                )
+                .with_attributes(attributes)
             }
         }
     };
@@ -598,8 +633,10 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .object_ownership(ObjectOwnership::BucketOwnerEnforced)
                 .build()
                 .map_err(build_error("s3:PutBucketOwnershipControls"))?;
-            let controls =
-                OwnershipControls::builder().rules(rule).build().map_err(build_error("s3:PutBucketOwnershipControls"))?;
+            let controls = OwnershipControls::builder()
+                .rules(rule)
+                .build()
+                .map_err(build_error("s3:PutBucketOwnershipControls"))?;
             s3.put_bucket_ownership_controls()
                 .bucket(bucket)
                 .ownership_controls(controls)
@@ -619,9 +656,9 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
         }
         Op::Encrypt { bucket, kms_key } => {
             let default = match kms_key {
-                Some(key) => {
-                    ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::AwsKms).kms_master_key_id(key)
-                }
+                Some(key) => ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::AwsKms)
+                    .kms_master_key_id(key),
                 None => ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256),
             }
             .build()
@@ -645,7 +682,9 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
         Op::EnableVersioning { bucket } => {
             s3.put_bucket_versioning()
                 .bucket(bucket)
-                .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+                .versioning_configuration(
+                    VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build(),
+                )
                 .send()
                 .await
                 .map_err(aws::err("s3:PutBucketVersioning"))?;
@@ -677,8 +716,9 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             Ok(())
         }
         Op::PutPolicy { bucket, statements } => {
-            let current = optional(s3.get_bucket_policy().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketPolicy")))?
-                .and_then(|p| p.policy().and_then(|p| PolicyDocument::parse(p).ok()));
+            let current =
+                optional(s3.get_bucket_policy().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketPolicy")))?
+                    .and_then(|p| p.policy().and_then(|p| PolicyDocument::parse(p).ok()));
             let merged = policy::merge_owned(current.as_ref(), statements);
             if current.as_ref().is_some_and(|c| c.equivalent(&merged)) {
                 return Ok(());
@@ -745,9 +785,8 @@ fn retention(lc: &Lifecycle) -> Result<LifecycleRule, AwsError> {
 
 async fn tag_bucket(target: &Target, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
     // The tag set is one document: re-read and merge so foreign tags survive.
-    let current = optional(
-        target.s3.get_bucket_tagging().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketTagging")),
-    )?;
+    let current =
+        optional(target.s3.get_bucket_tagging().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketTagging")))?;
     let mut merged: BTreeMap<String, String> = current
         .map(|t| t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
         .unwrap_or_default();

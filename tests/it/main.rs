@@ -4,6 +4,7 @@ mod cli;
 mod config_errors;
 mod drift;
 mod harness;
+mod log_archive;
 mod mocked;
 mod read_only;
 mod render;

@@ -151,7 +151,9 @@ async fn access_denied_names_the_missing_permission() {
 }
 
 mod account_public_access_block {
-    use aws_sdk_s3control::operation::get_public_access_block::{GetPublicAccessBlockError, GetPublicAccessBlockOutput};
+    use aws_sdk_s3control::operation::get_public_access_block::{
+        GetPublicAccessBlockError, GetPublicAccessBlockOutput,
+    };
     use aws_sdk_s3control::operation::put_public_access_block::PutPublicAccessBlockOutput;
     use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
     use aws_sdk_s3control::types::error::NoSuchPublicAccessBlockConfiguration;
@@ -169,9 +171,14 @@ mod account_public_access_block {
             .match_requests(|req| {
                 let c = req.public_access_block_configuration().unwrap();
                 req.account_id() == Some("123456789012")
-                    && [c.block_public_acls(), c.ignore_public_acls(), c.block_public_policy(), c.restrict_public_buckets()]
-                        .iter()
-                        .all(|v| *v == Some(true))
+                    && [
+                        c.block_public_acls(),
+                        c.ignore_public_acls(),
+                        c.block_public_policy(),
+                        c.restrict_public_buckets(),
+                    ]
+                    .iter()
+                    .all(|v| *v == Some(true))
             })
             .then_output(|| PutPublicAccessBlockOutput::builder().build())
     }
@@ -194,7 +201,10 @@ mod account_public_access_block {
         assert_eq!(change.address.to_string(), "123456789012/global/s3.account_public_access_block/account");
         assert_eq!(change.action, Action::Update);
         assert_eq!(change.attributes.len(), 4);
-        assert_eq!(change.attributes[0], AttributeChange::new("block_public_acls", Some("false".into()), Some("true".into())));
+        assert_eq!(
+            change.attributes[0],
+            AttributeChange::new("block_public_acls", Some("false".into()), Some("true".into()))
+        );
 
         guard.allow_writes();
         let report = baseline::apply(&plan, &target, &NullSink).await;
