@@ -750,3 +750,169 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::config::parse;
+
+    const CONFIG: &str = "[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\n";
+
+    fn desired(extra: &str) -> Desired {
+        parse(std::path::Path::new("baseline.toml"), &format!("{CONFIG}{extra}")).unwrap().desired
+    }
+
+    fn scope() -> Scope {
+        Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() }
+    }
+
+    fn converged(desired: &Desired) -> Observed {
+        let spec = desired.cloudtrail.as_ref().unwrap();
+        Observed {
+            trail: Some(TrailState {
+                arn: trail_arn(&scope(), &spec.trail),
+                home_region: "eu-west-1".into(),
+                settings: desired_settings(desired, &scope(), spec),
+                is_logging: true,
+                management_events: true,
+                selectors: vec![],
+                delivery_error: None,
+                cloudwatch_delivery_error: None,
+            }),
+            compliant_other: None,
+            log_group: Some(Some(365)),
+            trust_policy: Some(trust_policy(&scope(), spec)),
+            role_policy: Some(role_policy(&scope(), spec)),
+        }
+    }
+
+    fn pending(plan: &Plan) -> Vec<String> {
+        plan.pending().map(|c| format!("{}/{}", c.address.kind, c.address.name)).collect()
+    }
+
+    #[test]
+    fn converged_trail_is_all_no_op() {
+        let d = desired("");
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &converged(&d));
+        assert!(pending(&plan).is_empty(), "{:?}", pending(&plan));
+    }
+
+    #[test]
+    fn new_trail_waits_for_bucket_policy_log_group_and_role() {
+        let d = desired("");
+        let empty =
+            Observed { trail: None, compliant_other: None, log_group: None, trust_policy: None, role_policy: None };
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &empty);
+        let trail = plan.changes.iter().find(|c| c.address.kind == TRAIL).unwrap();
+        let deps: Vec<String> = trail.depends_on.iter().map(|a| a.kind.to_string()).collect();
+        assert_eq!(deps, vec![LOG_GROUP, ROLE_POLICY, ROLE, BUCKET_POLICY]);
+        assert_eq!(pending(&plan).len(), 6);
+    }
+
+    #[test]
+    fn retention_is_never_shortened_unless_configured() {
+        let d = desired("");
+        let spec = d.cloudtrail.as_ref().unwrap();
+        let mut observed = converged(&d);
+        for (have, drift) in [(Some(3653), false), (None, false), (Some(30), true)] {
+            observed.log_group = Some(have);
+            let plan = diff(&d, &scope(), spec, &observed);
+            assert_eq!(pending(&plan) == vec!["logs.log_group/baseline-cloudtrail"], drift, "{have:?}");
+        }
+        let d = desired("retention_days = 90\n");
+        observed.log_group = Some(Some(3653));
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
+        assert_eq!(plan.pending().next().unwrap().attributes[0].after.as_deref(), Some("90"));
+    }
+
+    #[test]
+    fn delivery_errors_are_warnings() {
+        let d = desired("");
+        let mut observed = converged(&d);
+        observed.trail.as_mut().unwrap().delivery_error = Some("AccessDenied".into());
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
+        assert_eq!(plan.notices.len(), 1);
+        assert_eq!(plan.notices[0].message, "latest delivery to S3 failed: AccessDenied");
+    }
+
+    #[test]
+    fn trail_homed_elsewhere_is_not_duplicated() {
+        let d = desired("");
+        let mut observed = converged(&d);
+        observed.trail.as_mut().unwrap().home_region = "us-east-1".into();
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
+        assert!(plan.changes.is_empty());
+        assert!(plan.notices[0].message.contains("homed in us-east-1"));
+    }
+
+    #[test]
+    fn management_selector_keeps_data_events() {
+        let data =
+            aws_sdk_cloudtrail::types::DataResource::builder().r#type("AWS::S3::Object").values("arn:aws:s3").build();
+        let current = vec![
+            EventSelector::builder().read_write_type(ReadWriteType::WriteOnly).data_resources(data.clone()).build(),
+        ];
+        let fixed = management_selectors(&current);
+        assert_eq!(fixed[0].read_write_type(), Some(&ReadWriteType::All));
+        assert_eq!(fixed[0].include_management_events(), Some(true));
+        assert_eq!(fixed[0].data_resources(), &[data]);
+        assert_eq!(management_selectors(&[]).len(), 1);
+    }
+
+    fn failing(code: &str) -> AwsError {
+        AwsError::new("cloudtrail:CreateTrail", aws::ErrorKind::Service, Some(code.into()), "x".into(), Some(400))
+    }
+
+    struct Recorder(Mutex<Vec<String>>);
+    impl EventSink for Recorder {
+        fn emit(&self, event: Event<'_>) {
+            if let Event::Retrying { attempt, reason, .. } = event {
+                self.0.lock().unwrap().push(format!("{attempt}: {reason}"));
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn propagation_errors_are_retried_with_backoff_and_reported() {
+        let address = Address::new("1", "r", TRAIL, "t");
+        let events = Recorder(Mutex::new(Vec::new()));
+        let calls = Mutex::new(0);
+        let result = with_propagation_retry(&address, &events, || async {
+            let mut n = calls.lock().unwrap();
+            *n += 1;
+            if *n < 3 { Err(failing("InvalidCloudWatchLogsRoleArnException")) } else { Ok(()) }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(*calls.lock().unwrap(), 3);
+        let events = events.0.into_inner().unwrap();
+        assert_eq!(events[0], "1: InvalidCloudWatchLogsRoleArnException (waiting 1s for it to propagate)");
+        assert_eq!(events[1], "2: InvalidCloudWatchLogsRoleArnException (waiting 2s for it to propagate)");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fatal_errors_are_not_retried_and_retries_are_bounded() {
+        let address = Address::new("1", "r", TRAIL, "t");
+        let calls = Mutex::new(0);
+        let fatal = with_propagation_retry(&address, &crate::engine::NullSink, || async {
+            *calls.lock().unwrap() += 1;
+            Err(failing("TrailAlreadyExistsException"))
+        })
+        .await;
+        assert!(fatal.unwrap_err().is_code("TrailAlreadyExistsException"));
+        assert_eq!(*calls.lock().unwrap(), 1);
+
+        *calls.lock().unwrap() = 0;
+        let start = tokio::time::Instant::now();
+        let stuck = with_propagation_retry(&address, &crate::engine::NullSink, || async {
+            *calls.lock().unwrap() += 1;
+            Err(failing("InsufficientS3BucketPolicyException"))
+        })
+        .await;
+        assert!(stuck.is_err());
+        assert_eq!(*calls.lock().unwrap(), 6, "one call and five retries");
+        assert_eq!(start.elapsed(), Duration::from_secs(31));
+    }
+}

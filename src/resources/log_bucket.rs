@@ -811,3 +811,148 @@ async fn tag_bucket(target: &Target, bucket: &str, tags: &BTreeMap<String, Strin
         .map_err(aws::err("s3:PutBucketTagging"))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() }
+    }
+
+    fn archive() -> LogArchive {
+        LogArchive {
+            bucket: "logs-{account_id}-{region}".into(),
+            region: None,
+            account_id: None,
+            kms_key_arn: None,
+            lifecycle: Lifecycle::default(),
+        }
+    }
+
+    fn writers() -> Writers {
+        Writers {
+            accounts: vec!["111111111111".into()],
+            trail_arns: vec!["arn:aws:cloudtrail:eu-west-1:111111111111:trail/t".into()],
+            cloudtrail_prefix: None,
+        }
+    }
+
+    fn hardened(statements: &[Value]) -> BucketState {
+        BucketState {
+            region: "eu-west-1".into(),
+            tags: BTreeMap::from([("managed-by".into(), "baseline".into())]),
+            ownership: Some("BucketOwnerEnforced".into()),
+            public_access_block: Some([true; 4]),
+            encryption: Some(Encryption { algorithm: "AES256".into(), kms_key: None }),
+            versioning: Some("Enabled".into()),
+            retention: Some(RetentionRule {
+                enabled: true,
+                transition_days: 90,
+                expiration_days: 2557,
+                noncurrent_expiration_days: 90,
+            }),
+            policy: Some(policy::merge_owned(None, statements)),
+        }
+    }
+
+    fn run(state: Option<&BucketState>) -> Plan {
+        let at = location(&archive(), &scope());
+        let tags = BTreeMap::from([("managed-by".to_string(), "baseline".to_string())]);
+        diff(&scope(), &archive(), &at, &writers(), &tags, state)
+    }
+
+    #[test]
+    fn name_and_location_come_from_the_template() {
+        let at = location(&archive(), &scope());
+        assert_eq!(
+            at,
+            BucketLocation {
+                name: "logs-111111111111-eu-west-1".into(),
+                region: "eu-west-1".into(),
+                owner: "111111111111".into()
+            }
+        );
+        let mut other = archive();
+        other.account_id = Some("222222222222".into());
+        other.region = Some("us-east-1".into());
+        assert_eq!(location(&other, &scope()).name, "logs-222222222222-us-east-1");
+    }
+
+    #[test]
+    fn new_bucket_creates_every_setting_after_the_bucket() {
+        let plan = run(None);
+        assert_eq!(plan.changes.len(), 7);
+        assert!(plan.changes.iter().all(|c| c.action == Action::Create));
+        let bucket = &plan.changes[0].address;
+        assert_eq!(bucket.to_string(), "111111111111/eu-west-1/s3.bucket/logs-111111111111-eu-west-1");
+        assert!(plan.changes[1..].iter().all(|c| c.depends_on == vec![bucket.clone()]));
+        assert!(plan.changes.iter().flat_map(|c| &c.attributes).all(|a| a.before.is_none()));
+    }
+
+    #[test]
+    fn hardened_bucket_is_all_no_op() {
+        let statements = owned_statements("aws", "logs-111111111111-eu-west-1", &writers());
+        let plan = run(Some(&hardened(&statements)));
+        assert!(!plan.has_pending(), "{:?}", plan.pending().map(|c| c.address.to_string()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn kms_encryption_is_drift_when_configured() {
+        let statements = owned_statements("aws", "logs-111111111111-eu-west-1", &writers());
+        let mut archive = archive();
+        archive.kms_key_arn = Some("arn:aws:kms:eu-west-1:111111111111:key/k".into());
+        let at = location(&archive, &scope());
+        let plan = diff(&scope(), &archive, &at, &writers(), &BTreeMap::new(), Some(&hardened(&statements)));
+        let change = plan.pending().next().unwrap();
+        assert_eq!(change.address.kind, ENCRYPTION);
+        assert_eq!(change.attributes.len(), 2);
+    }
+
+    #[test]
+    fn bucket_in_another_region_than_configured_is_a_warning_not_a_change() {
+        let statements = owned_statements("aws", "logs-111111111111-eu-west-1", &writers());
+        let mut state = hardened(&statements);
+        state.region = "us-west-2".into();
+        let plan = run(Some(&state));
+        assert!(plan.changes.is_empty());
+        assert!(plan.notices[0].message.contains("exists in us-west-2"));
+    }
+
+    #[test]
+    fn policy_statements_are_scoped_to_accounts_and_trails() {
+        let mut w = writers();
+        w.accounts.push("222222222222".into());
+        w.cloudtrail_prefix = Some("ct/".into());
+        let statements = owned_statements("aws", "b", &w);
+        let write = statements.iter().find(|s| s["Sid"] == "BaselineCloudTrailWrite").unwrap();
+        assert_eq!(
+            write["Resource"],
+            json!(["arn:aws:s3:::b/ct/AWSLogs/111111111111/*", "arn:aws:s3:::b/ct/AWSLogs/222222222222/*"])
+        );
+        assert_eq!(write["Condition"]["StringEquals"]["s3:x-amz-acl"], "bucket-owner-full-control");
+        assert_eq!(write["Condition"]["StringEquals"]["aws:SourceArn"], json!(w.trail_arns));
+        let deny = &statements[0];
+        assert_eq!(deny["Condition"]["Bool"]["aws:SecureTransport"], "false");
+        let no_trail = owned_statements("aws", "b", &Writers { trail_arns: vec![], ..w });
+        assert!(no_trail.iter().all(|s| !s["Sid"].as_str().unwrap().contains("CloudTrail")));
+    }
+
+    #[test]
+    fn account_block_public_access() {
+        let addr = Address::new("111111111111", GLOBAL, ACCOUNT_PUBLIC_ACCESS_BLOCK, "account");
+        assert_eq!(diff_account_bpa(addr.clone(), "111111111111", Some([true; 4])).action, Action::NoOp);
+        let change = diff_account_bpa(addr, "111111111111", Some([true, false, true, true]));
+        assert_eq!(
+            change.attributes,
+            vec![AttributeChange::new("ignore_public_acls", Some("false".into()), Some("true".into()))]
+        );
+    }
+
+    #[test]
+    fn versioning_status_is_read_from_the_raw_body() {
+        let body = r#"<?xml version="1.0"?><GetBucketVersioningResponse xmlns="x"><Status>Enabled</Status></GetBucketVersioningResponse>"#;
+        assert_eq!(xml_element(body, "Status").as_deref(), Some("Enabled"));
+        assert_eq!(xml_element("<VersioningConfiguration/>", "Status"), None);
+    }
+}

@@ -9,7 +9,7 @@ use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::ErrorMetadata;
 use baseline::aws::{ApiGuard, ErrorKind};
-use baseline::engine::{Action, AttributeChange, NoticeLevel, NullSink};
+use baseline::engine::{Action, Address, AttributeChange, NoticeLevel, NullSink, Plan, ResourceChange};
 use baseline::{Scope, Target};
 
 use crate::harness::desired;
@@ -55,13 +55,21 @@ macro_rules! idle {
 }
 
 fn target_with(account: aws_sdk_account::Client, s3control: aws_sdk_s3control::Client) -> Target {
+    target_with_s3(account, s3control, idle!(aws_sdk_s3))
+}
+
+fn target_with_s3(
+    account: aws_sdk_account::Client,
+    s3control: aws_sdk_s3control::Client,
+    s3: aws_sdk_s3::Client,
+) -> Target {
     let scope = Scope { account_id: "123456789012".into(), partition: "aws".into(), home_region: "us-east-1".into() };
     Target {
         scope,
         account,
         s3control,
         sns: mock_client!(aws_sdk_sns, RuleMode::MatchAny, &[]),
-        s3: idle!(aws_sdk_s3),
+        s3,
         cloudtrail: idle!(aws_sdk_cloudtrail),
         logs: idle!(aws_sdk_cloudwatchlogs),
         iam: idle!(aws_sdk_iam),
@@ -242,5 +250,108 @@ mod account_public_access_block {
         let plan = baseline::plan(&desired(""), &plan_with(&full, &put, &ApiGuard::read_only())).await;
         assert!(!plan.has_pending());
         assert_eq!(put.num_calls(), 0);
+    }
+}
+
+mod bucket_creation {
+    use aws_sdk_s3::operation::create_bucket::{CreateBucketError, CreateBucketOutput};
+    use aws_sdk_s3::operation::put_bucket_tagging::PutBucketTaggingOutput;
+    use aws_sdk_s3::types::error::{BucketAlreadyExists, BucketAlreadyOwnedByYou};
+    use baseline::engine::Outcome;
+    use baseline::resources::Operation;
+    use baseline::resources::log_bucket::{self, Op};
+
+    use super::*;
+
+    fn create(region: &str) -> Plan {
+        let change = ResourceChange::new(
+            Address::new("123456789012", region, log_bucket::BUCKET, "logs"),
+            Action::Create,
+            "test",
+            Operation::LogBucket(Op::CreateBucket {
+                bucket: "logs".into(),
+                region: region.into(),
+                tags: [("managed-by".to_string(), "baseline".to_string())].into(),
+            }),
+        );
+        Plan { changes: vec![change], ..Plan::default() }
+    }
+
+    async fn apply_with(rules: &[&Rule], region: &str) -> baseline::engine::ApplyReport {
+        let guard = ApiGuard::read_only();
+        guard.allow_writes();
+        let g = guard.clone();
+        let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules, |b| b.interceptor(g.clone()));
+        let target = target_with_s3(idle!(aws_sdk_account), idle!(aws_sdk_s3control), s3);
+        baseline::apply(&create(region), &target, &NullSink).await
+    }
+
+    fn tagging() -> Rule {
+        mock!(aws_sdk_s3::Client::put_bucket_tagging).then_output(|| PutBucketTaggingOutput::builder().build())
+    }
+
+    fn no_tags() -> Rule {
+        mock!(aws_sdk_s3::Client::get_bucket_tagging).then_error(|| {
+            aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingError::generic(
+                ErrorMetadata::builder().code("NoSuchTagSet").build(),
+            )
+        })
+    }
+
+    #[tokio::test]
+    async fn location_constraint_is_omitted_only_in_us_east_1() {
+        for (region, constraint) in [("us-east-1", None), ("eu-west-1", Some("eu-west-1"))] {
+            let create = mock!(aws_sdk_s3::Client::create_bucket)
+                .match_requests(move |req| {
+                    req.create_bucket_configuration().and_then(|c| c.location_constraint()).map(|c| c.as_str())
+                        == constraint
+                        && req.object_ownership().map(|o| o.as_str()) == Some("BucketOwnerEnforced")
+                })
+                .then_output(|| CreateBucketOutput::builder().build());
+            let (tagging, no_tags) = (tagging(), no_tags());
+            let report = apply_with(&[&create, &no_tags, &tagging], region).await;
+            assert!(report.succeeded(), "{region}: {report:?}");
+            assert_eq!(create.num_calls(), 1, "{region}");
+            assert_eq!(tagging.num_calls(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn already_owned_by_you_is_success() {
+        let create = mock!(aws_sdk_s3::Client::create_bucket).then_error(|| {
+            CreateBucketError::BucketAlreadyOwnedByYou(
+                BucketAlreadyOwnedByYou::builder()
+                    .meta(ErrorMetadata::builder().code("BucketAlreadyOwnedByYou").build())
+                    .build(),
+            )
+        });
+        let (tagging, no_tags) = (tagging(), no_tags());
+        let report = apply_with(&[&create, &no_tags, &tagging], "eu-west-1").await;
+        assert!(report.succeeded(), "{report:?}");
+    }
+
+    #[tokio::test]
+    async fn name_taken_by_another_account_is_a_clear_error() {
+        let create = mock!(aws_sdk_s3::Client::create_bucket).then_error(|| {
+            CreateBucketError::BucketAlreadyExists(
+                BucketAlreadyExists::builder()
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("BucketAlreadyExists")
+                            .message("The requested bucket name is not available")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let report = apply_with(&[&create], "eu-west-1").await;
+        let Outcome::Failed { error } = &report.results[0].outcome else { panic!("{report:?}") };
+        assert_eq!(error.code.as_deref(), Some("BucketAlreadyExists"));
+        assert!(
+            error.message.contains("the bucket name \"logs\" is taken by another AWS account"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.contains("change [log_archive] bucket"));
     }
 }
