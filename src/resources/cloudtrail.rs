@@ -625,7 +625,9 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                 .create_role()
                 .role_name(name)
                 .assume_role_policy_document(trust_policy)
-                .description("Lets CloudTrail deliver this account's trail to CloudWatch Logs (managed by baseline)")
+                .description(
+                    "Lets CloudTrail deliver the trail of this account to CloudWatch Logs, managed by baseline",
+                )
                 .set_tags(Some(tags))
                 .send()
                 .await
