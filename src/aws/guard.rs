@@ -97,6 +97,7 @@ impl ApiGuard {
     fn record(&self, service: &str, operation: &str) -> Result<(), WriteRefused> {
         let write = !is_read_operation(operation);
         let refused = write && !self.writes_allowed();
+        tracing::debug!(service, operation, write, refused, "AWS call");
         self.inner.calls.lock().expect("call log poisoned").push(ApiCall {
             service: service.to_string(),
             operation: operation.to_string(),
