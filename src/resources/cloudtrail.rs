@@ -202,58 +202,51 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
 }
 
 pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed, AwsError> {
-    let trails = target
-        .cloudtrail
-        .describe_trails()
-        .include_shadow_trails(true)
-        .send()
-        .await
-        .map_err(aws::err("cloudtrail:DescribeTrails"))?;
-    let ours = trails.trail_list().iter().find(|t| t.name() == Some(spec.trail.as_str()));
-    let others: Vec<&Trail> = trails
-        .trail_list()
-        .iter()
-        .filter(|t| t.name() != Some(spec.trail.as_str()))
-        .filter(|t| {
-            let s = TrailSettings::from_trail(t);
-            s.is_multi_region_trail && s.include_global_service_events && s.log_file_validation_enabled
-        })
-        .collect();
-
-    let trail = async {
-        match ours {
-            Some(t) => trail_state(target, t).await.map(Some),
-            None => Ok(None),
-        }
+    // Everything that does not depend on the trail list is read at the same time as it.
+    let describe = async {
+        target
+            .cloudtrail
+            .describe_trails()
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(aws::err("cloudtrail:DescribeTrails"))
     };
-    // Foreign candidates are only checked when we have no trail of our own and may not need one.
-    let candidates = async {
-        if ours.is_some() || spec.require_own_trail {
-            return Ok(None);
-        }
-        let states = join_all(others.iter().map(|t| trail_state(target, t))).await;
-        for state in states {
-            let state = state?;
-            if state.is_logging && state.management_events {
-                return Ok(Some(state.arn));
-            }
-        }
-        Ok(None)
-    };
-    let (trail, compliant_other, log_group, trust, role_policy) = tokio::join!(
-        trail,
-        candidates,
+    let (trails, log_group, trust, role_policy) = tokio::join!(
+        describe,
         observe_log_group(target, &spec.log_group),
         observe_trust_policy(target, &spec.role),
         observe_role_policy(target, &spec.role),
     );
-    Ok(Observed {
-        trail: trail?,
-        compliant_other: compliant_other?,
-        log_group: log_group?,
-        trust_policy: trust?,
-        role_policy: role_policy?,
-    })
+    let trails = trails?;
+    let ours = trails.trail_list().iter().find(|t| t.name() == Some(spec.trail.as_str()));
+    let (trail, compliant_other) = match ours {
+        Some(t) => (Some(trail_state(target, t).await?), None),
+        // Foreign trails only matter when we have none of our own and may not need one.
+        None if !spec.require_own_trail => (None, compliant_other_trail(target, trails.trail_list(), spec).await?),
+        None => (None, None),
+    };
+    Ok(Observed { trail, compliant_other, log_group: log_group?, trust_policy: trust?, role_policy: role_policy? })
+}
+
+/// The ARN of a trail baseline does not own that meets every requirement, if there is one.
+async fn compliant_other_trail(
+    target: &Target,
+    trails: &[Trail],
+    spec: &CloudTrailSpec,
+) -> Result<Option<String>, AwsError> {
+    let candidates = trails.iter().filter(|t| t.name() != Some(spec.trail.as_str())).filter(|t| {
+        let s = TrailSettings::from_trail(t);
+        s.is_multi_region_trail && s.include_global_service_events && s.log_file_validation_enabled
+    });
+    let states = join_all(candidates.map(|t| trail_state(target, t))).await;
+    for state in states {
+        let state = state?;
+        if state.is_logging && state.management_events {
+            return Ok(Some(state.arn));
+        }
+    }
+    Ok(None)
 }
 
 async fn trail_state(target: &Target, trail: &Trail) -> Result<TrailState, AwsError> {
