@@ -25,6 +25,7 @@ pub struct Target {
     pub s3control: aws_sdk_s3control::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub iam: aws_sdk_iam::Client,
     /// Calls go to a custom endpoint (an emulator): some AWS-only routing is reported as not supported.
     pub custom_endpoint: bool,
@@ -79,6 +80,7 @@ impl Target {
             s3control: session.s3control(home),
             cloudtrail: session.cloudtrail(home),
             logs: session.logs(home),
+            cloudwatch: session.cloudwatch(home),
             iam: session.iam(&scope.partition),
             custom_endpoint: session.custom_endpoint(),
             scope,

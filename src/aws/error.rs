@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Throttled,
     /// The read-only guard refused a write.
     ReadOnly,
+    /// A service quota would be exceeded.
+    LimitExceeded,
     /// The endpoint could not be reached or did not answer in time.
     Network,
     Service,
@@ -70,6 +72,10 @@ impl AwsError {
             }
             ErrorKind::Throttled => "AWS throttled the calls even after retries: run again in a minute".into(),
             ErrorKind::ReadOnly => "this is a bug in baseline: a write was attempted while planning".into(),
+            ErrorKind::LimitExceeded => {
+                "delete resources you no longer use, disable some under baseline.toml, or ask AWS for a higher quota"
+                    .into()
+            }
             ErrorKind::Network => {
                 "could not reach the AWS endpoint: check the network, --region and --endpoint-url".into()
             }
@@ -135,6 +141,7 @@ fn classify(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         Some("NotImplemented" | "InvalidAction" | "UnknownOperationException" | "UnknownOperation") => {
             ErrorKind::NotSupported
         }
+        Some("LimitExceededException" | "LimitExceeded") => ErrorKind::LimitExceeded,
         Some("Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded") => {
             ErrorKind::Throttled
         }

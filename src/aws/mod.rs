@@ -86,6 +86,7 @@ impl Session {
     regional_client!(sts, aws_sdk_sts);
     regional_client!(sns, aws_sdk_sns);
     regional_client!(cloudtrail, aws_sdk_cloudtrail);
+    regional_client!(cloudwatch, aws_sdk_cloudwatch);
     regional_client!(logs, aws_sdk_cloudwatchlogs);
 
     /// S3 Control in a region. Through a custom endpoint its account-prefixed host usually cannot resolve;

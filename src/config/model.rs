@@ -26,6 +26,7 @@ pub struct Desired {
     pub cloudtrail: Option<CloudTrailSpec>,
     /// Account-level S3 Block Public Access (all four settings on).
     pub account_public_access_block: bool,
+    pub alarms: Option<AlarmsSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -183,3 +184,25 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 /// Retention periods CloudWatch Logs accepts.
 pub const LOG_RETENTION_DAYS: &[u32] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/// The security alarms: a metric filter on the trail's log group and an alarm notifying the security topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlarmsSpec {
+    pub namespace: String,
+    pub alarms: Vec<AlarmSpec>,
+    /// Catalog ids turned off in baseline.toml: existing ones are reported, never deleted.
+    pub disabled: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlarmSpec {
+    pub id: String,
+    pub metric_name: String,
+    pub pattern: String,
+    pub description: String,
+    pub threshold: u32,
+    pub period: u32,
+    pub evaluation_periods: u32,
+}
+
+pub const DEFAULT_ALARM_NAMESPACE: &str = "CISBenchmark";

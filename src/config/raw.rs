@@ -19,6 +19,7 @@ pub struct RawFile {
     pub cloudtrail: Option<Spanned<RawCloudTrail>>,
     #[serde(default)]
     pub s3: RawS3,
+    pub alarms: Option<Spanned<RawAlarms>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,4 +114,37 @@ pub struct RawCloudTrail {
 #[serde(deny_unknown_fields)]
 pub struct RawS3 {
     pub account_public_access_block: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlarms {
+    pub set: Option<Spanned<String>>,
+    pub namespace: Option<Spanned<String>>,
+    #[serde(default)]
+    pub disabled: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tune: BTreeMap<Spanned<String>, RawTune>,
+    #[serde(default)]
+    pub custom: Vec<RawCustomAlarm>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTune {
+    pub threshold: Option<Spanned<i64>>,
+    pub period: Option<Spanned<i64>>,
+    pub evaluation_periods: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomAlarm {
+    pub id: Spanned<String>,
+    pub pattern: Spanned<String>,
+    pub metric_name: Option<Spanned<String>>,
+    pub description: Option<String>,
+    pub threshold: Option<Spanned<i64>>,
+    pub period: Option<Spanned<i64>>,
+    pub evaluation_periods: Option<Spanned<i64>>,
 }

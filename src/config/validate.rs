@@ -88,11 +88,26 @@ impl<'a> Validator<'a> {
             }
             self.cloudtrail(ct.into_inner())
         });
+        let alarms = raw.alarms.map(|a| {
+            let span = a.span();
+            if cloudtrail.is_none() || notifications.security.is_none() {
+                self.error(
+                    span.clone(),
+                    "[alarms] needs [cloudtrail] and [notifications.security]: the alarms watch the trail's log group \
+                     and notify the security topic"
+                        .into(),
+                    "nothing to watch or notify",
+                    Some("add the missing sections, see README.md".into()),
+                );
+            }
+            self.alarms(a.into_inner())
+        });
         Desired {
             contacts,
             notifications,
             log_archive,
             cloudtrail,
+            alarms,
             account_public_access_block: raw.s3.account_public_access_block.unwrap_or(true),
             ..settings
         }
@@ -128,6 +143,7 @@ impl<'a> Validator<'a> {
             log_archive: None,
             cloudtrail: None,
             account_public_access_block: true,
+            alarms: None,
         }
     }
 
@@ -508,6 +524,170 @@ impl<'a> Validator<'a> {
         }
     }
 
+    fn alarms(&mut self, raw: RawAlarms) -> AlarmsSpec {
+        use crate::resources::alarm_catalog::{CATALOG, Set, pattern_problem};
+        let sets: &[Set] = match raw.set.as_ref().map(|s| s.get_ref().as_str()) {
+            None | Some("cis") => &[Set::Cis],
+            Some("all") => &[Set::Cis, Set::Extra],
+            Some("none") => &[],
+            Some(other) => {
+                let span = raw.set.as_ref().map_or(0..0, |s| s.span());
+                self.error(
+                    span,
+                    format!("unknown alarm set \"{other}\""),
+                    "not an alarm set",
+                    Some(
+                        "use \"cis\" (the CIS / Security Hub alarms), \"all\" (plus two EC2 alarms) or \"none\"".into(),
+                    ),
+                );
+                &[Set::Cis]
+            }
+        };
+        let namespace = match raw.namespace {
+            Some(ns) if ns.get_ref().trim().is_empty() || ns.get_ref().len() > 255 || ns.get_ref().starts_with(':') => {
+                self.error(
+                    ns.span(),
+                    format!("invalid metric namespace \"{}\"", ns.get_ref()),
+                    "not a namespace",
+                    Some("1 to 255 characters, such as \"CISBenchmark\"".into()),
+                );
+                DEFAULT_ALARM_NAMESPACE.to_string()
+            }
+            Some(ns) => ns.into_inner(),
+            None => DEFAULT_ALARM_NAMESPACE.to_string(),
+        };
+        let mut alarms: Vec<AlarmSpec> = CATALOG
+            .iter()
+            .filter(|a| sets.contains(&a.set))
+            .map(|a| AlarmSpec {
+                id: a.id.into(),
+                metric_name: a.metric_name.into(),
+                pattern: a.pattern.into(),
+                description: a.description.into(),
+                threshold: a.threshold,
+                period: 300,
+                evaluation_periods: 1,
+            })
+            .collect();
+        let mut seen = HashMap::new();
+        for custom in raw.custom {
+            let id = custom.id.get_ref();
+            let id_ok = !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !id_ok {
+                self.error(
+                    custom.id.span(),
+                    format!("invalid alarm id \"{id}\""),
+                    "not an alarm id",
+                    Some("use 1 to 64 lowercase letters, digits and hyphens".into()),
+                );
+            } else if CATALOG.iter().any(|a| a.id == id) {
+                self.error(
+                    custom.id.span(),
+                    format!("custom alarm id \"{id}\" is a built-in alarm"),
+                    "already in the catalog",
+                    Some("pick another id; tune built-in alarms under [alarms.tune.<id>]".into()),
+                );
+            } else if !self.unique(&mut seen, &custom.id, "custom alarm id") {
+                continue;
+            }
+            if let Some(problem) = pattern_problem(custom.pattern.get_ref()) {
+                self.error(custom.pattern.span(), format!("invalid filter pattern for alarm \"{id}\": {problem}"), "malformed pattern", Some("see the CloudWatch Logs filter pattern syntax; patterns look like { ($.eventName = CreateUser) }".into()));
+            }
+            let metric_name = custom.metric_name.map_or_else(|| camel_case(id), Spanned::into_inner);
+            let mut alarm = AlarmSpec {
+                id: id.clone(),
+                metric_name,
+                pattern: custom.pattern.get_ref().clone(),
+                description: custom.description.unwrap_or_else(|| format!("Custom alarm {id}")),
+                threshold: 1,
+                period: 300,
+                evaluation_periods: 1,
+            };
+            self.tune_alarm(&mut alarm, custom.threshold, custom.period, custom.evaluation_periods);
+            alarms.push(alarm);
+        }
+        let known: Vec<String> =
+            CATALOG.iter().map(|a| a.id.to_string()).chain(alarms.iter().map(|a| a.id.clone())).collect();
+        let mut disabled = Vec::new();
+        for id in &raw.disabled {
+            if self.alarm_id(id, &known) {
+                alarms.retain(|a| &a.id != id.get_ref());
+                disabled.push(id.get_ref().clone());
+            }
+        }
+        for (id, tune) in raw.tune {
+            if self.alarm_id(&id, &known) {
+                match alarms.iter_mut().find(|a| &a.id == id.get_ref()) {
+                    Some(alarm) => self.tune_alarm(alarm, tune.threshold, tune.period, tune.evaluation_periods),
+                    None => self.warn(
+                        id.span(),
+                        format!("alarm \"{}\" is tuned but not enabled", id.get_ref()),
+                        "not in the chosen set",
+                        Some("choose set = \"all\", or remove this table".into()),
+                    ),
+                }
+            }
+        }
+        AlarmsSpec { namespace, alarms, disabled }
+    }
+
+    fn alarm_id(&mut self, id: &Spanned<String>, known: &[String]) -> bool {
+        if known.iter().any(|k| k == id.get_ref()) {
+            return true;
+        }
+        let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+        let help = match nearest(id.get_ref(), &candidates) {
+            Some(n) => format!("did you mean \"{n}\"? Known alarms: {}", known.join(", ")),
+            None => format!("known alarms: {}", known.join(", ")),
+        };
+        self.error(
+            id.span(),
+            format!("unknown alarm id \"{}\"", id.get_ref()),
+            "not an alarm of the catalog",
+            Some(help),
+        );
+        false
+    }
+
+    fn tune_alarm(
+        &mut self,
+        alarm: &mut AlarmSpec,
+        threshold: Option<Spanned<i64>>,
+        period: Option<Spanned<i64>>,
+        evaluation_periods: Option<Spanned<i64>>,
+    ) {
+        if let Some(t) = threshold {
+            match u32::try_from(*t.get_ref()) {
+                Ok(v) if v >= 1 => alarm.threshold = v,
+                _ => self.error(t.span(), format!("invalid threshold {}", t.get_ref()), "must be at least 1", None),
+            }
+        }
+        if let Some(p) = period {
+            match u32::try_from(*p.get_ref()) {
+                Ok(v) if v == 10 || v == 30 || (v >= 60 && v % 60 == 0 && v <= 86_400) => alarm.period = v,
+                _ => self.error(
+                    p.span(),
+                    format!("invalid period {}", p.get_ref()),
+                    "not an alarm period",
+                    Some("use 10, 30, or a multiple of 60 seconds up to 86400".into()),
+                ),
+            }
+        }
+        if let Some(e) = evaluation_periods {
+            match u32::try_from(*e.get_ref()) {
+                Ok(v) if (1..=100).contains(&v) => alarm.evaluation_periods = v,
+                _ => self.error(
+                    e.span(),
+                    format!("invalid evaluation_periods {}", e.get_ref()),
+                    "must be 1 to 100",
+                    None,
+                ),
+            }
+        }
+    }
+
     fn unique(&mut self, seen: &mut HashMap<String, Range<usize>>, value: &Spanned<String>, what: &str) -> bool {
         let key = value.get_ref().to_ascii_lowercase();
         if let Some(first) = seen.get(&key) {
@@ -574,6 +754,16 @@ impl<'a> Validator<'a> {
             );
         }
     }
+}
+
+/// `break-glass-use` → `BreakGlassUse`.
+fn camel_case(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
 }
 
 /// S3's bucket naming rules (general purpose buckets).

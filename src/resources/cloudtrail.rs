@@ -152,11 +152,17 @@ pub struct TrailState {
     pub cloudwatch_delivery_error: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherTrail {
+    pub arn: String,
+    pub log_group_arn: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
     pub trail: Option<TrailState>,
     /// A multi-region trail the baseline does not own that meets every requirement.
-    pub compliant_other: Option<String>,
+    pub compliant_other: Option<OtherTrail>,
     /// `Some(retention)` when the group exists; retention `None` means never expire.
     pub log_group: Option<Option<u32>>,
     pub trust_policy: Option<PolicyDocument>,
@@ -191,14 +197,65 @@ pub fn desired_settings(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec)
     }
 }
 
-pub async fn plan(desired: &Desired, target: &Target) -> Plan {
-    let Some(spec) = &desired.cloudtrail else { return Plan::default() };
+/// Where the trail the account relies on delivers to CloudWatch Logs: where the security alarms belong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogGroupPlacement {
+    /// The baseline's own group in the home region (created or repaired by this plan).
+    Ours { name: String, address: Address },
+    /// The group of a trail the baseline does not own, in this account and the home region.
+    Existing { name: String, trail: String },
+    /// Alarms cannot be placed by this run; why.
+    Elsewhere(String),
+}
+
+/// The trail's changes, and where its CloudWatch Logs group is (`None` when there is no `[cloudtrail]` or it
+/// could not be read).
+pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupPlacement>) {
+    let Some(spec) = &desired.cloudtrail else { return (Plan::default(), None) };
     let scope = &target.scope;
     let address = Address::new(&scope.account_id, &scope.home_region, TRAIL, &spec.trail);
     let mut plan = Plan::default();
-    let Some(observed) = report_unreadable(observe(target, spec).await, &address, &mut plan) else { return plan };
+    let Some(observed) = report_unreadable(observe(target, spec).await, &address, &mut plan) else {
+        return (plan, None);
+    };
     plan.extend(diff(desired, scope, spec, &observed));
-    plan
+    (plan, Some(placement(scope, spec, &observed)))
+}
+
+pub fn placement(scope: &Scope, spec: &CloudTrailSpec, observed: &Observed) -> LogGroupPlacement {
+    if let Some(trail) = &observed.trail
+        && trail.home_region != scope.home_region
+    {
+        return LogGroupPlacement::Elsewhere(format!(
+            "trail {} is homed in {}, not in home_region {}",
+            trail.arn, trail.home_region, scope.home_region
+        ));
+    }
+    match (&observed.trail, &observed.compliant_other) {
+        (None, Some(other)) => match other.log_group_arn.as_deref().map(|arn| arn.split(':').collect::<Vec<_>>()) {
+            None => LogGroupPlacement::Elsewhere(format!(
+                "{}, the trail that satisfies the requirement, does not deliver to CloudWatch Logs; set \
+                 require_own_trail = true to add baseline's own trail and log group",
+                other.arn
+            )),
+            Some(parts) if parts.len() >= 7 && parts[3] == scope.home_region && parts[4] == scope.account_id => {
+                LogGroupPlacement::Existing { name: parts[6].to_string(), trail: other.arn.clone() }
+            }
+            Some(parts) => LogGroupPlacement::Elsewhere(format!(
+                "{} delivers to log group {} in account {}, region {}; the alarms must live there (run baseline for \
+                 that account, with home_region = \"{}\")",
+                other.arn,
+                parts.get(6).unwrap_or(&"?"),
+                parts.get(4).unwrap_or(&"?"),
+                parts.get(3).unwrap_or(&"?"),
+                parts.get(3).unwrap_or(&"?"),
+            )),
+        },
+        _ => LogGroupPlacement::Ours {
+            name: spec.log_group.clone(),
+            address: Address::new(&scope.account_id, &scope.home_region, LOG_GROUP, &spec.log_group),
+        },
+    }
 }
 
 pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed, AwsError> {
@@ -229,12 +286,12 @@ pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed,
     Ok(Observed { trail, compliant_other, log_group: log_group?, trust_policy: trust?, role_policy: role_policy? })
 }
 
-/// The ARN of a trail baseline does not own that meets every requirement, if there is one.
+/// A trail baseline does not own that meets every requirement, if there is one.
 async fn compliant_other_trail(
     target: &Target,
     trails: &[Trail],
     spec: &CloudTrailSpec,
-) -> Result<Option<String>, AwsError> {
+) -> Result<Option<OtherTrail>, AwsError> {
     let candidates = trails.iter().filter(|t| t.name() != Some(spec.trail.as_str())).filter(|t| {
         let s = TrailSettings::from_trail(t);
         s.is_multi_region_trail && s.include_global_service_events && s.log_file_validation_enabled
@@ -243,7 +300,10 @@ async fn compliant_other_trail(
     for state in states {
         let state = state?;
         if state.is_logging && state.management_events {
-            return Ok(Some(state.arn));
+            return Ok(Some(OtherTrail {
+                log_group_arn: state.settings.cloud_watch_logs_log_group_arn,
+                arn: state.arn,
+            }));
         }
     }
     Ok(None)
@@ -341,7 +401,8 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
         && let Some(other) = &observed.compliant_other
     {
         let reason = format!(
-            "satisfied by {other}, which baseline does not own (set require_own_trail = true to add one anyway)"
+            "satisfied by {}, which baseline does not own (set require_own_trail = true to add one anyway)",
+            other.arn
         );
         plan.changes.push(ResourceChange::no_op(trail_address, reason));
         return plan;

@@ -1,6 +1,8 @@
 //! One module per resource family. Each has `plan` (observe concurrently, then a pure `diff`) and `execute`
 //! (the writes for one planned operation).
 
+pub mod alarm_catalog;
+pub mod alarms;
 pub mod cloudtrail;
 pub mod contacts;
 pub mod log_bucket;
@@ -21,6 +23,7 @@ pub enum Operation {
     Contacts(contacts::Op),
     LogBucket(log_bucket::Op),
     CloudTrail(cloudtrail::Op),
+    Alarms(alarms::Op),
 }
 
 /// Observes every family concurrently and returns the whole plan. Read-only.
@@ -30,7 +33,12 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         Box::pin(sns::plan(desired, target)),
         Box::pin(contacts::plan(desired, target)),
         Box::pin(log_bucket::plan(desired, target)),
-        Box::pin(cloudtrail::plan(desired, target)),
+        // The alarms go where the trail delivers, so they are planned after the trail is read.
+        Box::pin(async {
+            let (mut trail, placement) = cloudtrail::plan(desired, target).await;
+            trail.extend(alarms::plan(desired, target, placement).await);
+            trail
+        }),
     );
     let mut plan = Plan::default();
     for part in [topics, contacts, bucket, trail] {
@@ -52,6 +60,7 @@ pub async fn execute(
         Operation::Contacts(op) => contacts::execute(target, op).await,
         Operation::LogBucket(op) => log_bucket::execute(target, op).await,
         Operation::CloudTrail(op) => cloudtrail::execute(target, op, address, events).await,
+        Operation::Alarms(op) => alarms::execute(target, op).await,
     }
 }
 

@@ -23,6 +23,8 @@ const PENDING: &str = "PendingConfirmation";
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicState {
     pub policy: Option<PolicyDocument>,
+    /// `KmsMasterKeyId`: the key encrypting the topic, if any.
+    pub kms_key: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub subscriptions: Vec<Subscription>,
 }
@@ -112,7 +114,8 @@ pub async fn observe(target: &Target, arn: &str) -> Result<Option<TopicState>, A
     };
     let (tags, subscriptions) = tokio::join!(read_tags(target, arn), read_subscriptions(target, arn));
     let policy = attributes.get("Policy").and_then(|p| PolicyDocument::parse(p).ok());
-    Ok(Some(TopicState { policy, tags: tags?, subscriptions: subscriptions? }))
+    let kms_key = attributes.get("KmsMasterKeyId").filter(|k| !k.is_empty()).cloned();
+    Ok(Some(TopicState { policy, kms_key, tags: tags?, subscriptions: subscriptions? }))
 }
 
 async fn read_tags(target: &Target, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
@@ -179,6 +182,18 @@ pub fn diff(scope: &Scope, spec: &TopicSpec, tags: &BTreeMap<String, String>, ob
         }
     };
     plan.changes.push(topic_change);
+    if spec.role == TopicRole::Security
+        && let Some(key) = observed.and_then(|s| s.kms_key.as_deref())
+        && (key == "alias/aws/sns" || key.ends_with(":alias/aws/sns"))
+    {
+        plan.notices.push(Notice {
+            level: NoticeLevel::Warning,
+            address: topic_address.clone(),
+            message: "encrypted with the AWS managed key alias/aws/sns: CloudWatch alarms cannot publish to it; use a \
+                      customer managed key whose policy lets cloudwatch.amazonaws.com use it"
+                .into(),
+        });
+    }
 
     // The owned statements of the topic policy.
     let statements = owned_statements(scope, spec);
@@ -316,6 +331,7 @@ mod tests {
         let statements = owned_statements(&scope(), &spec());
         TopicState {
             policy: Some(policy::merge_owned(None, &statements)),
+            kms_key: None,
             tags: tags(),
             subscriptions: vec![Subscription {
                 protocol: "Email".into(),
@@ -397,6 +413,17 @@ mod tests {
         assert_eq!(change.reason, "statement BaselineCloudWatchAlarmsPublish edited outside baseline");
         assert!(change.attributes[0].before.as_deref().unwrap().contains("999999999999"));
         assert!(change.attributes[0].after.as_deref().unwrap().contains("111111111111"));
+    }
+
+    #[test]
+    fn security_topic_with_the_aws_managed_key_is_a_warning() {
+        let mut state = converged();
+        state.kms_key = Some("alias/aws/sns".into());
+        let plan = diff(&scope(), &spec(), &tags(), Some(&state));
+        assert!(!plan.has_pending());
+        assert!(plan.notices[0].message.starts_with("encrypted with the AWS managed key alias/aws/sns"));
+        state.kms_key = Some("arn:aws:kms:eu-west-1:111111111111:key/abc".into());
+        assert!(diff(&scope(), &spec(), &tags(), Some(&state)).notices.is_empty());
     }
 
     #[test]

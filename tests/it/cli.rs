@@ -42,10 +42,13 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
         "+ 123456789012/us-east-1/cloudtrail.trail/baseline-trail",
         "+ 123456789012/us-east-1/cloudtrail.event_selectors/baseline-trail",
         "+ 123456789012/us-east-1/cloudtrail.logging/baseline-trail",
+        "+ 123456789012/us-east-1/logs.metric_filter/baseline-cloudtrail/baseline-root-usage",
+        "+ 123456789012/us-east-1/cloudwatch.alarm/baseline-root-usage",
+        "+ 123456789012/us-east-1/cloudwatch.alarm/baseline-organizations-changes",
     ] {
         assert!(text.contains(address), "missing {address} in:\n{text}");
     }
-    assert!(text.contains("Plan: 22 to create, 0 to update, 0 manual."), "{text}");
+    assert!(text.contains("Plan: 52 to create, 0 to update, 0 manual."), "{text}");
     // The emulator lacks the primary-contact API and cannot route S3 Control: warnings naming the address.
     for address in ["global/account.primary_contact/primary", "global/s3.account_public_access_block/account"] {
         assert!(text.contains(&format!("123456789012/{address}: not supported by this endpoint")), "{text}");
@@ -62,7 +65,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let out = moto.cli(dir.path(), &["apply", "--auto-approve"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("Apply complete: 22 created, 0 updated, 0 failed."), "{text}");
+    assert!(text.contains("Apply complete: 52 created, 0 updated, 0 failed."), "{text}");
 
     // Checked independently.
     for topic in TOPICS {
@@ -112,7 +115,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     assert_eq!(printed, saved);
     assert_eq!(printed["format_version"], "1.0");
     assert_eq!(printed["summary"]["create"], 0);
-    assert_eq!(printed["summary"]["unchanged"], 22);
+    assert_eq!(printed["summary"]["unchanged"], 52);
     assert_eq!(printed["notices"][0]["level"], "warning");
 }
 

@@ -4,6 +4,10 @@ use std::path::Path;
 
 use baseline::config::{self, Severity};
 
+/// What [alarms] needs, in 12 lines.
+const ALARM_BASE: &str = "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\
+[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\n\n\n\n\n\n\n";
+
 const ALTERNATE: &str = "name = \"Security team\"\ntitle = \"Security list\"\n";
 
 /// (what, file, expected message, line, column, a fragment of the help or label)
@@ -104,7 +108,7 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize, usize, &'static st
         (
             "unknown section",
             "[cloudtrial]\nname = \"x\"\n".to_string(),
-            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`, `log_archive`, `cloudtrail`, `s3`",
+            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`, `log_archive`, `cloudtrail`, `s3`, `alarms`",
             1,
             2,
             "check the spelling",
@@ -190,6 +194,46 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize, usize, &'static st
             3,
             15,
             "key ARN",
+        ),
+        (
+            "unknown alarm id",
+            format!("{ALARM_BASE}[alarms]\ndisabled = [\"root-usag\"]\n"),
+            "unknown alarm id \"root-usag\"",
+            14,
+            13,
+            "did you mean \"root-usage\"?",
+        ),
+        (
+            "empty custom pattern",
+            format!("{ALARM_BASE}[alarms]\n[[alarms.custom]]\nid = \"mine\"\npattern = \" \"\n"),
+            "invalid filter pattern for alarm \"mine\": the pattern is empty",
+            16,
+            11,
+            "filter pattern syntax",
+        ),
+        (
+            "unbalanced custom pattern",
+            format!("{ALARM_BASE}[alarms]\n[[alarms.custom]]\nid = \"mine\"\npattern = \"{{ ($.eventName = X) \"\n"),
+            "invalid filter pattern for alarm \"mine\": `{` at character 1 is never closed",
+            16,
+            11,
+            "filter pattern syntax",
+        ),
+        (
+            "unknown alarm set",
+            format!("{ALARM_BASE}[alarms]\nset = \"strict\"\n"),
+            "unknown alarm set \"strict\"",
+            14,
+            7,
+            "\"cis\"",
+        ),
+        (
+            "alarms without a trail",
+            "[alarms]\n".to_string(),
+            "[alarms] needs [cloudtrail] and [notifications.security]: the alarms watch the trail's log group and notify the security topic",
+            1,
+            1,
+            "add the missing sections",
         ),
         ("not TOML", "[baseline\nhome_region = 1\n".to_string(), "unclosed table, expected `]`", 1, 10, "valid TOML"),
         (

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per topic. The emulator tests start their own moto_server.
 
+mod alarms;
 mod cli;
 mod config_errors;
 mod drift;

@@ -72,6 +72,7 @@ fn target_with_s3(
         s3,
         cloudtrail: idle!(aws_sdk_cloudtrail),
         logs: idle!(aws_sdk_cloudwatchlogs),
+        cloudwatch: idle!(aws_sdk_cloudwatch),
         iam: idle!(aws_sdk_iam),
         custom_endpoint: false,
     }

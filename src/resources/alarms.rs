@@ -1,0 +1,485 @@
+//! Security and network API activity alarms: for each alarm of the catalog (and each custom one), a metric
+//! filter on the log group the trail delivers to and a CloudWatch alarm notifying the security topic.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic, Tag as AlarmTag};
+use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+
+use super::cloudtrail::LogGroupPlacement;
+use super::sns::{TOPIC, TOPIC_POLICY, topic_arn};
+use super::{Operation, report_unreadable};
+use crate::aws::{self, AwsError, ErrorKind};
+use crate::config::{AlarmSpec, AlarmsSpec, Desired};
+use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel, Plan, PlanError, ResourceChange};
+use crate::target::{Scope, Target};
+
+pub const METRIC_FILTER: &str = "logs.metric_filter";
+pub const ALARM: &str = "cloudwatch.alarm";
+
+/// Filters and alarms the baseline owns are named `baseline-<alarm id>`.
+pub const NAME_PREFIX: &str = "baseline-";
+
+/// CloudWatch Logs allows this many metric filters per log group.
+pub const FILTERS_PER_LOG_GROUP: usize = 100;
+
+const COMPARISON: &str = "GreaterThanOrEqualToThreshold";
+const TREAT_MISSING_DATA: &str = "notBreaching";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub name: String,
+    pub pattern: String,
+    pub metric_name: String,
+    pub namespace: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alarm {
+    pub name: String,
+    pub metric_name: String,
+    pub namespace: String,
+    pub statistic: String,
+    pub period: u32,
+    pub evaluation_periods: u32,
+    pub threshold: f64,
+    pub comparison: String,
+    pub treat_missing_data: String,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observed {
+    /// Every filter on the log group, the baseline's and others'.
+    pub filters: Vec<Filter>,
+    /// The alarms whose names start with [`NAME_PREFIX`].
+    pub alarms: Vec<Alarm>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    PutFilter { log_group: String, filter: Filter },
+    PutAlarm { alarm: Alarm, description: String, tags: BTreeMap<String, String> },
+}
+
+pub fn owned_name(id: &str) -> String {
+    format!("{NAME_PREFIX}{id}")
+}
+
+pub async fn plan(desired: &Desired, target: &Target, placement: Option<LogGroupPlacement>) -> Plan {
+    let (Some(spec), Some(placement)) = (&desired.alarms, placement) else { return Plan::default() };
+    let scope = &target.scope;
+    let address = Address::new(&scope.account_id, &scope.home_region, ALARM, "*");
+    let mut plan = Plan::default();
+    let (log_group, group_address) = match placement {
+        LogGroupPlacement::Elsewhere(reason) => {
+            plan.notices.push(Notice {
+                level: NoticeLevel::Warning,
+                address,
+                message: format!("the security alarms cannot be placed: {reason}"),
+            });
+            return plan;
+        }
+        LogGroupPlacement::Existing { name, trail } => {
+            plan.notices.push(Notice {
+                level: NoticeLevel::Info,
+                address: address.clone(),
+                message: format!("alarms watch log group {name}, where {trail} delivers"),
+            });
+            (name, None)
+        }
+        LogGroupPlacement::Ours { name, address } => (name, Some(address)),
+    };
+    let Some(observed) = report_unreadable(observe(target, &log_group).await, &address, &mut plan) else {
+        return plan;
+    };
+    plan.extend(diff(desired, scope, spec, &log_group, group_address.as_ref(), &observed));
+    plan
+}
+
+pub async fn observe(target: &Target, log_group: &str) -> Result<Observed, AwsError> {
+    let filters = async {
+        let mut pages = target.logs.describe_metric_filters().log_group_name(log_group).into_paginator().send();
+        let mut filters = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = match page.map_err(aws::err("logs:DescribeMetricFilters")) {
+                Ok(page) => page,
+                // The group is created by this plan: it has no filters yet.
+                Err(e) if e.is_code("ResourceNotFoundException") => break,
+                Err(e) => return Err(e),
+            };
+            for f in page.metric_filters() {
+                let t = f.metric_transformations().first();
+                filters.push(Filter {
+                    name: f.filter_name().unwrap_or_default().to_string(),
+                    pattern: f.filter_pattern().unwrap_or_default().to_string(),
+                    metric_name: t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
+                    namespace: t.map(|t| t.metric_namespace().to_string()).unwrap_or_default(),
+                    value: t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
+                });
+            }
+        }
+        // The emulator appends a second filter on a repeated name where AWS replaces it: the newest counts.
+        let mut by_name: Vec<Filter> = Vec::new();
+        for f in filters {
+            by_name.retain(|g| g.name != f.name);
+            by_name.push(f);
+        }
+        Ok(by_name)
+    };
+    let alarms = async {
+        let mut pages = target.cloudwatch.describe_alarms().alarm_name_prefix(NAME_PREFIX).into_paginator().send();
+        let mut alarms = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(aws::err("cloudwatch:DescribeAlarms"))?;
+            alarms.extend(page.metric_alarms().iter().map(|a| Alarm {
+                name: a.alarm_name().unwrap_or_default().to_string(),
+                metric_name: a.metric_name().unwrap_or_default().to_string(),
+                namespace: a.namespace().unwrap_or_default().to_string(),
+                statistic: a.statistic().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                period: a.period().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
+                evaluation_periods: a.evaluation_periods().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
+                threshold: a.threshold().unwrap_or(0.0),
+                comparison: a.comparison_operator().map(|c| c.as_str().to_string()).unwrap_or_default(),
+                treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_string(),
+                actions_enabled: a.actions_enabled().unwrap_or(false),
+                alarm_actions: a.alarm_actions().to_vec(),
+            }));
+        }
+        Ok(alarms)
+    };
+    let (filters, alarms) = tokio::join!(filters, alarms);
+    Ok(Observed { filters: filters?, alarms: alarms? })
+}
+
+fn desired_filter(spec: &AlarmsSpec, alarm: &AlarmSpec) -> Filter {
+    Filter {
+        name: owned_name(&alarm.id),
+        pattern: alarm.pattern.clone(),
+        metric_name: alarm.metric_name.clone(),
+        namespace: spec.namespace.clone(),
+        value: "1".into(),
+    }
+}
+
+fn desired_alarm(spec: &AlarmsSpec, alarm: &AlarmSpec, topic: &str) -> Alarm {
+    Alarm {
+        name: owned_name(&alarm.id),
+        metric_name: alarm.metric_name.clone(),
+        namespace: spec.namespace.clone(),
+        statistic: "Sum".into(),
+        period: alarm.period,
+        evaluation_periods: alarm.evaluation_periods,
+        threshold: f64::from(alarm.threshold),
+        comparison: COMPARISON.into(),
+        treat_missing_data: TREAT_MISSING_DATA.into(),
+        actions_enabled: true,
+        alarm_actions: vec![topic.to_string()],
+    }
+}
+
+/// `(name, current, desired)` for each compared field of a filter.
+fn filter_fields(f: &Filter) -> [(&'static str, String); 4] {
+    [
+        ("filter_pattern", f.pattern.clone()),
+        ("metric_name", f.metric_name.clone()),
+        ("metric_namespace", f.namespace.clone()),
+        ("metric_value", f.value.clone()),
+    ]
+}
+
+fn alarm_fields(a: &Alarm, topic: &str) -> [(&'static str, String); 10] {
+    [
+        ("metric_name", a.metric_name.clone()),
+        ("namespace", a.namespace.clone()),
+        ("statistic", a.statistic.clone()),
+        ("period", a.period.to_string()),
+        ("evaluation_periods", a.evaluation_periods.to_string()),
+        ("threshold", a.threshold.to_string()),
+        ("comparison_operator", a.comparison.clone()),
+        ("treat_missing_data", a.treat_missing_data.clone()),
+        ("actions_enabled", a.actions_enabled.to_string()),
+        // Other actions someone added are kept; what matters is that the security topic is notified.
+        (
+            "alarm_actions",
+            if a.alarm_actions.iter().any(|x| x == topic) { topic.to_string() } else { a.alarm_actions.join(", ") },
+        ),
+    ]
+}
+
+fn field_changes<const N: usize>(
+    have: Option<[(&'static str, String); N]>,
+    want: [(&'static str, String); N],
+) -> Vec<AttributeChange> {
+    match have {
+        None => want.into_iter().map(|(n, w)| AttributeChange::new(n, None, Some(w))).collect(),
+        Some(have) => have
+            .into_iter()
+            .zip(want)
+            .filter(|((_, h), (_, w))| h != w)
+            .map(|((n, h), (_, w))| {
+                AttributeChange::new(n, Some(if h.is_empty() { "(none)".into() } else { h }), Some(w))
+            })
+            .collect(),
+    }
+}
+
+pub fn diff(
+    desired: &Desired,
+    scope: &Scope,
+    spec: &AlarmsSpec,
+    log_group: &str,
+    group_address: Option<&Address>,
+    observed: &Observed,
+) -> Plan {
+    let mut plan = Plan::default();
+    let home = |kind, name: &str| Address::new(&scope.account_id, &scope.home_region, kind, name);
+    let Some(topic_spec) = &desired.notifications.security else { return plan };
+    let topic = topic_arn(scope, &topic_spec.name);
+    let topic_address = home(TOPIC, &topic_spec.name);
+    let topic_policy_address = home(TOPIC_POLICY, &topic_spec.name);
+    let tags = super::sns::desired_tags(desired);
+
+    // The quota: filters that would exist after apply.
+    let missing = spec.alarms.iter().filter(|a| !observed.filters.iter().any(|f| f.name == owned_name(&a.id))).count();
+    if observed.filters.len() + missing > FILTERS_PER_LOG_GROUP {
+        plan.errors.push(PlanError {
+            address: home(METRIC_FILTER, &format!("{log_group}/*")),
+            error: AwsError::new(
+                "logs:PutMetricFilter",
+                ErrorKind::LimitExceeded,
+                None,
+                format!(
+                    "log group {log_group} has {} metric filters and the alarms need {missing} more; CloudWatch Logs \
+                     allows {FILTERS_PER_LOG_GROUP} per log group",
+                    observed.filters.len()
+                ),
+                None,
+            ),
+        });
+        return plan;
+    }
+
+    for alarm in &spec.alarms {
+        let name = owned_name(&alarm.id);
+        let filter_address = home(METRIC_FILTER, &format!("{log_group}/{name}"));
+        let want = desired_filter(spec, alarm);
+        let have = observed.filters.iter().find(|f| f.name == name);
+        let attrs = field_changes(have.map(filter_fields), filter_fields(&want));
+        if attrs.is_empty() {
+            plan.changes.push(ResourceChange::no_op(filter_address.clone(), "filter matches"));
+        } else {
+            let (action, reason) =
+                if have.is_some() { (Action::Update, "filter differs") } else { (Action::Create, "no filter") };
+            let op = Operation::Alarms(Op::PutFilter { log_group: log_group.to_string(), filter: want });
+            let mut change = ResourceChange::new(filter_address.clone(), action, reason, op).with_attributes(attrs);
+            if let Some(group) = group_address {
+                change = change.after(group);
+            }
+            plan.changes.push(change);
+        }
+
+        let alarm_address = home(ALARM, &name);
+        let mut want = desired_alarm(spec, alarm, &topic);
+        let have = observed.alarms.iter().find(|a| a.name == name);
+        let attrs = field_changes(have.map(|h| alarm_fields(h, &topic)), alarm_fields(&want, &topic));
+        if attrs.is_empty() {
+            plan.changes.push(ResourceChange::no_op(alarm_address, "alarm matches"));
+        } else {
+            // PutMetricAlarm replaces the whole alarm: keep actions someone else added.
+            if let Some(have) = have {
+                want.alarm_actions.extend(have.alarm_actions.iter().filter(|a| **a != topic).cloned());
+            }
+            let (action, reason) =
+                if have.is_some() { (Action::Update, "alarm differs") } else { (Action::Create, "no alarm") };
+            let description = format!("{} (managed by baseline)", alarm.description);
+            let op = Operation::Alarms(Op::PutAlarm { alarm: want, description, tags: tags.clone() });
+            plan.changes.push(
+                ResourceChange::new(alarm_address, action, reason, op)
+                    .with_attributes(attrs)
+                    .after(&filter_address)
+                    .after(&topic_address)
+                    .after(&topic_policy_address),
+            );
+        }
+    }
+
+    // Owned alarms and filters no longer in the baseline are reported, never deleted.
+    let wanted: Vec<String> = spec.alarms.iter().map(|a| owned_name(&a.id)).collect();
+    let stale_alarms = observed.alarms.iter().map(|a| (ALARM, a.name.clone()));
+    let stale_filters =
+        observed.filters.iter().filter(|f| f.name.starts_with(NAME_PREFIX)).map(|f| (METRIC_FILTER, f.name.clone()));
+    for (kind, name) in stale_alarms.chain(stale_filters) {
+        if !wanted.contains(&name) {
+            let address = if kind == ALARM { home(kind, &name) } else { home(kind, &format!("{log_group}/{name}")) };
+            plan.notices.push(Notice {
+                level: NoticeLevel::Info,
+                address,
+                message: "no longer managed by the baseline (disabled or removed); left in place, delete it by hand \
+                          if it is not wanted"
+                    .into(),
+            });
+        }
+    }
+    plan
+}
+
+fn build_error(action: &'static str) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> AwsError {
+    move |e| AwsError::new(action, ErrorKind::Service, None, e.to_string(), None)
+}
+
+pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+    match op {
+        Op::PutFilter { log_group, filter } => {
+            let transformation = MetricTransformation::builder()
+                .metric_name(&filter.metric_name)
+                .metric_namespace(&filter.namespace)
+                .metric_value(&filter.value)
+                .build()
+                .map_err(build_error("logs:PutMetricFilter"))?;
+            target
+                .logs
+                .put_metric_filter()
+                .log_group_name(log_group)
+                .filter_name(&filter.name)
+                .filter_pattern(&filter.pattern)
+                .metric_transformations(transformation)
+                .send()
+                .await
+                .map_err(aws::err("logs:PutMetricFilter"))?;
+        }
+        Op::PutAlarm { alarm, description, tags } => {
+            let tags = tags.iter().map(|(k, v)| AlarmTag::builder().key(k).value(v).build()).collect();
+            target
+                .cloudwatch
+                .put_metric_alarm()
+                .alarm_name(&alarm.name)
+                .alarm_description(description)
+                .actions_enabled(alarm.actions_enabled)
+                .set_alarm_actions(Some(alarm.alarm_actions.clone()))
+                .metric_name(&alarm.metric_name)
+                .namespace(&alarm.namespace)
+                .statistic(Statistic::Sum)
+                .period(i32::try_from(alarm.period).unwrap_or(300))
+                .evaluation_periods(i32::try_from(alarm.evaluation_periods).unwrap_or(1))
+                .threshold(alarm.threshold)
+                .comparison_operator(ComparisonOperator::from(alarm.comparison.as_str()))
+                .treat_missing_data(&alarm.treat_missing_data)
+                // Tags apply only when the alarm is created; later updates leave them alone.
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(aws::err("cloudwatch:PutMetricAlarm"))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+    use crate::resources::cloudtrail::{self, OtherTrail};
+
+    fn desired() -> Desired {
+        let text = "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\
+                    [log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\n[alarms]\n";
+        parse(std::path::Path::new("baseline.toml"), text).unwrap().desired
+    }
+
+    fn scope() -> Scope {
+        Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() }
+    }
+
+    fn converged(d: &Desired) -> Observed {
+        let spec = d.alarms.as_ref().unwrap();
+        let topic = topic_arn(&scope(), "sec");
+        Observed {
+            filters: spec.alarms.iter().map(|a| desired_filter(spec, a)).collect(),
+            alarms: spec.alarms.iter().map(|a| desired_alarm(spec, a, &topic)).collect(),
+        }
+    }
+
+    fn run(d: &Desired, observed: &Observed) -> Plan {
+        diff(d, &scope(), d.alarms.as_ref().unwrap(), "grp", None, observed)
+    }
+
+    #[test]
+    fn converged_alarms_are_no_op_and_extra_actions_are_tolerated() {
+        let d = desired();
+        let mut observed = converged(&d);
+        assert!(!run(&d, &observed).has_pending());
+        observed.alarms[0].alarm_actions.push("arn:aws:sns:eu-west-1:111111111111:pager".into());
+        assert!(!run(&d, &observed).has_pending());
+    }
+
+    #[test]
+    fn rewriting_an_alarm_keeps_foreign_actions() {
+        let d = desired();
+        let mut observed = converged(&d);
+        observed.alarms[0].threshold = 9.0;
+        observed.alarms[0].alarm_actions.push("arn:aws:sns:eu-west-1:111111111111:pager".into());
+        let plan = run(&d, &observed);
+        let change = plan.pending().next().unwrap();
+        let Some(Operation::Alarms(Op::PutAlarm { alarm, .. })) = &change.operation else { panic!() };
+        assert_eq!(alarm.alarm_actions.len(), 2);
+        assert_eq!(alarm.threshold, 1.0);
+    }
+
+    #[test]
+    fn quota_is_checked_before_planning_filters() {
+        let d = desired();
+        let foreign = (0..90).map(|i| Filter {
+            name: format!("team-{i}"),
+            pattern: "{ $.x = 1 }".into(),
+            metric_name: format!("M{i}"),
+            namespace: "N".into(),
+            value: "1".into(),
+        });
+        let observed = Observed { filters: foreign.collect(), alarms: vec![] };
+        let plan = run(&d, &observed);
+        assert!(plan.changes.is_empty());
+        assert_eq!(plan.errors.len(), 1);
+        assert_eq!(
+            plan.errors[0].error.message,
+            "log group grp has 90 metric filters and the alarms need 15 more; CloudWatch Logs allows 100 per log group"
+        );
+        assert_eq!(plan.errors[0].error.kind, ErrorKind::LimitExceeded);
+    }
+
+    #[test]
+    fn alarms_follow_the_trail_log_group() {
+        let d = desired();
+        let spec = d.cloudtrail.as_ref().unwrap();
+        let other = |arn: Option<&str>| cloudtrail::Observed {
+            trail: None,
+            compliant_other: Some(OtherTrail {
+                arn: "arn:aws:cloudtrail:eu-west-1:999999999999:trail/org".into(),
+                log_group_arn: arn.map(str::to_string),
+            }),
+            log_group: None,
+            trust_policy: None,
+            role_policy: None,
+        };
+        let here = other(Some("arn:aws:logs:eu-west-1:111111111111:log-group:org-trail:*"));
+        assert_eq!(
+            cloudtrail::placement(&scope(), spec, &here),
+            LogGroupPlacement::Existing {
+                name: "org-trail".into(),
+                trail: "arn:aws:cloudtrail:eu-west-1:999999999999:trail/org".into()
+            }
+        );
+        let LogGroupPlacement::Elsewhere(why) = cloudtrail::placement(
+            &scope(),
+            spec,
+            &other(Some("arn:aws:logs:us-east-1:999999999999:log-group:org-trail:*")),
+        ) else {
+            panic!()
+        };
+        assert!(why.contains("account 999999999999, region us-east-1"), "{why}");
+        let LogGroupPlacement::Elsewhere(why) = cloudtrail::placement(&scope(), spec, &other(None)) else { panic!() };
+        assert!(why.contains("does not deliver to CloudWatch Logs"), "{why}");
+    }
+}
