@@ -7,5 +7,6 @@ mod drift;
 mod harness;
 mod log_archive;
 mod mocked;
+mod permissions;
 mod read_only;
 mod render;
