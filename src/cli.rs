@@ -61,6 +61,9 @@ pub struct PlanArgs {
     /// Exit 2 when changes are pending, 0 when the account matches, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// With --detailed-exitcode, also exit 2 when manual actions (root MFA, root keys) remain.
+    #[arg(long, requires = "detailed_exitcode")]
+    pub fail_on_manual: bool,
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,

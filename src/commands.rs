@@ -140,7 +140,7 @@ async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> Exit
     }
     if !plan.errors.is_empty() {
         ExitCode::Error
-    } else if args.detailed_exitcode && plan.has_pending() {
+    } else if args.detailed_exitcode && (plan.has_pending() || (args.fail_on_manual && plan.has_manual())) {
         ExitCode::Changes
     } else {
         ExitCode::Success

@@ -27,6 +27,9 @@ pub struct Target {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub iam: aws_sdk_iam::Client,
+    pub budgets: aws_sdk_budgets::Client,
+    /// Cost and Usage Reports (us-east-1).
+    pub cur: aws_sdk_costandusagereport::Client,
     /// Calls go to a custom endpoint (an emulator): some AWS-only routing is reported as not supported.
     pub custom_endpoint: bool,
 }
@@ -82,6 +85,8 @@ impl Target {
             logs: session.logs(home),
             cloudwatch: session.cloudwatch(home),
             iam: session.iam(&scope.partition),
+            budgets: session.budgets(&scope.partition),
+            cur: session.cur(),
             custom_endpoint: session.custom_endpoint(),
             scope,
         }

@@ -98,6 +98,8 @@ impl AwsError {
         let code = err.code().map(str::to_string);
         let kind = match &err {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorKind::Network,
+            // An emulator's error page for a service it lacks: HTML instead of an AWS error document.
+            _ if code.is_none() && http_status.is_some_and(|s| s >= 500) && html_body(&err) => ErrorKind::NotSupported,
             _ => classify(code.as_deref(), http_status),
         };
         let message = match err.message() {
@@ -152,6 +154,12 @@ fn classify(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         _ if status == Some(403) => ErrorKind::AccessDenied,
         _ => ErrorKind::Service,
     }
+}
+
+fn html_body<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    let body = err.raw_response().and_then(|r| r.body().bytes()).unwrap_or_default();
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+    text.contains("<html") || text.contains("<!doctype html") || text.trim_start().starts_with("<p>")
 }
 
 fn find_source<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {

@@ -18,7 +18,7 @@ const READS_BY_NAME: &[&str] = &["AssumeRole", "AssumeRoleWithWebIdentity"];
 
 /// Whether an API operation only reads. Anything else counts as a write.
 pub fn is_read_operation(operation: &str) -> bool {
-    const READ_PREFIXES: &[&str] = &["Get", "List", "Describe", "Head", "Lookup", "Search"];
+    const READ_PREFIXES: &[&str] = &["Get", "List", "Describe", "Head", "Lookup", "Search", "View"];
     READ_PREFIXES.iter().any(|p| {
         operation
             .strip_prefix(p)

@@ -112,6 +112,24 @@ impl Session {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    /// AWS Budgets: one endpoint per partition.
+    pub fn budgets(&self, partition: &str) -> aws_sdk_budgets::Client {
+        let conf = aws_sdk_budgets::config::Builder::from(&self.sdk)
+            .region(Region::new(control_plane_region(partition)))
+            .interceptor(self.guard.clone())
+            .build();
+        aws_sdk_budgets::Client::from_conf(conf)
+    }
+
+    /// Cost and Usage Reports: served from us-east-1 only.
+    pub fn cur(&self) -> aws_sdk_costandusagereport::Client {
+        let conf = aws_sdk_costandusagereport::config::Builder::from(&self.sdk)
+            .region(Region::new("us-east-1"))
+            .interceptor(self.guard.clone())
+            .build();
+        aws_sdk_costandusagereport::Client::from_conf(conf)
+    }
+
     /// IAM is global, served from one region per partition.
     pub fn iam(&self, partition: &str) -> aws_sdk_iam::Client {
         let conf = aws_sdk_iam::config::Builder::from(&self.sdk)

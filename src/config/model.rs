@@ -27,6 +27,9 @@ pub struct Desired {
     /// Account-level S3 Block Public Access (all four settings on).
     pub account_public_access_block: bool,
     pub alarms: Option<AlarmsSpec>,
+    pub iam: Option<IamSpec>,
+    pub budgets: Vec<BudgetSpec>,
+    pub billing_reports: Option<BillingReports>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -206,3 +209,85 @@ pub struct AlarmSpec {
 }
 
 pub const DEFAULT_ALARM_NAMESPACE: &str = "CISBenchmark";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IamSpec {
+    /// Root MFA and root access keys, reported as manual actions.
+    pub root_checks: bool,
+    pub password_policy: Option<PasswordPolicy>,
+    pub groups: Vec<GroupSpec>,
+    pub support_role: Option<SupportRole>,
+}
+
+/// Defaults meet CIS and Security Hub IAM.7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PasswordPolicy {
+    pub minimum_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+    pub allow_users_to_change: bool,
+    pub reuse_prevention: u32,
+    /// 0: passwords never expire.
+    pub max_age_days: u32,
+    pub hard_expiry: bool,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            minimum_length: 14,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            allow_users_to_change: true,
+            reuse_prevention: 24,
+            max_age_days: 90,
+            hard_expiry: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupSpec {
+    pub name: String,
+    pub path: String,
+    pub policies: Vec<String>,
+    /// Detach managed policies that are not declared.
+    pub exclusive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SupportRole {
+    pub name: String,
+    /// `None`: the account itself (`arn:<partition>:iam::<account>:root`).
+    pub trusted_principal: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BudgetSpec {
+    pub name: String,
+    pub limit: f64,
+    pub currency: String,
+    pub time_unit: String,
+    /// Percentages of the limit.
+    pub forecasted_thresholds: Vec<f64>,
+    pub actual_thresholds: Vec<f64>,
+    pub emails: Vec<String>,
+    /// Cost filters as the Budgets API names them (`Service`, `LinkedAccount`, `TagKeyValue`).
+    pub cost_filters: BTreeMap<String, Vec<String>>,
+}
+
+impl Eq for BudgetSpec {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BillingReports {
+    pub report: String,
+    /// `None`: the log archive bucket.
+    pub bucket: Option<String>,
+    pub prefix: String,
+    pub time_unit: String,
+    pub format: String,
+}

@@ -20,6 +20,10 @@ pub struct RawFile {
     #[serde(default)]
     pub s3: RawS3,
     pub alarms: Option<Spanned<RawAlarms>>,
+    pub iam: Option<RawIam>,
+    #[serde(default)]
+    pub budgets: Vec<Spanned<RawBudget>>,
+    pub billing_reports: Option<Spanned<RawBillingReports>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,4 +151,83 @@ pub struct RawCustomAlarm {
     pub threshold: Option<Spanned<i64>>,
     pub period: Option<Spanned<i64>>,
     pub evaluation_periods: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIam {
+    pub root_checks: Option<bool>,
+    pub password_policy: Option<RawPasswordPolicy>,
+    #[serde(default)]
+    pub groups: Vec<RawGroup>,
+    pub support_role: Option<RawSupportRole>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPasswordPolicy {
+    pub minimum_length: Option<Spanned<i64>>,
+    pub require_uppercase: Option<bool>,
+    pub require_lowercase: Option<bool>,
+    pub require_numbers: Option<bool>,
+    pub require_symbols: Option<bool>,
+    pub allow_users_to_change: Option<bool>,
+    pub reuse_prevention: Option<Spanned<i64>>,
+    pub max_age_days: Option<Spanned<i64>>,
+    pub hard_expiry: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    pub name: Spanned<String>,
+    pub path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub policies: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub exclusive: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSupportRole {
+    pub name: Option<Spanned<String>>,
+    pub trusted_principal: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub name: Spanned<String>,
+    pub limit: Spanned<f64>,
+    pub currency: Option<Spanned<String>>,
+    pub time_unit: Option<Spanned<String>>,
+    pub forecasted_thresholds: Option<Vec<Spanned<f64>>>,
+    #[serde(default)]
+    pub actual_thresholds: Vec<Spanned<f64>>,
+    #[serde(default)]
+    pub emails: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub filters: RawBudgetFilters,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudgetFilters {
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub linked_accounts: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBillingReports {
+    pub report: Option<Spanned<String>>,
+    pub bucket: Option<Spanned<String>>,
+    pub prefix: Option<Spanned<String>>,
+    pub time_unit: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
 }

@@ -102,12 +102,56 @@ impl<'a> Validator<'a> {
             }
             self.alarms(a.into_inner())
         });
+        let iam = raw.iam.map(|i| self.iam(i));
+        if !raw.budgets.is_empty() && notifications.billing.is_none() {
+            self.error(
+                raw.budgets[0].span(),
+                "[[budgets]] needs [notifications.billing]: budget alerts are sent to the billing topic".into(),
+                "no billing topic",
+                Some("add [notifications.billing] with topic and emails".into()),
+            );
+        }
+        let mut seen = HashMap::new();
+        let budgets = raw
+            .budgets
+            .into_iter()
+            .filter_map(|b| {
+                let b = b.into_inner();
+                self.unique(&mut seen, &b.name, "budget name").then(|| self.budget(b))
+            })
+            .collect();
+        let billing_reports = raw.billing_reports.map(|r| {
+            let span = r.span();
+            let r = r.into_inner();
+            if r.bucket.is_none() && log_archive.is_none() {
+                self.error(
+                    span,
+                    "[billing_reports] needs a bucket: set `bucket`, or add [log_archive] to deliver there".into(),
+                    "no bucket",
+                    None,
+                );
+            }
+            self.billing_reports(r)
+        });
+        let billing_list =
+            contacts.billing.is_some() || notifications.billing.as_ref().is_some_and(|b| !b.emails.is_empty());
+        if !billing_list {
+            self.warn(
+                0..0,
+                "no billing e-mail list is set anywhere".into(),
+                "neither [contacts.billing] nor [notifications.billing] emails",
+                Some("set [contacts.billing] and subscribe the billing list to [notifications.billing]".into()),
+            );
+        }
         Desired {
             contacts,
             notifications,
             log_archive,
             cloudtrail,
             alarms,
+            iam,
+            budgets,
+            billing_reports,
             account_public_access_block: raw.s3.account_public_access_block.unwrap_or(true),
             ..settings
         }
@@ -144,6 +188,9 @@ impl<'a> Validator<'a> {
             cloudtrail: None,
             account_public_access_block: true,
             alarms: None,
+            iam: None,
+            budgets: Vec::new(),
+            billing_reports: None,
         }
     }
 
@@ -631,6 +678,250 @@ impl<'a> Validator<'a> {
             }
         }
         AlarmsSpec { namespace, alarms, disabled }
+    }
+
+    fn iam(&mut self, raw: RawIam) -> IamSpec {
+        let password_policy = raw.password_policy.map(|p| {
+            let d = PasswordPolicy::default();
+            let mut number = |v: Option<Spanned<i64>>, key: &str, min: i64, max: i64, default: u32| match v {
+                None => default,
+                Some(v) if (min..=max).contains(v.get_ref()) => *v.get_ref() as u32,
+                Some(v) => {
+                    self.error(
+                        v.span(),
+                        format!("invalid `{key}`: {}", v.get_ref()),
+                        "out of range",
+                        Some(format!("use {min} to {max}")),
+                    );
+                    default
+                }
+            };
+            PasswordPolicy {
+                minimum_length: number(p.minimum_length, "minimum_length", 6, 128, d.minimum_length),
+                reuse_prevention: number(p.reuse_prevention, "reuse_prevention", 0, 24, d.reuse_prevention),
+                max_age_days: number(p.max_age_days, "max_age_days", 0, 1095, d.max_age_days),
+                require_uppercase: p.require_uppercase.unwrap_or(d.require_uppercase),
+                require_lowercase: p.require_lowercase.unwrap_or(d.require_lowercase),
+                require_numbers: p.require_numbers.unwrap_or(d.require_numbers),
+                require_symbols: p.require_symbols.unwrap_or(d.require_symbols),
+                allow_users_to_change: p.allow_users_to_change.unwrap_or(d.allow_users_to_change),
+                hard_expiry: p.hard_expiry.unwrap_or(d.hard_expiry),
+            }
+        });
+        let mut seen = HashMap::new();
+        let mut groups = Vec::new();
+        for g in raw.groups {
+            let name = g.name.get_ref();
+            if name.is_empty()
+                || name.len() > 128
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+            {
+                self.error(
+                    g.name.span(),
+                    format!("invalid group name \"{name}\""),
+                    "not an IAM group name",
+                    Some("use 1 to 128 letters, digits or any of +=,.@_-".into()),
+                );
+            }
+            if !self.unique(&mut seen, &g.name, "group name") {
+                continue;
+            }
+            let path = g.path.map_or_else(
+                || "/".to_string(),
+                |p| {
+                    if !(p.get_ref().starts_with('/') && p.get_ref().ends_with('/')) {
+                        self.error(
+                            p.span(),
+                            format!("invalid group path \"{}\"", p.get_ref()),
+                            "not an IAM path",
+                            Some("a path starts and ends with /, such as \"/teams/\"".into()),
+                        );
+                    }
+                    p.into_inner()
+                },
+            );
+            let mut policies = Vec::new();
+            let mut seen_policies = HashMap::new();
+            for policy in g.policies {
+                let arn = policy.get_ref();
+                if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":policy/")) {
+                    self.error(
+                        policy.span(),
+                        format!("invalid managed policy ARN \"{arn}\""),
+                        "not a policy ARN",
+                        Some("use an ARN such as \"arn:aws:iam::aws:policy/SecurityAudit\"".into()),
+                    );
+                } else if self.unique(&mut seen_policies, &policy, "policy") {
+                    policies.push(policy.into_inner());
+                }
+            }
+            groups.push(GroupSpec { name: g.name.into_inner(), path, policies, exclusive: g.exclusive });
+        }
+        let support_role = raw.support_role.map(|r| SupportRole {
+            name: r.name.map_or_else(|| "baseline-support".to_string(), Spanned::into_inner),
+            trusted_principal: r.trusted_principal.map(|p| {
+                if !p.get_ref().starts_with("arn:") {
+                    self.error(
+                        p.span(),
+                        format!("invalid principal \"{}\"", p.get_ref()),
+                        "not an ARN",
+                        Some("an IAM principal ARN, such as \"arn:aws:iam::123456789012:role/SupportTeam\"".into()),
+                    );
+                }
+                p.into_inner()
+            }),
+        });
+        IamSpec { root_checks: raw.root_checks.unwrap_or(true), password_policy, groups, support_role }
+    }
+
+    fn budget(&mut self, raw: RawBudget) -> BudgetSpec {
+        let name = raw.name.get_ref();
+        if name.is_empty() || name.len() > 100 || name.contains(':') || name.contains('\\') {
+            self.error(
+                raw.name.span(),
+                format!("invalid budget name \"{name}\""),
+                "not a budget name",
+                Some("1 to 100 characters without : or \\".into()),
+            );
+        }
+        if !(raw.limit.get_ref().is_finite() && *raw.limit.get_ref() > 0.0) {
+            self.error(
+                raw.limit.span(),
+                format!("invalid budget limit {}", raw.limit.get_ref()),
+                "must be a positive amount",
+                None,
+            );
+        }
+        let currency = raw.currency.map_or_else(
+            || "USD".to_string(),
+            |c| {
+                if !(c.get_ref().len() == 3 && c.get_ref().bytes().all(|b| b.is_ascii_uppercase())) {
+                    self.error(
+                        c.span(),
+                        format!("invalid currency \"{}\"", c.get_ref()),
+                        "not a currency code",
+                        Some("use a three-letter code such as \"USD\"".into()),
+                    );
+                }
+                c.into_inner()
+            },
+        );
+        let time_unit = raw.time_unit.map_or_else(
+            || "MONTHLY".to_string(),
+            |t| {
+                if !["DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY"].contains(&t.get_ref().as_str()) {
+                    self.error(
+                        t.span(),
+                        format!("invalid time unit \"{}\"", t.get_ref()),
+                        "not a budget period",
+                        Some("use DAILY, MONTHLY, QUARTERLY or ANNUALLY".into()),
+                    );
+                }
+                t.into_inner()
+            },
+        );
+        let mut thresholds = |list: Vec<Spanned<f64>>| -> Vec<f64> {
+            let mut out = Vec::new();
+            for t in list {
+                let v = *t.get_ref();
+                if !(v.is_finite() && v > 0.0 && v <= 1000.0) {
+                    self.error(
+                        t.span(),
+                        format!("invalid threshold {v}"),
+                        "not a percentage",
+                        Some("a percentage of the limit, above 0 and at most 1000".into()),
+                    );
+                } else if out.contains(&v) {
+                    self.error(t.span(), format!("duplicate threshold {v}"), "listed twice", None);
+                } else {
+                    out.push(v);
+                }
+            }
+            out
+        };
+        let forecasted_thresholds = raw.forecasted_thresholds.map_or_else(|| vec![100.0], &mut thresholds);
+        let actual_thresholds = thresholds(raw.actual_thresholds);
+        let mut seen = HashMap::new();
+        let emails = raw
+            .emails
+            .iter()
+            .filter(|e| self.email(e) && self.unique(&mut seen, e, "e-mail address"))
+            .map(|e| e.get_ref().clone())
+            .collect();
+        let mut cost_filters = BTreeMap::new();
+        if !raw.filters.services.is_empty() {
+            cost_filters.insert("Service".to_string(), raw.filters.services);
+        }
+        let accounts: Vec<String> =
+            raw.filters.linked_accounts.iter().filter(|a| self.account_id(a)).map(|a| a.get_ref().clone()).collect();
+        if !accounts.is_empty() {
+            cost_filters.insert("LinkedAccount".to_string(), accounts);
+        }
+        let tags: Vec<String> =
+            raw.filters.tags.iter().flat_map(|(k, vs)| vs.iter().map(move |v| format!("user:{k}${v}"))).collect();
+        if !tags.is_empty() {
+            cost_filters.insert("TagKeyValue".to_string(), tags);
+        }
+        BudgetSpec {
+            name: raw.name.into_inner(),
+            limit: *raw.limit.get_ref(),
+            currency,
+            time_unit,
+            forecasted_thresholds,
+            actual_thresholds,
+            emails,
+            cost_filters,
+        }
+    }
+
+    fn billing_reports(&mut self, raw: RawBillingReports) -> BillingReports {
+        let pick = |this: &mut Self, v: Option<Spanned<String>>, key: &str, allowed: &[&str], default: &str| match v {
+            None => default.to_string(),
+            Some(v) if allowed.contains(&v.get_ref().as_str()) => v.into_inner(),
+            Some(v) => {
+                this.error(
+                    v.span(),
+                    format!("invalid `{key}` \"{}\"", v.get_ref()),
+                    "not allowed here",
+                    Some(format!("use one of {}", allowed.join(", "))),
+                );
+                default.to_string()
+            }
+        };
+        let report = raw.report.map_or_else(
+            || "baseline-cost-and-usage".to_string(),
+            |r| {
+                if r.get_ref().is_empty()
+                    || r.get_ref().len() > 256
+                    || !r.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "!-_.*'()".contains(c))
+                {
+                    self.error(
+                        r.span(),
+                        format!("invalid report name \"{}\"", r.get_ref()),
+                        "not a report name",
+                        Some("letters, digits and !-_.*'() only".into()),
+                    );
+                }
+                r.into_inner()
+            },
+        );
+        if let Some(b) = &raw.bucket {
+            if let Err(why) = check_bucket_name(b.get_ref()) {
+                self.error(
+                    b.span(),
+                    format!("invalid bucket name \"{}\": {why}", b.get_ref()),
+                    "not a valid S3 bucket name",
+                    None,
+                );
+            }
+        }
+        BillingReports {
+            report,
+            bucket: raw.bucket.map(Spanned::into_inner),
+            prefix: raw.prefix.map_or_else(|| "cost-and-usage".to_string(), Spanned::into_inner),
+            time_unit: pick(self, raw.time_unit, "time_unit", &["HOURLY", "DAILY", "MONTHLY"], "DAILY"),
+            format: pick(self, raw.format, "format", &["Parquet", "textORcsv"], "Parquet"),
+        }
     }
 
     fn alarm_id(&mut self, id: &Spanned<String>, known: &[String]) -> bool {

@@ -97,6 +97,8 @@ pub struct Writers {
     pub accounts: Vec<String>,
     pub trail_arns: Vec<String>,
     pub cloudtrail_prefix: Option<String>,
+    /// The Cost and Usage Report's prefix when the report is delivered to this bucket.
+    pub billing_report_prefix: Option<String>,
 }
 
 pub fn writers(desired: &Desired, scope: &Scope) -> Writers {
@@ -105,6 +107,11 @@ pub fn writers(desired: &Desired, scope: &Scope) -> Writers {
         accounts: vec![scope.account_id.clone()],
         trail_arns,
         cloudtrail_prefix: desired.cloudtrail.as_ref().and_then(|ct| ct.s3_key_prefix.clone()),
+        billing_report_prefix: desired
+            .billing_reports
+            .as_ref()
+            .filter(|r| r.bucket.is_none())
+            .map(|r| r.prefix.clone()),
     }
 }
 
@@ -142,6 +149,30 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
             "Action": "s3:PutObject",
             "Resource": objects(writers.cloudtrail_prefix.as_deref(), "*"),
             "Condition": { "StringEquals": write }
+        }));
+    }
+    if let Some(prefix) = &writers.billing_report_prefix {
+        let definitions: Vec<String> =
+            writers.accounts.iter().map(|a| format!("arn:{partition}:cur:us-east-1:{a}:definition/*")).collect();
+        let scoped = json!({
+            "StringEquals": { "aws:SourceAccount": writers.accounts },
+            "ArnLike": { "aws:SourceArn": definitions }
+        });
+        statements.push(json!({
+            "Sid": "BaselineBillingReportsAclCheck",
+            "Effect": "Allow",
+            "Principal": { "Service": "billingreports.amazonaws.com" },
+            "Action": ["s3:GetBucketAcl", "s3:GetBucketPolicy"],
+            "Resource": bucket_arn,
+            "Condition": scoped
+        }));
+        statements.push(json!({
+            "Sid": "BaselineBillingReportsWrite",
+            "Effect": "Allow",
+            "Principal": { "Service": "billingreports.amazonaws.com" },
+            "Action": "s3:PutObject",
+            "Resource": format!("{bucket_arn}/{}/*", prefix.trim_matches('/')),
+            "Condition": scoped
         }));
     }
     let config = json!({ "aws:SourceAccount": writers.accounts });
@@ -835,6 +866,7 @@ mod tests {
             accounts: vec!["111111111111".into()],
             trail_arns: vec!["arn:aws:cloudtrail:eu-west-1:111111111111:trail/t".into()],
             cloudtrail_prefix: None,
+            billing_report_prefix: None,
         }
     }
 

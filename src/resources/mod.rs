@@ -3,8 +3,11 @@
 
 pub mod alarm_catalog;
 pub mod alarms;
+pub mod billing_reports;
+pub mod budgets;
 pub mod cloudtrail;
 pub mod contacts;
+pub mod iam_hygiene;
 pub mod log_bucket;
 pub mod sns;
 
@@ -24,12 +27,15 @@ pub enum Operation {
     LogBucket(log_bucket::Op),
     CloudTrail(cloudtrail::Op),
     Alarms(alarms::Op),
+    IamHygiene(iam_hygiene::Op),
+    Budgets(budgets::Op),
+    BillingReports(billing_reports::Op),
 }
 
 /// Observes every family concurrently and returns the whole plan. Read-only.
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
-    let (topics, contacts, bucket, trail) = tokio::join!(
+    let (topics, contacts, bucket, trail, iam, budgets, reports) = tokio::join!(
         Box::pin(sns::plan(desired, target)),
         Box::pin(contacts::plan(desired, target)),
         Box::pin(log_bucket::plan(desired, target)),
@@ -39,9 +45,12 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
             trail.extend(alarms::plan(desired, target, placement).await);
             trail
         }),
+        Box::pin(iam_hygiene::plan(desired, target)),
+        Box::pin(budgets::plan(desired, target)),
+        Box::pin(billing_reports::plan(desired, target)),
     );
     let mut plan = Plan::default();
-    for part in [topics, contacts, bucket, trail] {
+    for part in [topics, contacts, bucket, trail, iam, budgets, reports] {
         plan.extend(part);
     }
     plan.sort();
@@ -61,6 +70,9 @@ pub async fn execute(
         Operation::LogBucket(op) => log_bucket::execute(target, op).await,
         Operation::CloudTrail(op) => cloudtrail::execute(target, op, address, events).await,
         Operation::Alarms(op) => alarms::execute(target, op).await,
+        Operation::IamHygiene(op) => iam_hygiene::execute(target, op).await,
+        Operation::Budgets(op) => budgets::execute(target, op).await,
+        Operation::BillingReports(op) => billing_reports::execute(target, op).await,
     }
 }
 

@@ -45,12 +45,22 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
         "+ 123456789012/us-east-1/logs.metric_filter/baseline-cloudtrail/baseline-root-usage",
         "+ 123456789012/us-east-1/cloudwatch.alarm/baseline-root-usage",
         "+ 123456789012/us-east-1/cloudwatch.alarm/baseline-organizations-changes",
+        "+ 123456789012/global/iam.password_policy/account",
+        "+ 123456789012/global/iam.group/security-auditors",
+        "+ 123456789012/global/iam.group_policy_attachments/security-auditors",
+        "+ 123456789012/global/iam.role/baseline-support",
+        "+ 123456789012/global/budgets.budget/monthly-total-cost",
+        "! 123456789012/global/iam.root_user/mfa",
     ] {
         assert!(text.contains(address), "missing {address} in:\n{text}");
     }
-    assert!(text.contains("Plan: 52 to create, 0 to update, 0 manual."), "{text}");
+    assert!(text.contains("Plan: 59 to create, 0 to update, 1 manual."), "{text}");
     // The emulator lacks the primary-contact API and cannot route S3 Control: warnings naming the address.
-    for address in ["global/account.primary_contact/primary", "global/s3.account_public_access_block/account"] {
+    for address in [
+        "global/account.primary_contact/primary",
+        "global/s3.account_public_access_block/account",
+        "global/cur.report_definition/baseline-cost-and-usage",
+    ] {
         assert!(text.contains(&format!("123456789012/{address}: not supported by this endpoint")), "{text}");
     }
 
@@ -65,7 +75,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let out = moto.cli(dir.path(), &["apply", "--auto-approve"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("Apply complete: 52 created, 0 updated, 0 failed."), "{text}");
+    assert!(text.contains("Apply complete: 59 created, 0 updated, 0 failed."), "{text}");
 
     // Checked independently.
     for topic in TOPICS {
@@ -93,10 +103,14 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
         .unwrap();
     assert_eq!(security.alternate_contact().unwrap().email_address(), Some("aws-security@example.com"));
 
-    // 4. plan right after apply: no changes, exit 0.
+    // 4. plan right after apply: nothing to create or update, exit 0; the emulated root user has no MFA, which
+    // only a person can fix: a manual action, which counts only with --fail-on-manual.
     let out = moto.cli(dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("No changes. The account matches the baseline."));
+    assert!(stdout(&out).contains("Plan: 0 to create, 0 to update, 1 manual."), "{}", stdout(&out));
+    assert!(stdout(&out).contains("! 123456789012/global/iam.root_user/mfa"));
+    let out = moto.cli(dir.path(), &["plan", "--detailed-exitcode", "--fail-on-manual"]);
+    assert_eq!(out.status.code(), Some(2));
 
     // 5. a second apply makes zero write calls.
     let out = moto.cli(dir.path(), &["apply", "--auto-approve", "--json"]);
@@ -115,7 +129,9 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     assert_eq!(printed, saved);
     assert_eq!(printed["format_version"], "1.0");
     assert_eq!(printed["summary"]["create"], 0);
-    assert_eq!(printed["summary"]["unchanged"], 52);
+    assert_eq!(printed["summary"]["update"], 0);
+    assert_eq!(printed["summary"]["manual"], 1);
+    assert_eq!(printed["summary"]["unchanged"], 62);
     assert_eq!(printed["notices"][0]["level"], "warning");
 }
 

@@ -54,6 +54,8 @@ impl Moto {
             let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let mut child = Command::new(&exe)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                // AWS managed policies (SecurityAudit, AWSSupportAccess, ...) exist in every real account.
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

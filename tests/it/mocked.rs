@@ -54,8 +54,27 @@ macro_rules! idle {
     };
 }
 
+/// A target whose clients all point nowhere; tests replace the ones they mock.
+pub fn idle_target() -> Target {
+    let scope = Scope { account_id: "123456789012".into(), partition: "aws".into(), home_region: "us-east-1".into() };
+    Target {
+        scope,
+        account: idle!(aws_sdk_account),
+        s3control: idle!(aws_sdk_s3control),
+        sns: idle!(aws_sdk_sns),
+        s3: idle!(aws_sdk_s3),
+        cloudtrail: idle!(aws_sdk_cloudtrail),
+        logs: idle!(aws_sdk_cloudwatchlogs),
+        cloudwatch: idle!(aws_sdk_cloudwatch),
+        iam: idle!(aws_sdk_iam),
+        budgets: idle!(aws_sdk_budgets),
+        cur: idle!(aws_sdk_costandusagereport),
+        custom_endpoint: false,
+    }
+}
+
 fn target_with(account: aws_sdk_account::Client, s3control: aws_sdk_s3control::Client) -> Target {
-    target_with_s3(account, s3control, idle!(aws_sdk_s3))
+    Target { account, s3control, ..idle_target() }
 }
 
 fn target_with_s3(
@@ -63,19 +82,7 @@ fn target_with_s3(
     s3control: aws_sdk_s3control::Client,
     s3: aws_sdk_s3::Client,
 ) -> Target {
-    let scope = Scope { account_id: "123456789012".into(), partition: "aws".into(), home_region: "us-east-1".into() };
-    Target {
-        scope,
-        account,
-        s3control,
-        sns: mock_client!(aws_sdk_sns, RuleMode::MatchAny, &[]),
-        s3,
-        cloudtrail: idle!(aws_sdk_cloudtrail),
-        logs: idle!(aws_sdk_cloudwatchlogs),
-        cloudwatch: idle!(aws_sdk_cloudwatch),
-        iam: idle!(aws_sdk_iam),
-        custom_endpoint: false,
-    }
+    Target { account, s3control, s3, ..idle_target() }
 }
 
 fn target(rules: &[&Rule], guard: &ApiGuard) -> Target {

@@ -1,0 +1,202 @@
+//! The Cost and Usage Report, through the CUR API (see README.md for why not BCM Data Exports), delivered to
+//! the log archive bucket (whose policy then lets `billingreports.amazonaws.com` write) or a billing bucket.
+
+use aws_sdk_costandusagereport::types::{
+    AdditionalArtifact, AwsRegion, CompressionFormat, ReportDefinition, ReportFormat, ReportVersioning, SchemaElement,
+    TimeUnit,
+};
+
+use super::log_bucket;
+use super::{Operation, report_unreadable};
+use crate::aws::{self, AwsError, ErrorKind};
+use crate::config::{BillingReports, Desired};
+use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::target::{Scope, Target};
+
+pub const REPORT: &str = "cur.report_definition";
+
+/// The report as the baseline wants it (or as found).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub name: String,
+    pub time_unit: String,
+    pub format: String,
+    pub compression: String,
+    pub schema_elements: Vec<String>,
+    pub bucket: String,
+    pub prefix: String,
+    pub region: String,
+    pub artifacts: Vec<String>,
+    pub refresh_closed_reports: bool,
+    pub versioning: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Put(Report),
+    Modify(Report),
+}
+
+/// Where the report is delivered: the configured bucket, or the log archive.
+pub fn destination(desired: &Desired, scope: &Scope, spec: &BillingReports) -> (String, String) {
+    match (&spec.bucket, &desired.log_archive) {
+        (Some(bucket), _) => (bucket.clone(), scope.home_region.clone()),
+        (None, Some(archive)) => {
+            let at = log_bucket::location(archive, scope);
+            (at.name, at.region)
+        }
+        (None, None) => (String::new(), scope.home_region.clone()),
+    }
+}
+
+pub fn desired_report(desired: &Desired, scope: &Scope, spec: &BillingReports) -> Report {
+    let (bucket, region) = destination(desired, scope, spec);
+    // Parquet with the Athena artifact needs report versioning OVERWRITE_REPORT.
+    let parquet = spec.format == "Parquet";
+    Report {
+        name: spec.report.clone(),
+        time_unit: spec.time_unit.clone(),
+        format: spec.format.clone(),
+        compression: if parquet { "Parquet".into() } else { "GZIP".into() },
+        schema_elements: vec!["RESOURCES".into()],
+        bucket,
+        prefix: spec.prefix.clone(),
+        region,
+        artifacts: if parquet { vec!["ATHENA".into()] } else { Vec::new() },
+        refresh_closed_reports: true,
+        versioning: if parquet { "OVERWRITE_REPORT".into() } else { "CREATE_NEW_REPORT".into() },
+    }
+}
+
+pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+    let Some(spec) = &desired.billing_reports else { return Plan::default() };
+    let scope = &target.scope;
+    let at = Address::new(&scope.account_id, GLOBAL, REPORT, &spec.report);
+    let mut plan = Plan::default();
+    if spec.bucket.is_some() {
+        plan.notices.push(Notice {
+            level: NoticeLevel::Info,
+            address: at.clone(),
+            message:
+                "delivered to a bucket baseline does not manage: its policy must let billingreports.amazonaws.com \
+                      call s3:GetBucketAcl, s3:GetBucketPolicy and s3:PutObject"
+                    .into(),
+        });
+    }
+    let Some(observed) = report_unreadable(observe(target, &spec.report).await, &at, &mut plan) else { return plan };
+    let want = desired_report(desired, scope, spec);
+    let mut change = diff(at, &want, observed.as_ref());
+    if spec.bucket.is_none()
+        && let Some(archive) = &desired.log_archive
+    {
+        let bucket = log_bucket::location(archive, scope);
+        change =
+            change.after(&Address::new(&scope.account_id, &bucket.region, log_bucket::BUCKET_POLICY, &bucket.name));
+    }
+    plan.changes.push(change);
+    plan
+}
+
+pub async fn observe(target: &Target, name: &str) -> Result<Option<Report>, AwsError> {
+    let mut pages = target.cur.describe_report_definitions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws::err("cur:DescribeReportDefinitions"))?;
+        if let Some(r) = page.report_definitions().iter().find(|r| r.report_name() == name) {
+            return Ok(Some(Report {
+                name: r.report_name().to_string(),
+                time_unit: r.time_unit().as_str().to_string(),
+                format: r.format().as_str().to_string(),
+                compression: r.compression().as_str().to_string(),
+                schema_elements: r.additional_schema_elements().iter().map(|e| e.as_str().to_string()).collect(),
+                bucket: r.s3_bucket().to_string(),
+                prefix: r.s3_prefix().to_string(),
+                region: r.s3_region().as_str().to_string(),
+                artifacts: r.additional_artifacts().iter().map(|a| a.as_str().to_string()).collect(),
+                refresh_closed_reports: r.refresh_closed_reports().unwrap_or(false),
+                versioning: r.report_versioning().map(|v| v.as_str().to_string()).unwrap_or_default(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn fields(r: &Report) -> [(&'static str, String); 10] {
+    [
+        ("time_unit", r.time_unit.clone()),
+        ("format", r.format.clone()),
+        ("compression", r.compression.clone()),
+        ("additional_schema_elements", r.schema_elements.join(", ")),
+        ("s3_bucket", r.bucket.clone()),
+        ("s3_prefix", r.prefix.clone()),
+        ("s3_region", r.region.clone()),
+        ("additional_artifacts", r.artifacts.join(", ")),
+        ("refresh_closed_reports", r.refresh_closed_reports.to_string()),
+        ("report_versioning", r.versioning.clone()),
+    ]
+}
+
+pub fn diff(at: Address, want: &Report, have: Option<&Report>) -> ResourceChange {
+    let op = Operation::BillingReports;
+    match have {
+        None => ResourceChange::new(at, Action::Create, "no cost and usage report", op(Op::Put(want.clone())))
+            .with_attributes(fields(want).into_iter().map(|(n, w)| AttributeChange::new(n, None, Some(w))).collect()),
+        Some(have) => {
+            let attributes: Vec<AttributeChange> = fields(have)
+                .into_iter()
+                .zip(fields(want))
+                .filter(|((_, h), (_, w))| h != w)
+                .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
+                .collect();
+            if attributes.is_empty() {
+                ResourceChange::no_op(at, "report matches")
+            } else {
+                ResourceChange::new(at, Action::Update, "report differs", op(Op::Modify(want.clone())))
+                    .with_attributes(attributes)
+            }
+        }
+    }
+}
+
+fn definition(r: &Report) -> Result<ReportDefinition, AwsError> {
+    ReportDefinition::builder()
+        .report_name(&r.name)
+        .time_unit(TimeUnit::from(r.time_unit.as_str()))
+        .format(ReportFormat::from(r.format.as_str()))
+        .compression(CompressionFormat::from(r.compression.as_str()))
+        .set_additional_schema_elements(Some(
+            r.schema_elements.iter().map(|e| SchemaElement::from(e.as_str())).collect(),
+        ))
+        .s3_bucket(&r.bucket)
+        .s3_prefix(&r.prefix)
+        .s3_region(AwsRegion::from(r.region.as_str()))
+        .set_additional_artifacts(Some(r.artifacts.iter().map(|a| AdditionalArtifact::from(a.as_str())).collect()))
+        .refresh_closed_reports(r.refresh_closed_reports)
+        .report_versioning(ReportVersioning::from(r.versioning.as_str()))
+        .build()
+        .map_err(|e| AwsError::new("cur:PutReportDefinition", ErrorKind::Service, None, e.to_string(), None))
+}
+
+pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+    match op {
+        Op::Put(r) => {
+            target
+                .cur
+                .put_report_definition()
+                .report_definition(definition(r)?)
+                .send()
+                .await
+                .map_err(aws::err("cur:PutReportDefinition"))?;
+        }
+        Op::Modify(r) => {
+            target
+                .cur
+                .modify_report_definition()
+                .report_name(&r.name)
+                .report_definition(definition(r)?)
+                .send()
+                .await
+                .map_err(aws::err("cur:ModifyReportDefinition"))?;
+        }
+    }
+    Ok(())
+}

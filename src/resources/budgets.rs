@@ -1,0 +1,483 @@
+//! Cost budgets with FORECASTED and ACTUAL spend notifications delivered to the billing topic (and optional
+//! e-mail addresses). A budget named in baseline.toml is owned whole: its notifications and subscribers are
+//! repaired in place.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_budgets::types::{
+    Budget, BudgetType, ComparisonOperator, Notification, NotificationType, NotificationWithSubscribers, Spend,
+    Subscriber as SdkSubscriber, SubscriptionType, ThresholdType, TimeUnit,
+};
+use futures::future::join_all;
+
+use super::sns::topic_arn;
+use super::{Operation, report_unreadable};
+use crate::aws::{self, AwsError, ErrorKind};
+use crate::config::{BudgetSpec, Desired};
+use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::target::{Scope, Target};
+
+pub const BUDGET: &str = "budgets.budget";
+pub const NOTIFICATION: &str = "budgets.notification";
+
+/// A notification is identified by its type and threshold (always GREATER_THAN a PERCENTAGE here).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct NotificationKey {
+    pub forecasted: bool,
+    pub threshold: f64,
+}
+
+impl NotificationKey {
+    fn label(&self) -> String {
+        format!("{}-{}", if self.forecasted { "forecasted" } else { "actual" }, trim(self.threshold))
+    }
+    fn same(&self, other: &NotificationKey) -> bool {
+        self.forecasted == other.forecasted && (self.threshold - other.threshold).abs() < 1e-9
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Subscriber {
+    pub sns: bool,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationState {
+    pub key: NotificationKey,
+    /// `None` when the endpoint cannot list subscribers.
+    pub subscribers: Option<Vec<Subscriber>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetState {
+    pub limit: f64,
+    pub currency: String,
+    pub time_unit: String,
+    pub cost_filters: BTreeMap<String, Vec<String>>,
+    pub notifications: Vec<NotificationState>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    CreateBudget { spec: BudgetSpec, subscribers: Vec<Subscriber> },
+    UpdateBudget(BudgetSpec),
+    CreateNotification { budget: String, key: NotificationKey, subscribers: Vec<Subscriber> },
+    UpdateNotification { budget: String, old: NotificationKey, new: NotificationKey },
+    DeleteNotification { budget: String, key: NotificationKey },
+    SyncSubscribers { budget: String, key: NotificationKey, add: Vec<Subscriber>, remove: Vec<Subscriber> },
+}
+
+fn trim(v: f64) -> String {
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+pub fn subscribers(desired: &Desired, scope: &Scope, spec: &BudgetSpec) -> Vec<Subscriber> {
+    let mut out: Vec<Subscriber> = desired
+        .notifications
+        .billing
+        .iter()
+        .map(|t| Subscriber { sns: true, address: topic_arn(scope, &t.name) })
+        .collect();
+    out.extend(spec.emails.iter().map(|e| Subscriber { sns: false, address: e.clone() }));
+    out.sort();
+    out
+}
+
+fn wanted_keys(spec: &BudgetSpec) -> Vec<NotificationKey> {
+    let forecasted = spec.forecasted_thresholds.iter().map(|&t| NotificationKey { forecasted: true, threshold: t });
+    let actual = spec.actual_thresholds.iter().map(|&t| NotificationKey { forecasted: false, threshold: t });
+    forecasted.chain(actual).collect()
+}
+
+pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+    if desired.budgets.is_empty() {
+        return Plan::default();
+    }
+    let scope = &target.scope;
+    let mut plan = Plan::default();
+    let all = Address::new(&scope.account_id, GLOBAL, BUDGET, "*");
+    let Some(existing) = report_unreadable(describe_budgets(target).await, &all, &mut plan) else { return plan };
+    let states = join_all(desired.budgets.iter().map(|spec| async {
+        match existing.iter().find(|b| b.budget_name() == spec.name) {
+            Some(budget) => observe(target, budget).await.map(Some),
+            None => Ok(None),
+        }
+    }))
+    .await;
+    for (spec, state) in desired.budgets.iter().zip(states) {
+        let at = Address::new(&scope.account_id, GLOBAL, BUDGET, &spec.name);
+        if let Some(state) = report_unreadable(state, &at, &mut plan) {
+            if state.as_ref().is_some_and(|s| s.notifications.iter().any(|n| n.subscribers.is_none())) {
+                plan.notices.push(Notice {
+                    level: NoticeLevel::Warning,
+                    address: at.clone(),
+                    message: "subscribers not checked: this endpoint does not support \
+                              budgets:DescribeSubscribersForNotification"
+                        .into(),
+                });
+            }
+            plan.extend(diff(scope, spec, &subscribers(desired, scope, spec), state.as_ref()));
+        }
+    }
+    plan
+}
+
+async fn describe_budgets(target: &Target) -> Result<Vec<Budget>, AwsError> {
+    let mut pages = target.budgets.describe_budgets().account_id(&target.scope.account_id).into_paginator().send();
+    let mut budgets = Vec::new();
+    while let Some(page) = pages.next().await {
+        match page.map_err(aws::err("budgets:ViewBudget")) {
+            Ok(page) => budgets.extend(page.budgets().iter().cloned()),
+            Err(e) if e.kind == ErrorKind::NotFound => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(budgets)
+}
+
+// CostFilters are deprecated in favour of FilterExpression, but they are what the emulator implements and
+// still cover the filters baseline.toml offers (services, linked accounts, cost allocation tags).
+#[allow(deprecated)]
+async fn observe(target: &Target, budget: &Budget) -> Result<BudgetState, AwsError> {
+    let account = &target.scope.account_id;
+    let name = budget.budget_name();
+    let mut notifications = Vec::new();
+    let mut pages = target
+        .budgets
+        .describe_notifications_for_budget()
+        .account_id(account)
+        .budget_name(name)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page.map_err(aws::err("budgets:ViewBudget")) {
+            Ok(page) => notifications.extend(page.notifications().iter().cloned()),
+            Err(e) if e.kind == ErrorKind::NotFound => break,
+            Err(e) => return Err(e),
+        }
+    }
+    let with_subscribers = join_all(notifications.iter().map(|n| async move {
+        let result = target
+            .budgets
+            .describe_subscribers_for_notification()
+            .account_id(account)
+            .budget_name(name)
+            .notification(n.clone())
+            .send()
+            .await
+            .map_err(aws::err("budgets:ViewBudget"));
+        let subscribers = match result {
+            Ok(out) => Some(
+                out.subscribers()
+                    .iter()
+                    .map(|s| Subscriber {
+                        sns: s.subscription_type() == &SubscriptionType::Sns,
+                        address: s.address().to_string(),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            Err(e) if e.kind == ErrorKind::NotSupported => None,
+            Err(e) if e.kind == ErrorKind::NotFound => Some(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        Ok(NotificationState {
+            key: NotificationKey {
+                forecasted: n.notification_type() == &NotificationType::Forecasted,
+                threshold: n.threshold(),
+            },
+            subscribers: subscribers.map(|mut s| {
+                s.sort();
+                s
+            }),
+        })
+    }))
+    .await;
+    let limit = budget.budget_limit();
+    Ok(BudgetState {
+        limit: limit.and_then(|l| l.amount().parse().ok()).unwrap_or(0.0),
+        currency: limit.map(|l| l.unit().to_string()).unwrap_or_default(),
+        time_unit: budget.time_unit().as_str().to_string(),
+        cost_filters: budget
+            .cost_filters()
+            .map(|f| f.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        notifications: with_subscribers.into_iter().collect::<Result<_, _>>()?,
+    })
+}
+
+fn budget_fields(
+    limit: f64,
+    currency: &str,
+    time_unit: &str,
+    filters: &BTreeMap<String, Vec<String>>,
+) -> [(&'static str, String); 3] {
+    let filters = filters.iter().map(|(k, v)| format!("{k}={}", v.join("|"))).collect::<Vec<_>>().join("; ");
+    [
+        ("limit", format!("{} {currency}", trim(limit))),
+        ("time_unit", time_unit.to_string()),
+        ("cost_filters", if filters.is_empty() { "(none)".into() } else { filters }),
+    ]
+}
+
+pub fn diff(scope: &Scope, spec: &BudgetSpec, subscribers: &[Subscriber], observed: Option<&BudgetState>) -> Plan {
+    let mut plan = Plan::default();
+    let op = Operation::Budgets;
+    let budget_at = Address::new(&scope.account_id, GLOBAL, BUDGET, &spec.name);
+    let want = budget_fields(spec.limit, &spec.currency, &spec.time_unit, &spec.cost_filters);
+    let keys = wanted_keys(spec);
+    let describe = |s: &[Subscriber]| s.iter().map(|s| s.address.clone()).collect::<Vec<_>>().join(", ");
+
+    let Some(state) = observed else {
+        let mut attributes: Vec<AttributeChange> =
+            want.into_iter().map(|(n, w)| AttributeChange::new(n, None, Some(w))).collect();
+        attributes.extend(
+            keys.iter().map(|k| {
+                AttributeChange::new(format!("notification[{}]", k.label()), None, Some(describe(subscribers)))
+            }),
+        );
+        plan.changes.push(
+            ResourceChange::new(
+                budget_at,
+                Action::Create,
+                "budget does not exist",
+                op(Op::CreateBudget { spec: spec.clone(), subscribers: subscribers.to_vec() }),
+            )
+            .with_attributes(attributes),
+        );
+        return plan;
+    };
+
+    let have = budget_fields(state.limit, &state.currency, &state.time_unit, &state.cost_filters);
+    let attributes: Vec<AttributeChange> = have
+        .into_iter()
+        .zip(want)
+        .filter(|((_, h), (_, w))| h != w)
+        .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
+        .collect();
+    plan.changes.push(if attributes.is_empty() {
+        ResourceChange::no_op(budget_at.clone(), "budget matches")
+    } else {
+        ResourceChange::new(budget_at.clone(), Action::Update, "budget differs", op(Op::UpdateBudget(spec.clone())))
+            .with_attributes(attributes)
+    });
+
+    let at = |key: &NotificationKey| {
+        Address::new(&scope.account_id, GLOBAL, NOTIFICATION, format!("{}/{}", spec.name, key.label()))
+    };
+    let mut undeclared: Vec<&NotificationState> =
+        state.notifications.iter().filter(|n| !keys.iter().any(|k| k.same(&n.key))).collect();
+    for key in &keys {
+        let address = at(key);
+        match state.notifications.iter().find(|n| n.key.same(key)) {
+            Some(existing) => {
+                let Some(have) = &existing.subscribers else {
+                    plan.changes.push(ResourceChange::no_op(address, "notification exists; subscribers unknown"));
+                    continue;
+                };
+                let add: Vec<Subscriber> = subscribers.iter().filter(|s| !have.contains(s)).cloned().collect();
+                let remove: Vec<Subscriber> = have.iter().filter(|s| !subscribers.contains(s)).cloned().collect();
+                if add.is_empty() && remove.is_empty() {
+                    plan.changes.push(ResourceChange::no_op(address, "notification and subscribers match"));
+                } else {
+                    plan.changes.push(
+                        ResourceChange::new(
+                            address,
+                            Action::Update,
+                            "subscribers differ",
+                            op(Op::SyncSubscribers { budget: spec.name.clone(), key: *key, add, remove }),
+                        )
+                        .with_attributes(vec![AttributeChange::new(
+                            "subscribers",
+                            Some(describe(have)),
+                            Some(describe(subscribers)),
+                        )])
+                        .after(&budget_at),
+                    );
+                }
+            }
+            None => {
+                // A changed threshold: the old notification of the same type becomes the new one.
+                let same_type = undeclared.iter().position(|n| n.key.forecasted == key.forecasted);
+                let change = match same_type {
+                    Some(i) => {
+                        let old = undeclared.remove(i).key;
+                        ResourceChange::new(
+                            address,
+                            Action::Update,
+                            "threshold changed",
+                            op(Op::UpdateNotification { budget: spec.name.clone(), old, new: *key }),
+                        )
+                        .with_attributes(vec![AttributeChange::new(
+                            "threshold_percent",
+                            Some(trim(old.threshold)),
+                            Some(trim(key.threshold)),
+                        )])
+                    }
+                    None => ResourceChange::new(
+                        address,
+                        Action::Create,
+                        "notification missing",
+                        op(Op::CreateNotification {
+                            budget: spec.name.clone(),
+                            key: *key,
+                            subscribers: subscribers.to_vec(),
+                        }),
+                    )
+                    .with_attributes(vec![AttributeChange::new(
+                        "subscribers",
+                        None,
+                        Some(describe(subscribers)),
+                    )]),
+                };
+                plan.changes.push(change.after(&budget_at));
+            }
+        }
+    }
+    for stale in undeclared {
+        plan.changes.push(
+            ResourceChange::new(
+                at(&stale.key),
+                Action::Update,
+                "notification no longer in the baseline",
+                op(Op::DeleteNotification { budget: spec.name.clone(), key: stale.key }),
+            )
+            .with_attributes(vec![AttributeChange::new("notification", Some(stale.key.label()), None)])
+            .after(&budget_at),
+        );
+    }
+    plan
+}
+
+fn build_error(action: &'static str) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> AwsError {
+    move |e| AwsError::new(action, ErrorKind::Service, None, e.to_string(), None)
+}
+
+#[allow(deprecated)]
+fn sdk_budget(spec: &BudgetSpec) -> Result<Budget, AwsError> {
+    let limit = Spend::builder()
+        .amount(trim(spec.limit))
+        .unit(&spec.currency)
+        .build()
+        .map_err(build_error("budgets:ModifyBudget"))?;
+    let filters = spec.cost_filters.clone().into_iter().collect();
+    Budget::builder()
+        .budget_name(&spec.name)
+        .budget_limit(limit)
+        .time_unit(TimeUnit::from(spec.time_unit.as_str()))
+        .budget_type(BudgetType::Cost)
+        .set_cost_filters(Some(filters))
+        .build()
+        .map_err(build_error("budgets:ModifyBudget"))
+}
+
+fn sdk_notification(key: &NotificationKey) -> Result<Notification, AwsError> {
+    Notification::builder()
+        .notification_type(if key.forecasted { NotificationType::Forecasted } else { NotificationType::Actual })
+        .comparison_operator(ComparisonOperator::GreaterThan)
+        .threshold(key.threshold)
+        .threshold_type(ThresholdType::Percentage)
+        .build()
+        .map_err(build_error("budgets:ModifyBudget"))
+}
+
+fn sdk_subscribers(subscribers: &[Subscriber]) -> Result<Vec<SdkSubscriber>, AwsError> {
+    subscribers
+        .iter()
+        .map(|s| {
+            SdkSubscriber::builder()
+                .subscription_type(if s.sns { SubscriptionType::Sns } else { SubscriptionType::Email })
+                .address(&s.address)
+                .build()
+                .map_err(build_error("budgets:ModifyBudget"))
+        })
+        .collect()
+}
+
+pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+    let b = &target.budgets;
+    let account = &target.scope.account_id;
+    match op {
+        Op::CreateBudget { spec, subscribers } => {
+            let notifications = wanted_keys(spec)
+                .iter()
+                .map(|k| {
+                    NotificationWithSubscribers::builder()
+                        .notification(sdk_notification(k)?)
+                        .set_subscribers(Some(sdk_subscribers(subscribers)?))
+                        .build()
+                        .map_err(build_error("budgets:ModifyBudget"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            b.create_budget()
+                .account_id(account)
+                .budget(sdk_budget(spec)?)
+                .set_notifications_with_subscribers(Some(notifications))
+                .send()
+                .await
+                .map_err(aws::err("budgets:ModifyBudget"))?;
+        }
+        Op::UpdateBudget(spec) => {
+            b.update_budget()
+                .account_id(account)
+                .new_budget(sdk_budget(spec)?)
+                .send()
+                .await
+                .map_err(aws::err("budgets:ModifyBudget"))?;
+        }
+        Op::CreateNotification { budget, key, subscribers } => {
+            b.create_notification()
+                .account_id(account)
+                .budget_name(budget)
+                .notification(sdk_notification(key)?)
+                .set_subscribers(Some(sdk_subscribers(subscribers)?))
+                .send()
+                .await
+                .map_err(aws::err("budgets:ModifyBudget"))?;
+        }
+        Op::UpdateNotification { budget, old, new } => {
+            b.update_notification()
+                .account_id(account)
+                .budget_name(budget)
+                .old_notification(sdk_notification(old)?)
+                .new_notification(sdk_notification(new)?)
+                .send()
+                .await
+                .map_err(aws::err("budgets:ModifyBudget"))?;
+        }
+        Op::DeleteNotification { budget, key } => {
+            b.delete_notification()
+                .account_id(account)
+                .budget_name(budget)
+                .notification(sdk_notification(key)?)
+                .send()
+                .await
+                .map_err(aws::err("budgets:ModifyBudget"))?;
+        }
+        Op::SyncSubscribers { budget, key, add, remove } => {
+            let notification = sdk_notification(key)?;
+            for s in sdk_subscribers(add)? {
+                b.create_subscriber()
+                    .account_id(account)
+                    .budget_name(budget)
+                    .notification(notification.clone())
+                    .subscriber(s)
+                    .send()
+                    .await
+                    .map_err(aws::err("budgets:ModifyBudget"))?;
+            }
+            for s in sdk_subscribers(remove)? {
+                b.delete_subscriber()
+                    .account_id(account)
+                    .budget_name(budget)
+                    .notification(notification.clone())
+                    .subscriber(s)
+                    .send()
+                    .await
+                    .map_err(aws::err("budgets:ModifyBudget"))?;
+            }
+        }
+    }
+    Ok(())
+}

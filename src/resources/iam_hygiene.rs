@@ -1,0 +1,449 @@
+//! IAM account hygiene: the password policy, groups that mirror organisational roles, the AWS Support role,
+//! and the root user checks that only a person can fix (manual actions).
+
+use aws_sdk_iam::types::SummaryKeyType;
+use futures::future::join_all;
+use serde_json::json;
+
+use super::{Operation, report_unreadable};
+use crate::aws::{self, AwsError};
+use crate::config::{Desired, GroupSpec, IamSpec, PasswordPolicy, SupportRole};
+use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::policy::PolicyDocument;
+use crate::target::{Scope, Target};
+
+pub const PASSWORD_POLICY: &str = "iam.password_policy";
+pub const GROUP: &str = "iam.group";
+pub const GROUP_POLICIES: &str = "iam.group_policy_attachments";
+pub const SUPPORT_ROLE: &str = "iam.role";
+pub const ROOT_USER: &str = "iam.root_user";
+pub const SUPPORT_PLAN: &str = "support.plan";
+
+/// The AWS managed policy that lets a role manage AWS Support cases.
+pub const SUPPORT_POLICY: &str = "policy/AWSSupportAccess";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    PutPasswordPolicy(PasswordPolicy),
+    CreateGroup { name: String, path: String },
+    AttachGroupPolicies { group: String, attach: Vec<String>, detach: Vec<String> },
+    CreateSupportRole { name: String, trust_policy: String, policy_arn: String },
+    UpdateSupportTrust { name: String, trust_policy: String },
+    AttachSupportPolicy { name: String, policy_arn: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleState {
+    pub trust_policy: PolicyDocument,
+    pub attached: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observed {
+    /// `None`: no password policy is set.
+    pub password_policy: Option<PasswordPolicy>,
+    /// Per declared group: `None` when it does not exist, else its attached managed policy ARNs.
+    pub groups: Vec<Option<Vec<String>>>,
+    pub support_role: Option<RoleState>,
+    /// `(root MFA enabled, root access keys present)`.
+    pub root: Option<(bool, bool)>,
+}
+
+fn address(scope: &Scope, kind: &'static str, name: &str) -> Address {
+    Address::new(&scope.account_id, GLOBAL, kind, name)
+}
+
+pub fn support_policy_arn(scope: &Scope) -> String {
+    format!("arn:{}:iam::aws:{SUPPORT_POLICY}", scope.partition)
+}
+
+pub fn support_trust_policy(scope: &Scope, role: &SupportRole) -> PolicyDocument {
+    let principal = role
+        .trusted_principal
+        .clone()
+        .unwrap_or_else(|| format!("arn:{}:iam::{}:root", scope.partition, scope.account_id));
+    PolicyDocument {
+        version: Some("2012-10-17".into()),
+        id: None,
+        statements: vec![json!({
+            "Sid": "BaselineSupportAssumeRole",
+            "Effect": "Allow",
+            "Principal": { "AWS": principal },
+            "Action": "sts:AssumeRole"
+        })],
+    }
+}
+
+pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+    let Some(spec) = &desired.iam else { return Plan::default() };
+    let scope = &target.scope;
+    let mut plan = Plan::default();
+    let (password, groups, role, root) = tokio::join!(
+        async {
+            match spec.password_policy {
+                Some(_) => Some(observe_password_policy(target).await),
+                None => None,
+            }
+        },
+        join_all(spec.groups.iter().map(|g| observe_group(target, &g.name))),
+        async {
+            match &spec.support_role {
+                Some(r) => Some(observe_role(target, &r.name).await),
+                None => None,
+            }
+        },
+        async { if spec.root_checks { Some(observe_root(target).await) } else { None } },
+    );
+    let mut observed = Observed::default();
+    if let Some(result) = password {
+        let at = address(scope, PASSWORD_POLICY, "account");
+        match report_unreadable(result, &at, &mut plan) {
+            Some(policy) => observed.password_policy = policy,
+            None => return plan,
+        }
+    }
+    for (group, result) in spec.groups.iter().zip(groups) {
+        let at = address(scope, GROUP, &group.name);
+        match report_unreadable(result, &at, &mut plan) {
+            Some(state) => observed.groups.push(state),
+            None => return plan,
+        }
+    }
+    if let Some(result) = role {
+        let name = spec.support_role.as_ref().map(|r| r.name.as_str()).unwrap_or_default();
+        match report_unreadable(result, &address(scope, SUPPORT_ROLE, name), &mut plan) {
+            Some(state) => observed.support_role = state,
+            None => return plan,
+        }
+    }
+    if let Some(result) = root {
+        observed.root = report_unreadable(result, &address(scope, ROOT_USER, "account"), &mut plan);
+    }
+    plan.extend(diff(scope, spec, &observed));
+    plan
+}
+
+async fn observe_password_policy(target: &Target) -> Result<Option<PasswordPolicy>, AwsError> {
+    match target.iam.get_account_password_policy().send().await.map_err(aws::err("iam:GetAccountPasswordPolicy")) {
+        Ok(out) => Ok(out.password_policy().map(|p| PasswordPolicy {
+            minimum_length: p.minimum_password_length().and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
+            require_uppercase: p.require_uppercase_characters(),
+            require_lowercase: p.require_lowercase_characters(),
+            require_numbers: p.require_numbers(),
+            require_symbols: p.require_symbols(),
+            allow_users_to_change: p.allow_users_to_change_password(),
+            reuse_prevention: p.password_reuse_prevention().and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
+            max_age_days: p.max_password_age().and_then(|v| u32::try_from(v).ok()).unwrap_or(0),
+            hard_expiry: p.hard_expiry().unwrap_or(false),
+        })),
+        Err(e) if e.is_code("NoSuchEntity") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn observe_group(target: &Target, name: &str) -> Result<Option<Vec<String>>, AwsError> {
+    let mut pages = target.iam.list_attached_group_policies().group_name(name).into_paginator().send();
+    let mut attached = Vec::new();
+    while let Some(page) = pages.next().await {
+        match page.map_err(aws::err("iam:ListAttachedGroupPolicies")) {
+            Ok(page) => {
+                attached.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)))
+            }
+            Err(e) if e.is_code("NoSuchEntity") => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(attached))
+}
+
+async fn observe_role(target: &Target, name: &str) -> Result<Option<RoleState>, AwsError> {
+    let (role, attached) = tokio::join!(
+        target.iam.get_role().role_name(name).send(),
+        target.iam.list_attached_role_policies().role_name(name).send(),
+    );
+    let role = match role.map_err(aws::err("iam:GetRole")) {
+        Ok(out) => out,
+        Err(e) if e.is_code("NoSuchEntity") => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let attached = attached.map_err(aws::err("iam:ListAttachedRolePolicies"))?;
+    let trust = role
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .and_then(|d| PolicyDocument::parse(d).ok())
+        .unwrap_or_else(PolicyDocument::empty);
+    Ok(Some(RoleState {
+        trust_policy: trust,
+        attached: attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect(),
+    }))
+}
+
+async fn observe_root(target: &Target) -> Result<(bool, bool), AwsError> {
+    let out = target.iam.get_account_summary().send().await.map_err(aws::err("iam:GetAccountSummary"))?;
+    let get = |k: SummaryKeyType| out.summary_map().and_then(|m| m.get(&k)).copied().unwrap_or(0);
+    Ok((get(SummaryKeyType::AccountMfaEnabled) == 1, get(SummaryKeyType::AccountAccessKeysPresent) > 0))
+}
+
+fn policy_fields(p: &PasswordPolicy) -> [(&'static str, String); 9] {
+    [
+        ("minimum_password_length", p.minimum_length.to_string()),
+        ("require_uppercase_characters", p.require_uppercase.to_string()),
+        ("require_lowercase_characters", p.require_lowercase.to_string()),
+        ("require_numbers", p.require_numbers.to_string()),
+        ("require_symbols", p.require_symbols.to_string()),
+        ("allow_users_to_change_password", p.allow_users_to_change.to_string()),
+        ("password_reuse_prevention", p.reuse_prevention.to_string()),
+        ("max_password_age", if p.max_age_days == 0 { "never expires".into() } else { p.max_age_days.to_string() }),
+        ("hard_expiry", p.hard_expiry.to_string()),
+    ]
+}
+
+pub fn diff(scope: &Scope, spec: &IamSpec, observed: &Observed) -> Plan {
+    let mut plan = Plan::default();
+    let op = Operation::IamHygiene;
+
+    if let Some(want) = spec.password_policy {
+        let at = address(scope, PASSWORD_POLICY, "account");
+        let have = observed.password_policy;
+        let attributes: Vec<AttributeChange> = match have {
+            None => policy_fields(&want).into_iter().map(|(n, w)| AttributeChange::new(n, None, Some(w))).collect(),
+            Some(have) => policy_fields(&have)
+                .into_iter()
+                .zip(policy_fields(&want))
+                .filter(|((_, h), (_, w))| h != w)
+                .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
+                .collect(),
+        };
+        plan.changes.push(if attributes.is_empty() {
+            ResourceChange::no_op(at, "password policy matches")
+        } else {
+            let (action, reason) = if have.is_some() {
+                (Action::Update, "password policy is weaker or differs")
+            } else {
+                (Action::Create, "no password policy")
+            };
+            ResourceChange::new(at, action, reason, op(Op::PutPasswordPolicy(want))).with_attributes(attributes)
+        });
+    }
+
+    for (group, have) in spec.groups.iter().zip(&observed.groups) {
+        plan.extend(diff_group(scope, group, have.as_ref()));
+    }
+
+    if let Some(role) = &spec.support_role {
+        let at = address(scope, SUPPORT_ROLE, &role.name);
+        let trust = support_trust_policy(scope, role);
+        let policy_arn = support_policy_arn(scope);
+        plan.changes.push(match &observed.support_role {
+            None => ResourceChange::new(
+                at,
+                Action::Create,
+                "no role may manage AWS Support cases",
+                op(Op::CreateSupportRole {
+                    name: role.name.clone(),
+                    trust_policy: trust.to_json(),
+                    policy_arn: policy_arn.clone(),
+                }),
+            )
+            .with_attributes(vec![
+                AttributeChange::new("assume_role_policy", None, Some(trust.to_json())),
+                AttributeChange::new("managed_policies", None, Some(policy_arn)),
+            ]),
+            Some(state) if !state.trust_policy.equivalent(&trust) => ResourceChange::new(
+                at,
+                Action::Update,
+                "trust policy differs",
+                op(Op::UpdateSupportTrust { name: role.name.clone(), trust_policy: trust.to_json() }),
+            )
+            .with_attributes(vec![AttributeChange::new(
+                "assume_role_policy",
+                Some(state.trust_policy.to_json()),
+                Some(trust.to_json()),
+            )]),
+            Some(state) if !state.attached.contains(&policy_arn) => ResourceChange::new(
+                at,
+                Action::Update,
+                "AWSSupportAccess is not attached",
+                op(Op::AttachSupportPolicy { name: role.name.clone(), policy_arn: policy_arn.clone() }),
+            )
+            .with_attributes(vec![AttributeChange::new(
+                "managed_policies",
+                Some(state.attached.join(", ")),
+                Some(policy_arn),
+            )]),
+            Some(_) => ResourceChange::no_op(at, "support role in place"),
+        });
+    }
+
+    if let Some((mfa, keys)) = observed.root {
+        if !mfa {
+            plan.changes.push(ResourceChange::manual(
+                address(scope, ROOT_USER, "mfa"),
+                "the root user has no MFA device",
+                vec![
+                    "Sign in to the AWS Management Console as the root user (the account's e-mail address).".into(),
+                    "Open the account menu, then Security credentials.".into(),
+                    "Under Multi-factor authentication (MFA), choose Assign MFA device and register a hardware key or passkey.".into(),
+                    "Keep the device with the account's break-glass procedure.".into(),
+                ],
+            ));
+        }
+        if keys {
+            plan.changes.push(ResourceChange::manual(
+                address(scope, ROOT_USER, "access_keys"),
+                "the root user has access keys",
+                vec![
+                    "Move anything that uses the root access keys to an IAM role.".into(),
+                    "Sign in as the root user, open Security credentials, Access keys.".into(),
+                    "Deactivate each root access key, confirm nothing breaks, then delete it.".into(),
+                ],
+            ));
+        }
+        plan.notices.push(Notice {
+            level: NoticeLevel::Info,
+            address: address(scope, SUPPORT_PLAN, "account"),
+            message: "no API reports the support plan: check Support Center, Support plans; Business or Enterprise \
+                      is recommended for production accounts"
+                .into(),
+        });
+    }
+    plan
+}
+
+fn diff_group(scope: &Scope, group: &GroupSpec, have: Option<&Vec<String>>) -> Plan {
+    let mut plan = Plan::default();
+    let op = Operation::IamHygiene;
+    let group_at = address(scope, GROUP, &group.name);
+    if have.is_none() {
+        plan.changes.push(
+            ResourceChange::new(
+                group_at.clone(),
+                Action::Create,
+                "group does not exist",
+                op(Op::CreateGroup { name: group.name.clone(), path: group.path.clone() }),
+            )
+            .with_attributes(vec![
+                AttributeChange::new("name", None, Some(group.name.clone())),
+                AttributeChange::new("path", None, Some(group.path.clone())),
+            ]),
+        );
+    } else {
+        plan.changes.push(ResourceChange::no_op(group_at.clone(), "group exists"));
+    }
+    let attached = have.cloned().unwrap_or_default();
+    let attach: Vec<String> = group.policies.iter().filter(|p| !attached.contains(p)).cloned().collect();
+    let extra: Vec<String> = attached.iter().filter(|p| !group.policies.contains(p)).cloned().collect();
+    let detach = if group.exclusive { extra.clone() } else { Vec::new() };
+    let policies_at = address(scope, GROUP_POLICIES, &group.name);
+    if !group.exclusive && !extra.is_empty() {
+        plan.notices.push(Notice {
+            level: NoticeLevel::Info,
+            address: policies_at.clone(),
+            message: format!("attached but not declared: {} (kept; set exclusive = true to detach)", extra.join(", ")),
+        });
+    }
+    if attach.is_empty() && detach.is_empty() {
+        plan.changes.push(ResourceChange::no_op(policies_at, "declared policies attached"));
+    } else {
+        let mut attributes: Vec<AttributeChange> =
+            attach.iter().map(|p| AttributeChange::new("attached", None, Some(p.clone()))).collect();
+        attributes.extend(detach.iter().map(|p| AttributeChange::new("attached", Some(p.clone()), None)));
+        let action = if have.is_some() { Action::Update } else { Action::Create };
+        let reason = if have.is_none() {
+            "new group"
+        } else if detach.is_empty() {
+            "declared policies not attached"
+        } else {
+            "attachments differ (exclusive)"
+        };
+        plan.changes.push(
+            ResourceChange::new(
+                policies_at,
+                action,
+                reason,
+                op(Op::AttachGroupPolicies { group: group.name.clone(), attach, detach }),
+            )
+            .with_attributes(attributes)
+            .after(&group_at),
+        );
+    }
+    plan
+}
+
+pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+    let iam = &target.iam;
+    let to_i32 = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    match op {
+        Op::PutPasswordPolicy(p) => {
+            let mut call = iam
+                .update_account_password_policy()
+                .minimum_password_length(to_i32(p.minimum_length))
+                .require_uppercase_characters(p.require_uppercase)
+                .require_lowercase_characters(p.require_lowercase)
+                .require_numbers(p.require_numbers)
+                .require_symbols(p.require_symbols)
+                .allow_users_to_change_password(p.allow_users_to_change)
+                .hard_expiry(p.hard_expiry);
+            if p.reuse_prevention > 0 {
+                call = call.password_reuse_prevention(to_i32(p.reuse_prevention));
+            }
+            if p.max_age_days > 0 {
+                call = call.max_password_age(to_i32(p.max_age_days));
+            }
+            call.send().await.map_err(aws::err("iam:UpdateAccountPasswordPolicy"))?;
+        }
+        Op::CreateGroup { name, path } => {
+            iam.create_group().group_name(name).path(path).send().await.map_err(aws::err("iam:CreateGroup"))?;
+        }
+        Op::AttachGroupPolicies { group, attach, detach } => {
+            for arn in attach {
+                iam.attach_group_policy()
+                    .group_name(group)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(aws::err("iam:AttachGroupPolicy"))?;
+            }
+            for arn in detach {
+                iam.detach_group_policy()
+                    .group_name(group)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(aws::err("iam:DetachGroupPolicy"))?;
+            }
+        }
+        Op::CreateSupportRole { name, trust_policy, policy_arn } => {
+            iam.create_role()
+                .role_name(name)
+                .assume_role_policy_document(trust_policy)
+                .description("Manages AWS Support cases, managed by baseline")
+                .send()
+                .await
+                .map_err(aws::err("iam:CreateRole"))?;
+            iam.attach_role_policy()
+                .role_name(name)
+                .policy_arn(policy_arn)
+                .send()
+                .await
+                .map_err(aws::err("iam:AttachRolePolicy"))?;
+        }
+        Op::UpdateSupportTrust { name, trust_policy } => {
+            iam.update_assume_role_policy()
+                .role_name(name)
+                .policy_document(trust_policy)
+                .send()
+                .await
+                .map_err(aws::err("iam:UpdateAssumeRolePolicy"))?;
+        }
+        Op::AttachSupportPolicy { name, policy_arn } => {
+            iam.attach_role_policy()
+                .role_name(name)
+                .policy_arn(policy_arn)
+                .send()
+                .await
+                .map_err(aws::err("iam:AttachRolePolicy"))?;
+        }
+    }
+    Ok(())
+}
