@@ -905,15 +905,15 @@ impl<'a> Validator<'a> {
                 r.into_inner()
             },
         );
-        if let Some(b) = &raw.bucket {
-            if let Err(why) = check_bucket_name(b.get_ref()) {
-                self.error(
-                    b.span(),
-                    format!("invalid bucket name \"{}\": {why}", b.get_ref()),
-                    "not a valid S3 bucket name",
-                    None,
-                );
-            }
+        if let Some(b) = &raw.bucket
+            && let Err(why) = check_bucket_name(b.get_ref())
+        {
+            self.error(
+                b.span(),
+                format!("invalid bucket name \"{}\": {why}", b.get_ref()),
+                "not a valid S3 bucket name",
+                None,
+            );
         }
         BillingReports {
             report,

@@ -5,6 +5,7 @@ mod cli;
 mod config_errors;
 mod drift;
 mod harness;
+mod hygiene;
 mod log_archive;
 mod mocked;
 mod permissions;

@@ -363,3 +363,261 @@ mod bucket_creation {
         assert!(error.message.contains("change [log_archive] bucket"));
     }
 }
+
+/// Budgets paths the emulator lacks: UpdateBudget, UpdateNotification, the subscriber APIs.
+mod budgets {
+    use aws_sdk_budgets::operation::create_subscriber::CreateSubscriberOutput;
+    use aws_sdk_budgets::operation::describe_budgets::DescribeBudgetsOutput;
+    use aws_sdk_budgets::operation::describe_notifications_for_budget::DescribeNotificationsForBudgetOutput;
+    use aws_sdk_budgets::operation::describe_subscribers_for_notification::DescribeSubscribersForNotificationOutput;
+    use aws_sdk_budgets::operation::update_budget::UpdateBudgetOutput;
+    use aws_sdk_budgets::operation::update_notification::UpdateNotificationOutput;
+    use aws_sdk_budgets::types::{
+        Budget, BudgetType, ComparisonOperator, Notification, NotificationType, Spend, Subscriber, SubscriptionType,
+        ThresholdType, TimeUnit,
+    };
+
+    use super::*;
+
+    const CONFIG: &str = r#"
+[notifications.billing]
+topic = "billing"
+emails = ["billing@example.com"]
+[s3]
+account_public_access_block = false
+[[budgets]]
+name = "monthly"
+limit = 1000
+forecasted_thresholds = [100]
+actual_thresholds = [80]
+emails = ["billing@example.com"]
+"#;
+    const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:billing";
+
+    fn budget(limit: &str) -> Budget {
+        Budget::builder()
+            .budget_name("monthly")
+            .budget_limit(Spend::builder().amount(limit).unit("USD").build().unwrap())
+            .time_unit(TimeUnit::Monthly)
+            .budget_type(BudgetType::Cost)
+            .build()
+            .unwrap()
+    }
+
+    fn notification(forecasted: bool, threshold: f64) -> Notification {
+        Notification::builder()
+            .notification_type(if forecasted { NotificationType::Forecasted } else { NotificationType::Actual })
+            .comparison_operator(ComparisonOperator::GreaterThan)
+            .threshold(threshold)
+            .threshold_type(ThresholdType::Percentage)
+            .build()
+            .unwrap()
+    }
+
+    fn sns_subscriber() -> Subscriber {
+        Subscriber::builder().subscription_type(SubscriptionType::Sns).address(TOPIC).build().unwrap()
+    }
+
+    /// An account with budget `limit`, notifications at `actual` (plus forecasted 100), each with `subscribers`.
+    fn account(limit: &'static str, actual: f64, subscribers: fn() -> Vec<Subscriber>) -> Vec<Rule> {
+        vec![
+            mock!(aws_sdk_budgets::Client::describe_budgets)
+                .then_output(move || DescribeBudgetsOutput::builder().budgets(budget(limit)).build()),
+            mock!(aws_sdk_budgets::Client::describe_notifications_for_budget).then_output(move || {
+                DescribeNotificationsForBudgetOutput::builder()
+                    .notifications(notification(true, 100.0))
+                    .notifications(notification(false, actual))
+                    .build()
+            }),
+            mock!(aws_sdk_budgets::Client::describe_subscribers_for_notification).then_output(move || {
+                DescribeSubscribersForNotificationOutput::builder().set_subscribers(Some(subscribers())).build()
+            }),
+        ]
+    }
+
+    fn both() -> Vec<Subscriber> {
+        vec![
+            sns_subscriber(),
+            Subscriber::builder()
+                .subscription_type(SubscriptionType::Email)
+                .address("billing@example.com")
+                .build()
+                .unwrap(),
+        ]
+    }
+
+    async fn plan_and_apply(rules: &[Rule]) -> (Plan, baseline::engine::ApplyReport) {
+        let guard = ApiGuard::read_only();
+        let g = guard.clone();
+        let refs: Vec<&Rule> = rules.iter().collect();
+        let client = mock_client!(aws_sdk_budgets, RuleMode::MatchAny, &refs, |b| b.interceptor(g.clone()));
+        // The billing topic is not read here (its client points nowhere); only the budget changes are applied.
+        let target = Target { budgets: client, ..idle_target() };
+        let desired = desired(CONFIG);
+        let plan = baseline::plan(&desired, &target).await;
+        let budget_plan = Plan {
+            changes: plan.changes.iter().filter(|c| c.address.kind.starts_with("budgets.")).cloned().collect(),
+            ..Plan::default()
+        };
+        guard.allow_writes();
+        let report = baseline::apply(&budget_plan, &target, &NullSink).await;
+        (budget_plan, report)
+    }
+
+    fn pending(plan: &Plan) -> Vec<String> {
+        plan.pending().map(|c| format!("{} {}", c.address.name, c.reason)).collect()
+    }
+
+    #[tokio::test]
+    async fn matching_budget_is_a_no_op() {
+        let (plan, report) = plan_and_apply(&account("1000", 80.0, both)).await;
+        assert!(pending(&plan).is_empty(), "{:?}", pending(&plan));
+        assert!(report.results.is_empty());
+    }
+
+    #[tokio::test]
+    async fn changed_limit_is_updated_in_place() {
+        let update = mock!(aws_sdk_budgets::Client::update_budget)
+            .match_requests(|r| r.new_budget().and_then(|b| b.budget_limit()).map(|l| l.amount()) == Some("1000"))
+            .then_output(|| UpdateBudgetOutput::builder().build());
+        let mut rules = account("500", 80.0, both);
+        rules.push(update.clone());
+        let (plan, report) = plan_and_apply(&rules).await;
+        assert_eq!(pending(&plan), vec!["monthly budget differs"]);
+        assert_eq!(plan.pending().next().unwrap().attributes[0].before.as_deref(), Some("500 USD"));
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(update.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn changed_threshold_updates_the_old_notification() {
+        let update = mock!(aws_sdk_budgets::Client::update_notification)
+            .match_requests(|r| {
+                r.old_notification().map(|n| n.threshold()) == Some(90.0)
+                    && r.new_notification().map(|n| n.threshold()) == Some(80.0)
+            })
+            .then_output(|| UpdateNotificationOutput::builder().build());
+        let mut rules = account("1000", 90.0, both);
+        rules.push(update.clone());
+        let (plan, report) = plan_and_apply(&rules).await;
+        assert_eq!(pending(&plan), vec!["monthly/actual-80 threshold changed"]);
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(update.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn removed_subscriber_is_added_back() {
+        let create = mock!(aws_sdk_budgets::Client::create_subscriber)
+            .match_requests(|r| r.subscriber().map(|s| s.address()) == Some(TOPIC))
+            .then_output(|| CreateSubscriberOutput::builder().build());
+        let mut rules = account("1000", 80.0, || {
+            vec![
+                Subscriber::builder()
+                    .subscription_type(SubscriptionType::Email)
+                    .address("billing@example.com")
+                    .build()
+                    .unwrap(),
+            ]
+        });
+        rules.push(create.clone());
+        let (plan, report) = plan_and_apply(&rules).await;
+        assert_eq!(
+            pending(&plan),
+            vec!["monthly/actual-80 subscribers differ", "monthly/forecasted-100 subscribers differ"]
+        );
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(create.num_calls(), 2, "one per notification");
+    }
+}
+
+/// The Cost and Usage Report API is absent from the emulator.
+mod billing_reports {
+    use aws_sdk_costandusagereport::operation::describe_report_definitions::DescribeReportDefinitionsOutput;
+    use aws_sdk_costandusagereport::operation::modify_report_definition::ModifyReportDefinitionOutput;
+    use aws_sdk_costandusagereport::operation::put_report_definition::PutReportDefinitionOutput;
+    use aws_sdk_costandusagereport::types::{
+        AdditionalArtifact, AwsRegion, CompressionFormat, ReportDefinition, ReportFormat, ReportVersioning,
+        SchemaElement, TimeUnit,
+    };
+
+    use super::*;
+
+    const CONFIG: &str = r#"
+[s3]
+account_public_access_block = false
+[log_archive]
+bucket = "logs-{account_id}"
+[billing_reports]
+"#;
+
+    fn existing(time_unit: TimeUnit) -> ReportDefinition {
+        ReportDefinition::builder()
+            .report_name("baseline-cost-and-usage")
+            .time_unit(time_unit)
+            .format(ReportFormat::Parquet)
+            .compression(CompressionFormat::Parquet)
+            .additional_schema_elements(SchemaElement::Resources)
+            .s3_bucket("logs-123456789012")
+            .s3_prefix("cost-and-usage")
+            .s3_region(AwsRegion::from("us-east-1"))
+            .additional_artifacts(AdditionalArtifact::Athena)
+            .refresh_closed_reports(true)
+            .report_versioning(ReportVersioning::OverwriteReport)
+            .build()
+            .unwrap()
+    }
+
+    async fn cycle(describe: Rule, write: &Rule) -> (Plan, baseline::engine::ApplyReport) {
+        let guard = ApiGuard::read_only();
+        let g = guard.clone();
+        let cur = mock_client!(aws_sdk_costandusagereport, RuleMode::MatchAny, &[&describe, write], |b| b
+            .interceptor(g.clone()));
+        let target = Target { cur, ..idle_target() };
+        let plan = baseline::plan(&desired(CONFIG), &target).await;
+        let report_plan = Plan {
+            changes: plan.changes.iter().filter(|c| c.address.kind == "cur.report_definition").cloned().collect(),
+            ..Plan::default()
+        };
+        guard.allow_writes();
+        let report = baseline::apply(&report_plan, &target, &NullSink).await;
+        (report_plan, report)
+    }
+
+    #[tokio::test]
+    async fn create_then_no_op_then_update() {
+        let put = mock!(aws_sdk_costandusagereport::Client::put_report_definition)
+            .match_requests(|r| {
+                r.report_definition().is_some_and(|d| {
+                    d.s3_bucket() == "logs-123456789012"
+                        && d.time_unit() == &TimeUnit::Daily
+                        && d.format() == &ReportFormat::Parquet
+                })
+            })
+            .then_output(|| PutReportDefinitionOutput::builder().build());
+        let none = mock!(aws_sdk_costandusagereport::Client::describe_report_definitions)
+            .then_output(|| DescribeReportDefinitionsOutput::builder().build());
+        let (plan, report) = cycle(none, &put).await;
+        assert_eq!(plan.changes[0].action, Action::Create);
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(put.num_calls(), 1);
+
+        let same = mock!(aws_sdk_costandusagereport::Client::describe_report_definitions).then_output(|| {
+            DescribeReportDefinitionsOutput::builder().report_definitions(existing(TimeUnit::Daily)).build()
+        });
+        let (plan, report) = cycle(same, &put).await;
+        assert_eq!(plan.changes[0].action, Action::NoOp);
+        assert!(report.results.is_empty());
+
+        let modify = mock!(aws_sdk_costandusagereport::Client::modify_report_definition)
+            .match_requests(|r| r.report_definition().is_some_and(|d| d.time_unit() == &TimeUnit::Daily))
+            .then_output(|| ModifyReportDefinitionOutput::builder().build());
+        let hourly = mock!(aws_sdk_costandusagereport::Client::describe_report_definitions).then_output(|| {
+            DescribeReportDefinitionsOutput::builder().report_definitions(existing(TimeUnit::Hourly)).build()
+        });
+        let (plan, report) = cycle(hourly, &modify).await;
+        assert_eq!(plan.changes[0].action, Action::Update);
+        assert_eq!(plan.changes[0].attributes[0].name, "time_unit");
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(modify.num_calls(), 1);
+    }
+}

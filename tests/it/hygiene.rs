@@ -1,0 +1,110 @@
+//! IAM hygiene and budgets against the emulator: created, drift made by hand is repaired, undeclared
+//! attachments are reported but kept, and root MFA is a manual action.
+
+use aws_sdk_budgets::types::{ComparisonOperator, Notification, NotificationType, ThresholdType};
+use baseline::engine::{Action, Plan, ResourceChange};
+
+use crate::drift::{apply, plan};
+use crate::harness::*;
+
+fn change<'a>(plan: &'a Plan, address: &str) -> &'a ResourceChange {
+    plan.changes
+        .iter()
+        .find(|c| c.address.to_string() == format!("123456789012/global/{address}"))
+        .unwrap_or_else(|| panic!("no change for {address}"))
+}
+
+#[tokio::test]
+async fn hygiene_and_budget_drift_is_repaired() {
+    let moto = Moto::start();
+    let desired = desired(&shipped_config());
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let sdk = moto.sdk_config("test", "test").await;
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let budgets = aws_sdk_budgets::Client::new(&sdk);
+
+    // Checked independently.
+    let policy = iam.get_account_password_policy().send().await.unwrap();
+    let policy = policy.password_policy().unwrap();
+    assert_eq!(policy.minimum_password_length(), Some(14));
+    assert_eq!(policy.password_reuse_prevention(), Some(24));
+    assert_eq!(policy.max_password_age(), Some(90));
+    assert!(policy.require_symbols() && policy.require_numbers());
+    let attached = iam.list_attached_role_policies().role_name("baseline-support").send().await.unwrap();
+    assert_eq!(attached.attached_policies()[0].policy_name(), Some("AWSSupportAccess"));
+    let notifications = budgets
+        .describe_notifications_for_budget()
+        .account_id(ACCOUNT)
+        .budget_name("monthly-total-cost")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(notifications.notifications().len(), 3, "forecasted 100, actual 80 and 100");
+
+    let (converged, _) = plan(&moto, &desired).await;
+    assert!(!converged.has_pending());
+    assert_eq!(change(&converged, "iam.root_user/mfa").action, Action::Manual, "the emulated root has no MFA");
+
+    // Drift by hand: password policy weakened, a declared policy detached, a foreign policy attached, a budget
+    // notification deleted.
+    iam.update_account_password_policy().minimum_password_length(8).send().await.unwrap();
+    iam.detach_group_policy()
+        .group_name("security-auditors")
+        .policy_arn("arn:aws:iam::aws:policy/SecurityAudit")
+        .send()
+        .await
+        .unwrap();
+    iam.attach_group_policy()
+        .group_name("billing-admins")
+        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
+    let actual_80 = Notification::builder()
+        .notification_type(NotificationType::Actual)
+        .comparison_operator(ComparisonOperator::GreaterThan)
+        .threshold(80.0)
+        .threshold_type(ThresholdType::Percentage)
+        .build()
+        .unwrap();
+    budgets
+        .delete_notification()
+        .account_id(ACCOUNT)
+        .budget_name("monthly-total-cost")
+        .notification(actual_80)
+        .send()
+        .await
+        .unwrap();
+
+    let (drifted, _) = plan(&moto, &desired).await;
+    let password = change(&drifted, "iam.password_policy/account");
+    assert_eq!(password.action, Action::Update);
+    assert!(password.attributes.iter().any(|a| a.name == "minimum_password_length"
+        && a.before.as_deref() == Some("8")
+        && a.after.as_deref() == Some("14")));
+    let auditors = change(&drifted, "iam.group_policy_attachments/security-auditors");
+    assert_eq!(auditors.action, Action::Update);
+    assert_eq!(auditors.attributes[0].after.as_deref(), Some("arn:aws:iam::aws:policy/SecurityAudit"));
+    assert_eq!(change(&drifted, "budgets.notification/monthly-total-cost/actual-80").action, Action::Create);
+    let foreign = drifted
+        .notices
+        .iter()
+        .find(|n| n.address.to_string() == "123456789012/global/iam.group_policy_attachments/billing-admins")
+        .expect("undeclared attachment reported");
+    assert!(foreign.message.contains("arn:aws:iam::aws:policy/ReadOnlyAccess"));
+    assert_eq!(
+        drifted.pending().count(),
+        3,
+        "{:?}",
+        drifted.pending().map(|c| c.address.to_string()).collect::<Vec<_>>()
+    );
+
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let (repaired, counts) = plan(&moto, &desired).await;
+    assert!(!repaired.has_pending());
+    assert_eq!(counts.writes, 0);
+    let kept = iam.list_attached_group_policies().group_name("billing-admins").send().await.unwrap();
+    assert_eq!(kept.attached_policies().len(), 2, "not exclusive: the foreign attachment stays");
+}
