@@ -481,3 +481,85 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "us-east-1".into() }
+    }
+
+    fn spec() -> BudgetSpec {
+        BudgetSpec {
+            name: "monthly".into(),
+            limit: 1000.0,
+            currency: "USD".into(),
+            time_unit: "MONTHLY".into(),
+            forecasted_thresholds: vec![100.0],
+            actual_thresholds: vec![80.0],
+            emails: vec![],
+            cost_filters: BTreeMap::new(),
+        }
+    }
+
+    fn subs() -> Vec<Subscriber> {
+        vec![Subscriber { sns: true, address: "arn:aws:sns:us-east-1:111111111111:billing".into() }]
+    }
+
+    fn state(keys: &[(bool, f64)]) -> BudgetState {
+        BudgetState {
+            limit: 1000.0,
+            currency: "USD".into(),
+            time_unit: "MONTHLY".into(),
+            cost_filters: BTreeMap::new(),
+            notifications: keys
+                .iter()
+                .map(|&(forecasted, threshold)| NotificationState {
+                    key: NotificationKey { forecasted, threshold },
+                    subscribers: Some(subs()),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn missing_budget_is_created_with_its_notifications() {
+        let plan = diff(&scope(), &spec(), &subs(), None);
+        assert_eq!(plan.changes.len(), 1);
+        let names: Vec<&str> = plan.changes[0].attributes.iter().map(|a| a.name.as_str()).collect();
+        assert!(names.contains(&"notification[forecasted-100]") && names.contains(&"notification[actual-80]"));
+    }
+
+    #[test]
+    fn converged_budget_is_a_no_op() {
+        assert!(!diff(&scope(), &spec(), &subs(), Some(&state(&[(true, 100.0), (false, 80.0)]))).has_pending());
+    }
+
+    #[test]
+    fn notification_no_longer_listed_is_deleted_and_missing_one_created() {
+        let plan = diff(
+            &scope(),
+            &spec(),
+            &subs(),
+            Some(&state(&[(true, 100.0), (true, 120.0), (false, 80.0), (false, 90.0)])),
+        );
+        let reasons: Vec<String> = plan.pending().map(|c| format!("{} {}", c.address.name, c.reason)).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                "monthly/forecasted-120 notification no longer in the baseline",
+                "monthly/actual-90 notification no longer in the baseline"
+            ]
+        );
+        let plan = diff(&scope(), &spec(), &subs(), Some(&state(&[(true, 100.0)])));
+        assert_eq!(plan.pending().next().unwrap().reason, "notification missing");
+    }
+
+    #[test]
+    fn unknown_subscribers_are_not_drift() {
+        let mut s = state(&[(true, 100.0), (false, 80.0)]);
+        s.notifications[0].subscribers = None;
+        assert!(!diff(&scope(), &spec(), &subs(), Some(&s)).has_pending());
+    }
+}

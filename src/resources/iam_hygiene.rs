@@ -447,3 +447,112 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "us-east-1".into() }
+    }
+
+    fn spec() -> IamSpec {
+        IamSpec {
+            root_checks: true,
+            password_policy: Some(PasswordPolicy::default()),
+            groups: vec![GroupSpec {
+                name: "auditors".into(),
+                path: "/".into(),
+                policies: vec!["arn:aws:iam::aws:policy/SecurityAudit".into()],
+                exclusive: false,
+            }],
+            support_role: Some(SupportRole { name: "support".into(), trusted_principal: None }),
+        }
+    }
+
+    fn converged() -> Observed {
+        Observed {
+            password_policy: Some(PasswordPolicy::default()),
+            groups: vec![Some(vec!["arn:aws:iam::aws:policy/SecurityAudit".into()])],
+            support_role: Some(RoleState {
+                trust_policy: support_trust_policy(&scope(), spec().support_role.as_ref().unwrap()),
+                attached: vec![support_policy_arn(&scope())],
+            }),
+            root: Some((true, false)),
+        }
+    }
+
+    fn kinds(plan: &Plan) -> Vec<String> {
+        plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| c.address.to_string()).collect()
+    }
+
+    #[test]
+    fn converged_account_has_only_a_support_plan_reminder() {
+        let plan = diff(&scope(), &spec(), &converged());
+        assert!(kinds(&plan).is_empty(), "{:?}", kinds(&plan));
+        assert_eq!(plan.notices.len(), 1);
+        assert_eq!(plan.notices[0].address.kind, SUPPORT_PLAN);
+    }
+
+    #[test]
+    fn weaker_password_policy_lists_each_weakened_setting() {
+        let mut observed = converged();
+        observed.password_policy = Some(PasswordPolicy {
+            minimum_length: 8,
+            require_symbols: false,
+            max_age_days: 0,
+            ..PasswordPolicy::default()
+        });
+        let plan = diff(&scope(), &spec(), &observed);
+        let change = plan.pending().next().unwrap();
+        assert_eq!(change.action, Action::Update);
+        let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, vec!["minimum_password_length", "require_symbols", "max_password_age"]);
+        assert_eq!(change.attributes[2].before.as_deref(), Some("never expires"));
+    }
+
+    #[test]
+    fn root_problems_are_manual_actions_with_steps() {
+        let mut observed = converged();
+        observed.root = Some((false, true));
+        let plan = diff(&scope(), &spec(), &observed);
+        let manual: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action == Action::Manual).collect();
+        assert_eq!(manual.len(), 2);
+        assert_eq!(manual[0].address.to_string(), "111111111111/global/iam.root_user/mfa");
+        assert!(manual[0].attributes.len() >= 3, "steps for a person");
+        assert_eq!(manual[1].address.name, "access_keys");
+        assert!(!plan.has_pending(), "manual actions are not pending changes");
+    }
+
+    #[test]
+    fn exclusive_groups_detach_undeclared_policies_others_report_them() {
+        let mut observed = converged();
+        observed.groups = vec![Some(vec![
+            "arn:aws:iam::aws:policy/SecurityAudit".into(),
+            "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+        ])];
+        let plan = diff(&scope(), &spec(), &observed);
+        assert!(!plan.has_pending());
+        assert!(plan.notices.iter().any(|n| n.message.contains("AdministratorAccess")));
+
+        let mut exclusive = spec();
+        exclusive.groups[0].exclusive = true;
+        let plan = diff(&scope(), &exclusive, &observed);
+        let change = plan.pending().next().unwrap();
+        let Some(Operation::IamHygiene(Op::AttachGroupPolicies { attach, detach, .. })) = &change.operation else {
+            panic!()
+        };
+        assert!(attach.is_empty());
+        assert_eq!(detach, &vec!["arn:aws:iam::aws:policy/AdministratorAccess".to_string()]);
+    }
+
+    #[test]
+    fn support_role_trust_and_attachment() {
+        let mut observed = converged();
+        observed.support_role.as_mut().unwrap().attached.clear();
+        let plan = diff(&scope(), &spec(), &observed);
+        assert_eq!(plan.pending().next().unwrap().reason, "AWSSupportAccess is not attached");
+        let trust = support_trust_policy(&scope(), spec().support_role.as_ref().unwrap());
+        assert_eq!(trust.statements[0]["Principal"]["AWS"], "arn:aws:iam::111111111111:root");
+    }
+}
