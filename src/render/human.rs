@@ -12,7 +12,7 @@ const INLINE_WIDTH: usize = 100;
 pub fn plan(out: &mut dyn Write, plan: &Plan, account: &str, p: &Palette) -> io::Result<()> {
     let pending: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if !pending.is_empty() {
-        writeln!(out, "baseline will make these changes in account {account}:")?;
+        writeln!(out, "Differences from the baseline in account {account}:")?;
         writeln!(out)?;
     }
     for change in &pending {
