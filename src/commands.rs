@@ -17,6 +17,8 @@ pub struct Output {
     pub color: bool,
     pub color_stderr: bool,
     pub quiet: bool,
+    /// `-v`: every change of every region.
+    pub verbose: bool,
 }
 
 impl Output {
@@ -24,11 +26,16 @@ impl Output {
         Palette { color: self.color }
     }
 
-    fn plan(&self, out: &mut dyn Write, plan: &baseline::engine::Plan, account: &str) -> io::Result<()> {
+    fn plan(&self, out: &mut dyn Write, plan: &baseline::engine::Plan, target: &Target) -> io::Result<()> {
         if self.quiet {
             human::plan_brief(out, plan, &self.palette())
         } else {
-            human::plan(out, plan, account, &self.palette())
+            let view = human::View {
+                account: &target.scope.account_id,
+                home_region: &target.scope.home_region,
+                full: self.verbose,
+            };
+            human::plan(out, plan, &view, &self.palette())
         }
     }
 }
@@ -123,7 +130,7 @@ async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> Exit
     let printed = if args.json {
         stdout.write_all(json::to_string(&json::plan(&plan, account)).as_bytes())
     } else {
-        out.plan(stdout, &plan, account)
+        out.plan(stdout, &plan, &target)
     };
     if let Err(e) = printed {
         eprintln!("error: cannot write the plan: {e}");
@@ -156,7 +163,7 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
     let account = &target.scope.account_id;
     let palette = out.palette();
     if !args.json {
-        let _ = out.plan(&mut io::stdout().lock(), &plan, account);
+        let _ = out.plan(&mut io::stdout().lock(), &plan, &target);
     }
     if plan.has_pending() && !args.auto_approve {
         if !io::stdin().is_terminal() {

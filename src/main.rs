@@ -24,6 +24,7 @@ fn main() -> std::process::ExitCode {
         color: color(std::io::stdout().is_terminal()),
         color_stderr: color(std::io::stderr().is_terminal()),
         quiet: cli.quiet,
+        verbose: cli.verbose > 0,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let code: ExitCode = runtime.block_on(commands::run(&cli, &output));

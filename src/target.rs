@@ -1,7 +1,15 @@
 //! The account a run works on: who we are (STS), where (home region), and the clients to reach it.
 
 use crate::aws::{self, AwsError, Session};
-use crate::config::Desired;
+use crate::config::{Desired, RegionSelection};
+
+/// Clients for one baselined region.
+#[derive(Debug, Clone)]
+pub struct RegionClients {
+    pub region: String,
+    pub config: aws_sdk_config::Client,
+    pub events: aws_sdk_eventbridge::Client,
+}
 
 /// Identity of the target account, enough to build addresses and ARNs. Pure data, for diff functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +40,10 @@ pub struct Target {
     pub cur: aws_sdk_costandusagereport::Client,
     /// Calls go to a custom endpoint (an emulator): some AWS-only routing is reported as not supported.
     pub custom_endpoint: bool,
+    /// The regions regional resources (AWS Config) are managed in, with their clients.
+    pub regions: Vec<RegionClients>,
+    /// Regions baseline.toml asks for that are not enabled for the account: skipped with a warning.
+    pub unavailable_regions: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +54,8 @@ pub enum TargetError {
     NoRegion,
     #[error("cannot identify the caller: {0}")]
     Identity(#[source] AwsError),
+    #[error("cannot list the account's regions: {0}")]
+    Regions(#[source] AwsError),
     #[error(
         "the credentials belong to account {actual}, which `allowed_account_ids` does not list ({allowed}); \
          use credentials for an allowed account or add this one to baseline.toml"
@@ -70,7 +84,21 @@ impl Target {
             });
         }
         let scope = Scope { account_id, partition, home_region };
-        Ok(Self::new(session, scope, desired))
+        let mut target = Self::new(session, scope, desired);
+        if desired.config.is_some() {
+            let enabled = enabled_regions(session, &target.scope).await.map_err(TargetError::Regions)?;
+            let (regions, unavailable) = select_regions(desired, &target.scope, &enabled);
+            target.regions = regions
+                .into_iter()
+                .map(|region| RegionClients {
+                    config: session.config(&region),
+                    events: session.events(&region),
+                    region,
+                })
+                .collect();
+            target.unavailable_regions = unavailable;
+        }
+        Ok(target)
     }
 
     pub fn new(session: &Session, scope: Scope, desired: &Desired) -> Self {
@@ -88,7 +116,58 @@ impl Target {
             budgets: session.budgets(&scope.partition),
             cur: session.cur(),
             custom_endpoint: session.custom_endpoint(),
+            regions: Vec::new(),
+            unavailable_regions: Vec::new(),
             scope,
         }
     }
+}
+
+/// The regions enabled for the account (EC2 DescribeRegions with opt-in status), in the caller's partition.
+async fn enabled_regions(session: &Session, scope: &Scope) -> Result<Vec<String>, AwsError> {
+    let out = session
+        .ec2(&scope.home_region)
+        .describe_regions()
+        .all_regions(true)
+        .send()
+        .await
+        .map_err(aws::err("ec2:DescribeRegions"))?;
+    Ok(out
+        .regions()
+        .iter()
+        .filter(|r| r.opt_in_status().is_none_or(|s| s != "not-opted-in"))
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .filter(|r| in_partition(r, &scope.partition))
+        .collect())
+}
+
+/// Emulators list every partition's regions as enabled; a real account only sees its own partition's.
+fn in_partition(region: &str, partition: &str) -> bool {
+    match partition {
+        "aws-cn" => region.starts_with("cn-"),
+        "aws-us-gov" => region.starts_with("us-gov-"),
+        _ => !region.starts_with("cn-") && !region.starts_with("us-gov-"),
+    }
+}
+
+/// The regions to manage (home region first), and the requested ones that are not enabled.
+pub fn select_regions(desired: &Desired, scope: &Scope, enabled: &[String]) -> (Vec<String>, Vec<String>) {
+    let requested: Vec<String> = match &desired.regions {
+        RegionSelection::AllEnabled => enabled.to_vec(),
+        RegionSelection::List(list) => list.clone(),
+    };
+    let mut chosen = vec![scope.home_region.clone()];
+    let mut unavailable = Vec::new();
+    for region in requested {
+        if desired.exclude_regions.contains(&region) || chosen.contains(&region) {
+            continue;
+        }
+        if enabled.contains(&region) {
+            chosen.push(region);
+        } else {
+            unavailable.push(region);
+        }
+    }
+    chosen[1..].sort();
+    (chosen, unavailable)
 }

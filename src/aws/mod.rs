@@ -87,6 +87,9 @@ impl Session {
     regional_client!(sns, aws_sdk_sns);
     regional_client!(cloudtrail, aws_sdk_cloudtrail);
     regional_client!(cloudwatch, aws_sdk_cloudwatch);
+    regional_client!(config, aws_sdk_config);
+    regional_client!(events, aws_sdk_eventbridge);
+    regional_client!(ec2, aws_sdk_ec2);
     regional_client!(logs, aws_sdk_cloudwatchlogs);
 
     /// S3 Control in a region. Through a custom endpoint its account-prefixed host usually cannot resolve;

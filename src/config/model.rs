@@ -30,6 +30,7 @@ pub struct Desired {
     pub iam: Option<IamSpec>,
     pub budgets: Vec<BudgetSpec>,
     pub billing_reports: Option<BillingReports>,
+    pub config: Option<ConfigSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -290,4 +291,26 @@ pub struct BillingReports {
     pub prefix: String,
     pub time_unit: String,
     pub format: String,
+}
+
+/// AWS Config in every baselined region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigSpec {
+    /// Name for a new recorder and delivery channel; existing ones are adopted under their own names.
+    pub recorder_name: String,
+    pub delivery_prefix: Option<String>,
+    pub delivery_frequency: String,
+    /// An EventBridge rule per region sending NON_COMPLIANT results of the baseline's rules to the security topic.
+    pub notify_noncompliance: bool,
+    pub rules: Vec<ConfigRuleSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigRuleSpec {
+    pub name: String,
+    /// The AWS managed rule's source identifier, e.g. `CLOUD_TRAIL_ENABLED`.
+    pub identifier: String,
+    pub parameters: BTreeMap<String, String>,
+    /// Only in the home region (rules about global resources such as IAM).
+    pub home_only: bool,
 }

@@ -24,6 +24,7 @@ pub struct RawFile {
     #[serde(default)]
     pub budgets: Vec<Spanned<RawBudget>>,
     pub billing_reports: Option<Spanned<RawBillingReports>>,
+    pub config: Option<Spanned<RawConfig>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -230,4 +231,24 @@ pub struct RawBillingReports {
     pub prefix: Option<Spanned<String>>,
     pub time_unit: Option<Spanned<String>>,
     pub format: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub recorder_name: Option<Spanned<String>>,
+    pub delivery_prefix: Option<Spanned<String>>,
+    pub delivery_frequency: Option<Spanned<String>>,
+    pub notify_noncompliance: Option<bool>,
+    pub rules: Option<Vec<RawConfigRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfigRule {
+    pub identifier: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, toml::Value>,
+    pub regions: Option<Spanned<String>>,
 }

@@ -133,6 +133,19 @@ impl<'a> Validator<'a> {
             }
             self.billing_reports(r)
         });
+        let config = raw.config.map(|c| {
+            if log_archive.is_none() || notifications.security.is_none() {
+                self.error(
+                    c.span(),
+                    "[config] needs [log_archive] and [notifications.security]: Config delivers to the central bucket \
+                     and notifies the security topic"
+                        .into(),
+                    "nothing to deliver to",
+                    Some("add the missing sections, see README.md".into()),
+                );
+            }
+            self.config(c.into_inner())
+        });
         let billing_list =
             contacts.billing.is_some() || notifications.billing.as_ref().is_some_and(|b| !b.emails.is_empty());
         if !billing_list {
@@ -152,6 +165,7 @@ impl<'a> Validator<'a> {
             iam,
             budgets,
             billing_reports,
+            config,
             account_public_access_block: raw.s3.account_public_access_block.unwrap_or(true),
             ..settings
         }
@@ -191,6 +205,7 @@ impl<'a> Validator<'a> {
             iam: None,
             budgets: Vec::new(),
             billing_reports: None,
+            config: None,
         }
     }
 
@@ -924,6 +939,92 @@ impl<'a> Validator<'a> {
         }
     }
 
+    fn config(&mut self, raw: RawConfig) -> ConfigSpec {
+        const FREQUENCIES: &[&str] = &["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"];
+        let delivery_frequency = match raw.delivery_frequency {
+            None => "TwentyFour_Hours".to_string(),
+            Some(f) if FREQUENCIES.contains(&f.get_ref().as_str()) => f.into_inner(),
+            Some(f) => {
+                self.error(
+                    f.span(),
+                    format!("invalid delivery_frequency \"{}\"", f.get_ref()),
+                    "not a Config frequency",
+                    Some(format!("use one of {}", FREQUENCIES.join(", "))),
+                );
+                "TwentyFour_Hours".to_string()
+            }
+        };
+        let delivery_prefix = raw.delivery_prefix.map(|p| {
+            if p.get_ref().contains("AWSLogs") || p.get_ref().starts_with('/') || p.get_ref().ends_with('/') {
+                self.error(p.span(), format!("invalid delivery_prefix \"{}\"", p.get_ref()), "not allowed as a Config prefix", Some("Config adds AWSLogs/<account>/Config itself: use a plain prefix such as \"config\", without slashes at either end".into()));
+            }
+            p.into_inner()
+        });
+        let recorder_name = raw.recorder_name.map_or_else(|| "default".to_string(), Spanned::into_inner);
+        let rules = match raw.rules {
+            None => default_config_rules(),
+            Some(list) => {
+                let mut seen = HashMap::new();
+                let mut rules = Vec::new();
+                for rule in list {
+                    let id = rule.identifier.get_ref();
+                    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+                        self.error(
+                            rule.identifier.span(),
+                            format!("invalid managed rule identifier \"{id}\""),
+                            "not a managed rule identifier",
+                            Some("use the AWS managed rule identifier, such as \"CLOUD_TRAIL_ENABLED\"".into()),
+                        );
+                    }
+                    let name = rule.name.clone().unwrap_or_else(|| Spanned::new(rule.identifier.span(), rule_name(id)));
+                    if !self.unique(&mut seen, &name, "Config rule name") {
+                        continue;
+                    }
+                    let home_only = match rule.regions.as_ref().map(|r| r.get_ref().as_str()) {
+                        None => is_global_rule(id),
+                        Some("home") => true,
+                        Some("all") => false,
+                        Some(other) => {
+                            let span = rule.regions.as_ref().map_or(0..0, |r| r.span());
+                            self.error(
+                                span,
+                                format!("invalid rule regions \"{other}\""),
+                                "not a region choice",
+                                Some("use \"home\" or \"all\"".into()),
+                            );
+                            false
+                        }
+                    };
+                    let parameters = rule
+                        .parameters
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let v = match v {
+                                toml::Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            (k, v)
+                        })
+                        .collect();
+                    rules.push(ConfigRuleSpec {
+                        name: name.into_inner(),
+                        identifier: id.clone(),
+                        parameters,
+                        home_only,
+                    });
+                }
+                rules
+            }
+        };
+        ConfigSpec {
+            recorder_name,
+            delivery_prefix,
+            delivery_frequency,
+            notify_noncompliance: raw.notify_noncompliance.unwrap_or(true),
+            rules,
+        }
+    }
+
     fn alarm_id(&mut self, id: &Spanned<String>, known: &[String]) -> bool {
         if known.iter().any(|k| k == id.get_ref()) {
             return true;
@@ -1045,6 +1146,42 @@ impl<'a> Validator<'a> {
             );
         }
     }
+}
+
+/// `CLOUD_TRAIL_ENABLED` → `baseline-cloud-trail-enabled`.
+fn rule_name(identifier: &str) -> String {
+    format!("baseline-{}", identifier.to_ascii_lowercase().replace('_', "-"))
+}
+
+/// Rules about global resources (IAM, the root user) run in the home region only.
+fn is_global_rule(identifier: &str) -> bool {
+    identifier.starts_with("IAM_") || identifier.starts_with("ROOT_") || identifier.contains("_IAM_")
+}
+
+/// CLOUD_TRAIL_ENABLED (pinned to the baseline's trail when planned) and RESTRICTED_INCOMING_TRAFFIC with 22
+/// among the blocked ports: its own defaults (20, 21, 3389, 3306, 4333) leave SSH out.
+fn default_config_rules() -> Vec<ConfigRuleSpec> {
+    let ports = [
+        ("blockedPort1", "20"),
+        ("blockedPort2", "21"),
+        ("blockedPort3", "22"),
+        ("blockedPort4", "3389"),
+        ("blockedPort5", "3306"),
+    ];
+    vec![
+        ConfigRuleSpec {
+            name: rule_name("CLOUD_TRAIL_ENABLED"),
+            identifier: "CLOUD_TRAIL_ENABLED".into(),
+            parameters: BTreeMap::new(),
+            home_only: false,
+        },
+        ConfigRuleSpec {
+            name: rule_name("RESTRICTED_INCOMING_TRAFFIC"),
+            identifier: "RESTRICTED_INCOMING_TRAFFIC".into(),
+            parameters: ports.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            home_only: false,
+        },
+    ]
 }
 
 /// `break-glass-use` → `BreakGlassUse`.

@@ -1,27 +1,88 @@
 //! The Terraform-like text form of plans, apply progress and apply reports.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::Palette;
 use crate::aws::{AwsError, CallCounts};
-use crate::engine::{Action, ApplyReport, AttributeChange, Event, NoticeLevel, Plan, ResourceChange};
+use crate::engine::{Action, ApplyReport, AttributeChange, Event, GLOBAL, NoticeLevel, Plan, ResourceChange};
 
 /// Past this width an attribute's before and after go on lines of their own.
 const INLINE_WIDTH: usize = 100;
 
-pub fn plan(out: &mut dyn Write, plan: &Plan, account: &str, p: &Palette) -> io::Result<()> {
+/// What the human plan is about, and how much of it to show.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub account: &'a str,
+    pub home_region: &'a str,
+    /// Every change of every region; otherwise regions beyond the home region are summarised when many.
+    pub full: bool,
+}
+
+/// Past this many other regions with changes, each gets a one-line summary instead of its blocks.
+const DETAILED_OTHER_REGIONS: usize = 2;
+
+pub fn plan(out: &mut dyn Write, plan: &Plan, view: &View<'_>, p: &Palette) -> io::Result<()> {
     let pending: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let mut others: BTreeMap<&str, Vec<&ResourceChange>> = BTreeMap::new();
+    for c in &pending {
+        if c.address.region != GLOBAL && c.address.region != view.home_region {
+            others.entry(c.address.region.as_str()).or_default().push(c);
+        }
+    }
+    let summarise = !view.full && others.len() > DETAILED_OTHER_REGIONS;
     if !pending.is_empty() {
-        writeln!(out, "Differences from the baseline in account {account}:")?;
+        writeln!(out, "Differences from the baseline in account {}:", view.account)?;
         writeln!(out)?;
     }
     for change in &pending {
+        if summarise && others.contains_key(change.address.region.as_str()) {
+            continue;
+        }
         resource_change(out, change, p)?;
+        writeln!(out)?;
+    }
+    if summarise {
+        for (region, changes) in &others {
+            region_summary(out, view.account, region, changes, p)?;
+        }
+        writeln!(
+            out,
+            "  {}",
+            p.dim(&format!("({} regions summarised; -v or --json lists every change)", others.len()))
+        )?;
         writeln!(out)?;
     }
     notices(out, plan, p)?;
     errors(out, plan, p)?;
     summary(out, plan, p)
+}
+
+/// `+ 123456789012/eu-west-1: 8 to create (config.recorder, config.rule ×2, …)`
+fn region_summary(
+    out: &mut dyn Write,
+    account: &str,
+    region: &str,
+    changes: &[&ResourceChange],
+    p: &Palette,
+) -> io::Result<()> {
+    let create = changes.iter().filter(|c| c.action == Action::Create).count();
+    let update = changes.iter().filter(|c| c.action == Action::Update).count();
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in changes {
+        *kinds.entry(c.address.kind).or_default() += 1;
+    }
+    let kinds: Vec<String> =
+        kinds.iter().map(|(k, n)| if *n > 1 { format!("{k} ×{n}") } else { k.to_string() }).collect();
+    let symbol = if update == 0 { p.green("+") } else { p.yellow("~") };
+    let mut counts = Vec::new();
+    if create > 0 {
+        counts.push(format!("{create} to create"));
+    }
+    if update > 0 {
+        counts.push(format!("{update} to update"));
+    }
+    writeln!(out, "  {symbol} {}: {} ({})", p.bold(&format!("{account}/{region}")), counts.join(", "), kinds.join(", "))
 }
 
 /// The short form (`--quiet`): what could not be read, and the summary line.

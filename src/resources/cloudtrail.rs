@@ -785,9 +785,23 @@ async fn set_retention(target: &Target, name: &str, days: u32) -> Result<(), Aws
     Ok(())
 }
 
-/// Retries `call` while CloudTrail reports a documented propagation error, with exponential backoff
-/// (about 31 seconds in all); any other error, or the last attempt's, is returned as is.
+/// Retries `call` while CloudTrail reports a documented propagation error.
 pub async fn with_propagation_retry<F, Fut>(address: &Address, events: &dyn EventSink, call: F) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
+    with_retry(address, events, PROPAGATION_ERRORS, call).await
+}
+
+/// Retries `call` while it fails with one of `retryable` (documented propagation delays), with exponential
+/// backoff (about 31 seconds in all); any other error, or the last attempt's, is returned as is.
+pub async fn with_retry<F, Fut>(
+    address: &Address,
+    events: &dyn EventSink,
+    retryable: &[&str],
+    call: F,
+) -> Result<(), AwsError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<(), AwsError>>,
@@ -795,7 +809,7 @@ where
     let mut attempt = 0;
     loop {
         match call().await {
-            Err(e) if attempt < RETRY_DELAYS.len() && PROPAGATION_ERRORS.iter().any(|c| e.is_code(c)) => {
+            Err(e) if attempt < RETRY_DELAYS.len() && retryable.iter().any(|c| e.is_code(c)) => {
                 let reason =
                     format!("{} (waiting {}s for it to propagate)", e.answer(), RETRY_DELAYS[attempt].as_secs());
                 events.emit(Event::Retrying { address, attempt: attempt as u32 + 1, reason: &reason });

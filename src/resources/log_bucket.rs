@@ -99,6 +99,8 @@ pub struct Writers {
     pub cloudtrail_prefix: Option<String>,
     /// The Cost and Usage Report's prefix when the report is delivered to this bucket.
     pub billing_report_prefix: Option<String>,
+    /// AWS Config's delivery prefix.
+    pub config_prefix: Option<String>,
 }
 
 pub fn writers(desired: &Desired, scope: &Scope) -> Writers {
@@ -112,6 +114,7 @@ pub fn writers(desired: &Desired, scope: &Scope) -> Writers {
             .as_ref()
             .filter(|r| r.bucket.is_none())
             .map(|r| r.prefix.clone()),
+        config_prefix: desired.config.as_ref().and_then(|c| c.delivery_prefix.clone()),
     }
 }
 
@@ -199,7 +202,7 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
         "Effect": "Allow",
         "Principal": { "Service": "config.amazonaws.com" },
         "Action": "s3:PutObject",
-        "Resource": objects(None, "Config/*"),
+        "Resource": objects(writers.config_prefix.as_deref(), "Config/*"),
         "Condition": { "StringEquals": config_write }
     }));
     statements
@@ -867,6 +870,7 @@ mod tests {
             trail_arns: vec!["arn:aws:cloudtrail:eu-west-1:111111111111:trail/t".into()],
             cloudtrail_prefix: None,
             billing_report_prefix: None,
+            config_prefix: None,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod alarms;
 pub mod billing_reports;
 pub mod budgets;
 pub mod cloudtrail;
+pub mod config_service;
 pub mod contacts;
 pub mod iam_hygiene;
 pub mod log_bucket;
@@ -30,12 +31,13 @@ pub enum Operation {
     IamHygiene(iam_hygiene::Op),
     Budgets(budgets::Op),
     BillingReports(billing_reports::Op),
+    Config(config_service::Op),
 }
 
 /// Observes every family concurrently and returns the whole plan. Read-only.
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
-    let (topics, contacts, bucket, trail, iam, budgets, reports) = tokio::join!(
+    let (topics, contacts, bucket, trail, iam, budgets, reports, config) = tokio::join!(
         Box::pin(sns::plan(desired, target)),
         Box::pin(contacts::plan(desired, target)),
         Box::pin(log_bucket::plan(desired, target)),
@@ -48,9 +50,10 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         Box::pin(iam_hygiene::plan(desired, target)),
         Box::pin(budgets::plan(desired, target)),
         Box::pin(billing_reports::plan(desired, target)),
+        Box::pin(config_service::plan(desired, target)),
     );
     let mut plan = Plan::default();
-    for part in [topics, contacts, bucket, trail, iam, budgets, reports] {
+    for part in [topics, contacts, bucket, trail, iam, budgets, reports, config] {
         plan.extend(part);
     }
     plan.sort();
@@ -73,6 +76,7 @@ pub async fn execute(
         Operation::IamHygiene(op) => iam_hygiene::execute(target, op).await,
         Operation::Budgets(op) => budgets::execute(target, op).await,
         Operation::BillingReports(op) => billing_reports::execute(target, op).await,
+        Operation::Config(op) => config_service::execute(target, op, address, events).await,
     }
 }
 

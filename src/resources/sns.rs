@@ -62,8 +62,9 @@ pub fn topic_arn(scope: &Scope, name: &str) -> String {
     format!("arn:{}:sns:{}:{}:{}", scope.partition, scope.home_region, scope.account_id, name)
 }
 
-/// The statements the baseline owns in a topic's policy: the AWS services that publish to it.
-pub fn owned_statements(scope: &Scope, spec: &TopicSpec) -> Vec<Value> {
+/// The statements the baseline owns in a topic's policy: the AWS services that publish to it. `events`: AWS
+/// Config non-compliance arrives through EventBridge (security topic).
+pub fn owned_statements(scope: &Scope, spec: &TopicSpec, events: bool) -> Vec<Value> {
     let arn = topic_arn(scope, &spec.name);
     let publish = |sid: &str, service: &str| {
         json!({
@@ -76,6 +77,10 @@ pub fn owned_statements(scope: &Scope, spec: &TopicSpec) -> Vec<Value> {
         })
     };
     match spec.role {
+        TopicRole::Security if events => vec![
+            publish("BaselineCloudWatchAlarmsPublish", "cloudwatch.amazonaws.com"),
+            publish("BaselineEventBridgePublish", "events.amazonaws.com"),
+        ],
         TopicRole::Security => vec![publish("BaselineCloudWatchAlarmsPublish", "cloudwatch.amazonaws.com")],
         TopicRole::Billing => vec![publish("BaselineBudgetsPublish", "budgets.amazonaws.com")],
     }
@@ -93,11 +98,12 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let arns: Vec<String> = topics.iter().map(|spec| topic_arn(&target.scope, &spec.name)).collect();
     let observed = join_all(arns.iter().map(|arn| observe(target, arn))).await;
     let tags = desired_tags(desired);
+    let events = desired.config.as_ref().is_some_and(|c| c.notify_noncompliance);
     let mut plan = Plan::default();
     for (spec, state) in topics.into_iter().zip(observed) {
         let address = Address::new(&target.scope.account_id, &target.scope.home_region, TOPIC, &spec.name);
         if let Some(state) = report_unreadable(state, &address, &mut plan) {
-            plan.extend(diff(&target.scope, spec, &tags, state.as_ref()));
+            plan.extend(diff(&target.scope, spec, &tags, events, state.as_ref()));
         }
     }
     plan
@@ -144,7 +150,13 @@ async fn read_subscriptions(target: &Target, arn: &str) -> Result<Vec<Subscripti
 }
 
 /// The changes that bring one topic to the baseline. `observed` is `None` when the topic does not exist.
-pub fn diff(scope: &Scope, spec: &TopicSpec, tags: &BTreeMap<String, String>, observed: Option<&TopicState>) -> Plan {
+pub fn diff(
+    scope: &Scope,
+    spec: &TopicSpec,
+    tags: &BTreeMap<String, String>,
+    events: bool,
+    observed: Option<&TopicState>,
+) -> Plan {
     let arn = topic_arn(scope, &spec.name);
     let at = |kind, name: String| Address::new(&scope.account_id, &scope.home_region, kind, name);
     let topic_address = at(TOPIC, spec.name.clone());
@@ -196,7 +208,7 @@ pub fn diff(scope: &Scope, spec: &TopicSpec, tags: &BTreeMap<String, String>, ob
     }
 
     // The owned statements of the topic policy.
-    let statements = owned_statements(scope, spec);
+    let statements = owned_statements(scope, spec, events);
     let policy_address = at(TOPIC_POLICY, spec.name.clone());
     let current = observed.and_then(|s| s.policy.as_ref());
     let drift = policy::owned_drift(current, &statements);
@@ -328,7 +340,7 @@ mod tests {
     }
 
     fn converged() -> TopicState {
-        let statements = owned_statements(&scope(), &spec());
+        let statements = owned_statements(&scope(), &spec(), false);
         TopicState {
             policy: Some(policy::merge_owned(None, &statements)),
             kms_key: None,
@@ -347,7 +359,7 @@ mod tests {
 
     #[test]
     fn missing_topic_plans_creates_in_dependency_order() {
-        let plan = diff(&scope(), &spec(), &tags(), None);
+        let plan = diff(&scope(), &spec(), &tags(), false, None);
         assert_eq!(
             actions(&plan),
             vec![
@@ -362,7 +374,7 @@ mod tests {
 
     #[test]
     fn converged_topic_is_all_no_op_with_case_insensitive_protocol_and_endpoint() {
-        let plan = diff(&scope(), &spec(), &tags(), Some(&converged()));
+        let plan = diff(&scope(), &spec(), &tags(), false, Some(&converged()));
         assert!(plan.changes.iter().all(|c| c.action == Action::NoOp), "{:?}", actions(&plan));
         assert!(plan.notices.is_empty());
     }
@@ -371,7 +383,7 @@ mod tests {
     fn pending_subscription_is_a_status_not_drift() {
         let mut state = converged();
         state.subscriptions[0].arn = PENDING.into();
-        let plan = diff(&scope(), &spec(), &tags(), Some(&state));
+        let plan = diff(&scope(), &spec(), &tags(), false, Some(&state));
         assert!(!plan.has_pending());
         assert_eq!(plan.notices.len(), 1);
         assert!(plan.notices[0].message.starts_with("pending confirmation"));
@@ -386,14 +398,14 @@ mod tests {
             endpoint: "arn:aws:sqs:eu-west-1:111111111111:q".into(),
             arn: "arn:aws:sns:eu-west-1:111111111111:sec:def".into(),
         });
-        assert!(!diff(&scope(), &spec(), &tags(), Some(&state)).has_pending());
+        assert!(!diff(&scope(), &spec(), &tags(), false, Some(&state)).has_pending());
     }
 
     #[test]
     fn changed_tag_is_an_update_of_that_tag_only() {
         let mut state = converged();
         state.tags.insert(MANAGED_BY_KEY.into(), "terraform".into());
-        let plan = diff(&scope(), &spec(), &tags(), Some(&state));
+        let plan = diff(&scope(), &spec(), &tags(), false, Some(&state));
         let change = &plan.changes[0];
         assert_eq!(change.action, Action::Update);
         assert_eq!(
@@ -407,7 +419,7 @@ mod tests {
         let mut state = converged();
         let doc = state.policy.as_mut().unwrap();
         doc.statements[0]["Condition"]["StringEquals"]["aws:SourceAccount"] = json!("999999999999");
-        let plan = diff(&scope(), &spec(), &tags(), Some(&state));
+        let plan = diff(&scope(), &spec(), &tags(), false, Some(&state));
         let change = plan.changes.iter().find(|c| c.address.kind == TOPIC_POLICY).unwrap();
         assert_eq!(change.action, Action::Update);
         assert_eq!(change.reason, "statement BaselineCloudWatchAlarmsPublish edited outside baseline");
@@ -419,17 +431,17 @@ mod tests {
     fn security_topic_with_the_aws_managed_key_is_a_warning() {
         let mut state = converged();
         state.kms_key = Some("alias/aws/sns".into());
-        let plan = diff(&scope(), &spec(), &tags(), Some(&state));
+        let plan = diff(&scope(), &spec(), &tags(), false, Some(&state));
         assert!(!plan.has_pending());
         assert!(plan.notices[0].message.starts_with("encrypted with the AWS managed key alias/aws/sns"));
         state.kms_key = Some("arn:aws:kms:eu-west-1:111111111111:key/abc".into());
-        assert!(diff(&scope(), &spec(), &tags(), Some(&state)).notices.is_empty());
+        assert!(diff(&scope(), &spec(), &tags(), false, Some(&state)).notices.is_empty());
     }
 
     #[test]
     fn billing_topic_allows_budgets() {
         let spec = TopicSpec { role: TopicRole::Billing, name: "bill".into(), emails: vec![] };
-        let statements = owned_statements(&scope(), &spec);
+        let statements = owned_statements(&scope(), &spec, false);
         assert_eq!(statements[0]["Principal"]["Service"], "budgets.amazonaws.com");
         assert_eq!(statements[0]["Resource"], "arn:aws:sns:eu-west-1:111111111111:bill");
     }

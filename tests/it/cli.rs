@@ -15,8 +15,8 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("baseline.toml"), shipped_config()).unwrap();
 
-    // 1. plan: every resource is a create, exit 2.
-    let out = moto.cli(dir.path(), &["plan", "--detailed-exitcode"]);
+    // 1. plan: every resource is a create, exit 2 (-v: every region's changes in full).
+    let out = moto.cli(dir.path(), &["-v", "plan", "--detailed-exitcode"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
     for address in [
@@ -51,10 +51,14 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
         "+ 123456789012/global/iam.role/baseline-support",
         "+ 123456789012/global/budgets.budget/monthly-total-cost",
         "! 123456789012/global/iam.root_user/mfa",
+        "+ 123456789012/global/iam.service_linked_role/AWSServiceRoleForConfig",
+        "+ 123456789012/us-east-1/config.recorder/default",
+        "+ 123456789012/us-east-1/config.rule/baseline-restricted-incoming-traffic",
+        "+ 123456789012/us-east-1/events.target/baseline-config-noncompliant/baseline-security",
     ] {
         assert!(text.contains(address), "missing {address} in:\n{text}");
     }
-    assert!(text.contains("Plan: 59 to create, 0 to update, 1 manual."), "{text}");
+    assert!(text.contains("Plan: 201 to create, 0 to update, 1 manual."), "{text}");
     // The emulator lacks the primary-contact API and cannot route S3 Control: warnings naming the address.
     for address in [
         "global/account.primary_contact/primary",
@@ -75,7 +79,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let out = moto.cli(dir.path(), &["apply", "--auto-approve"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("Apply complete: 59 created, 0 updated, 0 failed."), "{text}");
+    assert!(text.contains("Apply complete: 201 created, 0 updated, 0 failed."), "{text}");
 
     // Checked independently.
     for topic in TOPICS {
@@ -131,7 +135,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     assert_eq!(printed["summary"]["create"], 0);
     assert_eq!(printed["summary"]["update"], 0);
     assert_eq!(printed["summary"]["manual"], 1);
-    assert_eq!(printed["summary"]["unchanged"], 62);
+    assert_eq!(printed["summary"]["unchanged"], 204);
     assert_eq!(printed["notices"][0]["level"], "warning");
 }
 

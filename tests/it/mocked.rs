@@ -70,6 +70,8 @@ pub fn idle_target() -> Target {
         budgets: idle!(aws_sdk_budgets),
         cur: idle!(aws_sdk_costandusagereport),
         custom_endpoint: false,
+        regions: Vec::new(),
+        unavailable_regions: Vec::new(),
     }
 }
 

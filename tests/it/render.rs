@@ -10,6 +10,7 @@ use baseline::engine::{
 use baseline::render::{Palette, human, json};
 
 const ACCOUNT: &str = "123456789012";
+const VIEW: human::View<'static> = human::View { account: ACCOUNT, home_region: "us-east-1", full: false };
 
 fn address(region: &str, kind: &'static str, name: &str) -> Address {
     Address::new(ACCOUNT, region, kind, name)
@@ -118,7 +119,7 @@ fn text(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
 #[test]
 fn human_plan() {
     let plan = sample_plan();
-    insta::assert_snapshot!(text(|out| human::plan(out, &plan, ACCOUNT, &Palette::PLAIN)));
+    insta::assert_snapshot!(text(|out| human::plan(out, &plan, &VIEW, &Palette::PLAIN)));
 }
 
 #[test]
@@ -127,14 +128,14 @@ fn human_plan_without_changes() {
         changes: vec![ResourceChange::no_op(address("us-east-1", "sns.topic", "t"), "exists")],
         ..Plan::default()
     };
-    insta::assert_snapshot!(text(|out| human::plan(out, &plan, ACCOUNT, &Palette::PLAIN)));
+    insta::assert_snapshot!(text(|out| human::plan(out, &plan, &VIEW, &Palette::PLAIN)));
 }
 
 #[test]
 fn colored_plan_uses_ansi_only_when_asked() {
     let plan = sample_plan();
-    let colored = text(|out| human::plan(out, &plan, ACCOUNT, &Palette { color: true }));
-    let plain = text(|out| human::plan(out, &plan, ACCOUNT, &Palette::PLAIN));
+    let colored = text(|out| human::plan(out, &plan, &VIEW, &Palette { color: true }));
+    let plain = text(|out| human::plan(out, &plan, &VIEW, &Palette::PLAIN));
     assert!(colored.contains("\x1b[32m+\x1b[0m"));
     assert!(!plain.contains('\x1b'));
 }
@@ -184,4 +185,20 @@ fn apply_progress_and_summary() {
         &report,
         CallCounts { reads: 12, writes: 1, refused: 0 }
     )));
+}
+
+#[test]
+fn many_regions_are_summarised_one_line_each() {
+    let mut changes = Vec::new();
+    for region in ["us-east-1", "eu-west-1", "eu-west-2", "ap-south-1"] {
+        for (kind, name) in [("config.recorder", "default"), ("config.rule", "a"), ("config.rule", "b")] {
+            changes.push(change(address(region, kind, name), Action::Create, "missing", vec![]));
+        }
+    }
+    changes.push(change(address("eu-west-1", "config.recording", "default"), Action::Update, "stopped", vec![]));
+    let plan = Plan { changes, ..Plan::default() };
+    insta::assert_snapshot!(text(|out| human::plan(out, &plan, &VIEW, &Palette::PLAIN)));
+    let full = human::View { full: true, ..VIEW };
+    let every = text(|out| human::plan(out, &plan, &full, &Palette::PLAIN));
+    assert_eq!(every.matches("config.rule/").count(), 8);
 }
