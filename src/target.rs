@@ -171,3 +171,43 @@ pub fn select_regions(desired: &Desired, scope: &Scope, enabled: &[String]) -> (
     chosen[1..].sort();
     (chosen, unavailable)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+
+    fn scope() -> Scope {
+        Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() }
+    }
+
+    fn desired(baseline: &str) -> Desired {
+        parse(std::path::Path::new("baseline.toml"), &format!("[baseline]\n{baseline}\n")).unwrap().desired
+    }
+
+    #[test]
+    fn all_enabled_minus_excluded_with_home_first() {
+        let enabled: Vec<String> = ["us-east-1", "eu-west-1", "ap-south-1", "sa-east-1"].map(String::from).to_vec();
+        let (chosen, unavailable) = select_regions(&desired("exclude_regions = [\"sa-east-1\"]"), &scope(), &enabled);
+        assert_eq!(chosen, vec!["eu-west-1", "ap-south-1", "us-east-1"]);
+        assert!(unavailable.is_empty());
+    }
+
+    #[test]
+    fn listed_region_that_is_not_enabled_is_skipped() {
+        let enabled: Vec<String> = ["us-east-1", "eu-west-1"].map(String::from).to_vec();
+        let (chosen, unavailable) =
+            select_regions(&desired("regions = [\"us-east-1\", \"ap-east-1\"]"), &scope(), &enabled);
+        assert_eq!(chosen, vec!["eu-west-1", "us-east-1"]);
+        assert_eq!(unavailable, vec!["ap-east-1"]);
+    }
+
+    #[test]
+    fn other_partitions_are_not_regions_of_this_account() {
+        assert!(in_partition("us-east-1", "aws"));
+        assert!(!in_partition("us-gov-west-1", "aws"));
+        assert!(!in_partition("cn-north-1", "aws"));
+        assert!(in_partition("cn-north-1", "aws-cn"));
+        assert!(in_partition("us-gov-east-1", "aws-us-gov"));
+    }
+}

@@ -742,3 +742,102 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+
+    fn desired() -> Desired {
+        let text = "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\
+                    [log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\n[config]\n\
+                    [[config.rules]]\nidentifier = \"CLOUD_TRAIL_ENABLED\"\n\
+                    [[config.rules]]\nidentifier = \"IAM_PASSWORD_POLICY\"\n";
+        parse(std::path::Path::new("baseline.toml"), text).unwrap().desired
+    }
+
+    fn scope() -> Scope {
+        Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() }
+    }
+
+    fn refs_for<'a>(slr: &'a Address, fwd: &'a Address, arn: &'a str) -> Refs<'a> {
+        Refs { role_arn: arn, slr, forwarder: fwd }
+    }
+
+    fn kinds(plan: &Plan) -> Vec<String> {
+        plan.pending().map(|c| format!("{}/{}", c.address.kind, c.address.name)).collect()
+    }
+
+    #[test]
+    fn cloud_trail_rule_is_pinned_to_the_baseline_trail() {
+        let d = desired();
+        let rules = desired_rules(&d, &scope(), d.config.as_ref().unwrap());
+        assert_eq!(rules[0].parameters["s3BucketName"], "logs-111111111111");
+        assert_eq!(
+            rules[0].parameters["cloudWatchLogsLogGroupArn"],
+            "arn:aws:logs:eu-west-1:111111111111:log-group:baseline-cloudtrail"
+        );
+        assert!(d.config.as_ref().unwrap().rules[1].home_only, "IAM rules run in the home region only");
+    }
+
+    #[test]
+    fn empty_region_plans_in_dependency_order_and_iam_rules_only_at_home() {
+        let d = desired();
+        let spec = d.config.as_ref().unwrap();
+        let (slr, fwd) = (
+            Address::new("111111111111", GLOBAL, SERVICE_LINKED_ROLE, SLR_NAME),
+            Address::new("111111111111", GLOBAL, FORWARDER_ROLE, FORWARDER_ROLE_NAME),
+        );
+        let arn = service_linked_role_arn(&scope());
+        let home = diff_region(&d, &scope(), spec, "eu-west-1", &RegionState::default(), &refs_for(&slr, &fwd, &arn));
+        assert_eq!(
+            kinds(&home),
+            vec![
+                "config.recorder/default",
+                "config.delivery_channel/default",
+                "config.recording/default",
+                "config.rule/baseline-cloud-trail-enabled",
+                "config.rule/baseline-iam-password-policy",
+                "events.rule/baseline-config-noncompliant",
+                "events.target/baseline-config-noncompliant/baseline-security",
+            ]
+        );
+        let channel = &home.changes[1];
+        let deps: Vec<&str> = channel.depends_on.iter().map(|a| a.kind).collect();
+        assert_eq!(deps, vec![RECORDER, BUCKET_POLICY, TOPIC]);
+        let other = diff_region(&d, &scope(), spec, "us-west-2", &RegionState::default(), &refs_for(&slr, &fwd, &arn));
+        assert!(!kinds(&other).iter().any(|k| k.contains("iam-password")));
+        let target = other.changes.iter().find(|c| c.address.kind == EVENT_TARGET).unwrap();
+        let Some(Operation::Config(Op::PutEventTarget { arn, role_arn })) = &target.operation else { panic!() };
+        assert_eq!(arn, "arn:aws:events:eu-west-1:111111111111:event-bus/default", "forwarded to the home region");
+        assert!(role_arn.as_deref().unwrap().ends_with(FORWARDER_ROLE_NAME));
+        let recorder = other.changes.iter().find(|c| c.address.kind == RECORDER).unwrap();
+        assert!(
+            recorder
+                .attributes
+                .iter()
+                .any(|a| a.name == "include_global_resource_types" && a.after.as_deref() == Some("false"))
+        );
+    }
+
+    #[test]
+    fn service_linked_recorders_are_not_adopted_and_role_names_compare_without_case() {
+        let d = desired();
+        let spec = d.config.as_ref().unwrap();
+        let (slr, fwd) =
+            (Address::new("1", GLOBAL, SERVICE_LINKED_ROLE, SLR_NAME), Address::new("1", GLOBAL, FORWARDER_ROLE, "f"));
+        let arn = service_linked_role_arn(&scope());
+        let state = RegionState {
+            recorder: Some(Recorder {
+                name: "mine".into(),
+                role_arn: arn.to_ascii_lowercase(),
+                all_supported: true,
+                include_global: true,
+            }),
+            ..RegionState::default()
+        };
+        let plan = diff_region(&d, &scope(), spec, "eu-west-1", &state, &refs_for(&slr, &fwd, &arn));
+        assert_eq!(plan.changes[0].action, Action::NoOp);
+        assert_eq!(plan.changes[0].address.name, "mine", "adopted under its own name");
+    }
+}
