@@ -214,15 +214,8 @@ fn field_changes<const N: usize>(
     want: [(&'static str, String); N],
 ) -> Vec<AttributeChange> {
     match have {
-        None => want.into_iter().map(|(n, w)| AttributeChange::new(n, None, Some(w))).collect(),
-        Some(have) => have
-            .into_iter()
-            .zip(want)
-            .filter(|((_, h), (_, w))| h != w)
-            .map(|((n, h), (_, w))| {
-                AttributeChange::new(n, Some(if h.is_empty() { "(none)".into() } else { h }), Some(w))
-            })
-            .collect(),
+        None => super::new_fields(want),
+        Some(have) => super::changed_fields(have, want),
     }
 }
 

@@ -139,14 +139,9 @@ pub fn diff(at: Address, want: &Report, have: Option<&Report>) -> ResourceChange
     let op = Operation::BillingReports;
     match have {
         None => ResourceChange::new(at, Action::Create, "no cost and usage report", op(Op::Put(want.clone())))
-            .with_attributes(fields(want).into_iter().map(|(n, w)| AttributeChange::new(n, None, Some(w))).collect()),
+            .with_attributes(super::new_fields(fields(want))),
         Some(have) => {
-            let attributes: Vec<AttributeChange> = fields(have)
-                .into_iter()
-                .zip(fields(want))
-                .filter(|((_, h), (_, w))| h != w)
-                .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
-                .collect();
+            let attributes: Vec<AttributeChange> = super::changed_fields(fields(have), fields(want));
             if attributes.is_empty() {
                 ResourceChange::no_op(at, "report matches")
             } else {

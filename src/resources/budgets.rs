@@ -250,12 +250,7 @@ pub fn diff(scope: &Scope, spec: &BudgetSpec, subscribers: &[Subscriber], observ
     };
 
     let have = budget_fields(state.limit, &state.currency, &state.time_unit, &state.cost_filters);
-    let attributes: Vec<AttributeChange> = have
-        .into_iter()
-        .zip(want)
-        .filter(|((_, h), (_, w))| h != w)
-        .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
-        .collect();
+    let attributes: Vec<AttributeChange> = super::changed_fields(have, want);
     plan.changes.push(if attributes.is_empty() {
         ResourceChange::no_op(budget_at.clone(), "budget matches")
     } else {

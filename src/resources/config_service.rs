@@ -373,16 +373,11 @@ pub fn diff_region(
             "no configuration recorder",
             op(Op::PutRecorder(want.clone())),
         )
-        .with_attributes(fields(&want).into_iter().map(|(n, v)| AttributeChange::new(n, None, Some(v))).collect())
+        .with_attributes(super::new_fields(fields(&want)))
         .after(slr_at),
         Some(have) => {
             // IAM role names are case-insensitive: the same role may be spelled differently.
-            let attrs: Vec<AttributeChange> = fields(have)
-                .into_iter()
-                .zip(fields(&want))
-                .filter(|((_, h), (_, w))| !h.eq_ignore_ascii_case(w))
-                .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
-                .collect();
+            let attrs = super::changed_fields_by(fields(have), fields(&want), str::eq_ignore_ascii_case);
             if attrs.is_empty() {
                 ResourceChange::no_op(recorder_at.clone(), "recorder matches (adopted)")
             } else {
@@ -425,16 +420,9 @@ pub fn diff_region(
             "no delivery channel",
             op(Op::PutChannel(want_channel.clone())),
         )
-        .with_attributes(
-            channel_fields(&want_channel).into_iter().map(|(n, v)| AttributeChange::new(n, None, Some(v))).collect(),
-        ),
+        .with_attributes(super::new_fields(channel_fields(&want_channel))),
         Some(have) => {
-            let attrs: Vec<AttributeChange> = channel_fields(have)
-                .into_iter()
-                .zip(channel_fields(&want_channel))
-                .filter(|((_, h), (_, w))| h != w)
-                .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
-                .collect();
+            let attrs = super::changed_fields(channel_fields(have), channel_fields(&want_channel));
             if attrs.is_empty() {
                 ResourceChange::no_op(channel_at.clone(), "delivery channel matches")
             } else {
@@ -501,18 +489,11 @@ pub fn diff_region(
         };
         plan.changes.push(match have {
             None => ResourceChange::new(rule_at, Action::Create, "rule missing", op(Op::PutRule(rule.clone())))
-                .with_attributes(show(rule).into_iter().map(|(n, v)| AttributeChange::new(n, None, Some(v))).collect())
+                .with_attributes(super::new_fields(show(rule)))
                 .after(&recording_at),
             Some(have) if have == rule => ResourceChange::no_op(rule_at, "rule matches"),
             Some(have) => ResourceChange::new(rule_at, Action::Update, "rule differs", op(Op::PutRule(rule.clone())))
-                .with_attributes(
-                    show(have)
-                        .into_iter()
-                        .zip(show(rule))
-                        .filter(|((_, h), (_, w))| h != w)
-                        .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
-                        .collect(),
-                )
+                .with_attributes(super::changed_fields(show(have), show(rule)))
                 .after(&recording_at),
         });
     }

@@ -206,13 +206,8 @@ pub fn diff(scope: &Scope, spec: &IamSpec, observed: &Observed) -> Plan {
         let at = address(scope, PASSWORD_POLICY, "account");
         let have = observed.password_policy;
         let attributes: Vec<AttributeChange> = match have {
-            None => policy_fields(&want).into_iter().map(|(n, w)| AttributeChange::new(n, None, Some(w))).collect(),
-            Some(have) => policy_fields(&have)
-                .into_iter()
-                .zip(policy_fields(&want))
-                .filter(|((_, h), (_, w))| h != w)
-                .map(|((n, h), (_, w))| AttributeChange::new(n, Some(h), Some(w)))
-                .collect(),
+            None => super::new_fields(policy_fields(&want)),
+            Some(have) => super::changed_fields(policy_fields(&have), policy_fields(&want)),
         };
         plan.changes.push(if attributes.is_empty() {
             ResourceChange::no_op(at, "password policy matches")

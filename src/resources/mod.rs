@@ -122,3 +122,32 @@ pub(crate) fn statement_attribute(drift: &StatementDrift) -> AttributeChange {
     };
     AttributeChange::new(format!("statement[{sid}]"), before.map(Value::to_string), after.map(Value::to_string))
 }
+
+/// Every field of a resource about to be created, as `+ name = value`.
+pub(crate) fn new_fields<const N: usize>(want: [(&'static str, String); N]) -> Vec<AttributeChange> {
+    want.into_iter().map(|(name, value)| AttributeChange::new(name, None, Some(value))).collect()
+}
+
+/// `before → after` for the fields whose values differ.
+pub(crate) fn changed_fields<const N: usize>(
+    have: [(&'static str, String); N],
+    want: [(&'static str, String); N],
+) -> Vec<AttributeChange> {
+    changed_fields_by(have, want, |a, b| a == b)
+}
+
+/// [`changed_fields`] with the comparison given (some names are case-insensitive). An empty value shows as
+/// `(none)`.
+pub(crate) fn changed_fields_by<const N: usize>(
+    have: [(&'static str, String); N],
+    want: [(&'static str, String); N],
+    same: impl Fn(&str, &str) -> bool,
+) -> Vec<AttributeChange> {
+    have.into_iter()
+        .zip(want)
+        .filter(|((_, h), (_, w))| !same(h, w))
+        .map(|((name, h), (_, w))| {
+            AttributeChange::new(name, Some(if h.is_empty() { "(none)".into() } else { h }), Some(w))
+        })
+        .collect()
+}
