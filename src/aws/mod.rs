@@ -23,6 +23,11 @@ where
     move |e| AwsError::from_sdk(action, e)
 }
 
+/// Maps an SDK builder error (a required field left unset) for the call needing IAM permission `action`.
+pub fn build_error(action: &'static str) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> AwsError {
+    move |e| AwsError::new(action, ErrorKind::Service, None, e.to_string(), None)
+}
+
 /// How to reach AWS; anything unset comes from the standard chain (environment, profiles, SSO, IMDS),
 /// including `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`.
 #[derive(Debug, Clone, Default)]

@@ -319,10 +319,6 @@ pub fn diff(
     plan
 }
 
-fn build_error(action: &'static str) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> AwsError {
-    move |e| AwsError::new(action, ErrorKind::Service, None, e.to_string(), None)
-}
-
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
     match op {
         Op::PutFilter { log_group, filter } => {
@@ -331,7 +327,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .metric_namespace(&filter.namespace)
                 .metric_value(&filter.value)
                 .build()
-                .map_err(build_error("logs:PutMetricFilter"))?;
+                .map_err(aws::build_error("logs:PutMetricFilter"))?;
             target
                 .logs
                 .put_metric_filter()

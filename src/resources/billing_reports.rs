@@ -8,7 +8,7 @@ use aws_sdk_costandusagereport::types::{
 
 use super::log_bucket;
 use super::{Operation, report_unreadable};
-use crate::aws::{self, AwsError, ErrorKind};
+use crate::aws::{self, AwsError};
 use crate::config::{BillingReports, Desired};
 use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
 use crate::target::{Scope, Target};
@@ -168,7 +168,7 @@ fn definition(r: &Report) -> Result<ReportDefinition, AwsError> {
         .refresh_closed_reports(r.refresh_closed_reports)
         .report_versioning(ReportVersioning::from(r.versioning.as_str()))
         .build()
-        .map_err(|e| AwsError::new("cur:PutReportDefinition", ErrorKind::Service, None, e.to_string(), None))
+        .map_err(aws::build_error("cur:PutReportDefinition"))
 }
 
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {

@@ -345,17 +345,13 @@ pub fn diff(scope: &Scope, spec: &BudgetSpec, subscribers: &[Subscriber], observ
     plan
 }
 
-fn build_error(action: &'static str) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> AwsError {
-    move |e| AwsError::new(action, ErrorKind::Service, None, e.to_string(), None)
-}
-
 #[allow(deprecated)]
 fn sdk_budget(spec: &BudgetSpec) -> Result<Budget, AwsError> {
     let limit = Spend::builder()
         .amount(trim(spec.limit))
         .unit(&spec.currency)
         .build()
-        .map_err(build_error("budgets:ModifyBudget"))?;
+        .map_err(aws::build_error("budgets:ModifyBudget"))?;
     let filters = spec.cost_filters.clone().into_iter().collect();
     Budget::builder()
         .budget_name(&spec.name)
@@ -364,7 +360,7 @@ fn sdk_budget(spec: &BudgetSpec) -> Result<Budget, AwsError> {
         .budget_type(BudgetType::Cost)
         .set_cost_filters(Some(filters))
         .build()
-        .map_err(build_error("budgets:ModifyBudget"))
+        .map_err(aws::build_error("budgets:ModifyBudget"))
 }
 
 fn sdk_notification(key: &NotificationKey) -> Result<Notification, AwsError> {
@@ -374,7 +370,7 @@ fn sdk_notification(key: &NotificationKey) -> Result<Notification, AwsError> {
         .threshold(key.threshold)
         .threshold_type(ThresholdType::Percentage)
         .build()
-        .map_err(build_error("budgets:ModifyBudget"))
+        .map_err(aws::build_error("budgets:ModifyBudget"))
 }
 
 fn sdk_subscribers(subscribers: &[Subscriber]) -> Result<Vec<SdkSubscriber>, AwsError> {
@@ -385,7 +381,7 @@ fn sdk_subscribers(subscribers: &[Subscriber]) -> Result<Vec<SdkSubscriber>, Aws
                 .subscription_type(if s.sns { SubscriptionType::Sns } else { SubscriptionType::Email })
                 .address(&s.address)
                 .build()
-                .map_err(build_error("budgets:ModifyBudget"))
+                .map_err(aws::build_error("budgets:ModifyBudget"))
         })
         .collect()
 }
@@ -402,7 +398,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                         .notification(sdk_notification(k)?)
                         .set_subscribers(Some(sdk_subscribers(subscribers)?))
                         .build()
-                        .map_err(build_error("budgets:ModifyBudget"))
+                        .map_err(aws::build_error("budgets:ModifyBudget"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             b.create_budget()

@@ -646,7 +646,7 @@ fn trail_tags(tags: &std::collections::BTreeMap<String, String>) -> Result<Vec<T
     tags.iter()
         .map(|(k, v)| TrailTag::builder().key(k).value(v).build())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AwsError::new("cloudtrail:AddTags", aws::ErrorKind::Service, None, e.to_string(), None))
+        .map_err(aws::build_error("cloudtrail:AddTags"))
 }
 
 pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn EventSink) -> Result<(), AwsError> {
@@ -673,7 +673,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                 .iter()
                 .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| AwsError::new("iam:CreateRole", aws::ErrorKind::Service, None, e.to_string(), None))?;
+                .map_err(aws::build_error("iam:CreateRole"))?;
             target
                 .iam
                 .create_role()

@@ -559,10 +559,6 @@ pub fn diff_region(
     plan
 }
 
-fn build_error(action: &'static str) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> AwsError {
-    move |e| AwsError::new(action, ErrorKind::Service, None, e.to_string(), None)
-}
-
 /// The clients of the change's region.
 fn clients<'a>(target: &'a Target, address: &Address) -> Result<&'a RegionClients, AwsError> {
     target.regions.iter().find(|r| r.region == address.region).ok_or_else(|| {
@@ -674,7 +670,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                 .owner(Owner::Aws)
                 .source_identifier(&rule.identifier)
                 .build()
-                .map_err(build_error("config:PutConfigRule"))?;
+                .map_err(aws::build_error("config:PutConfigRule"))?;
             let params =
                 (!rule.parameters.is_empty()).then(|| serde_json::to_string(&rule.parameters).unwrap_or_default());
             let config_rule =
@@ -706,7 +702,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                 .arn(arn)
                 .set_role_arn(role_arn.clone())
                 .build()
-                .map_err(build_error("events:PutTargets"))?;
+                .map_err(aws::build_error("events:PutTargets"))?;
             let out = c
                 .events
                 .put_targets()

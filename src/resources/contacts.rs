@@ -222,9 +222,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .phone_number(&c.phone)
                 .set_website_url(c.website_url.clone())
                 .build()
-                .map_err(|e| {
-                    AwsError::new("account:PutContactInformation", ErrorKind::Service, None, e.to_string(), None)
-                })?;
+                .map_err(aws::build_error("account:PutContactInformation"))?;
             target
                 .account
                 .put_contact_information()

@@ -629,10 +629,6 @@ pub fn diff(
     plan
 }
 
-fn build_error(action: &str) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> AwsError + '_ {
-    move |e| AwsError::new(action, ErrorKind::Service, None, e.to_string(), None)
-}
-
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
     let s3 = &target.s3;
     match op {
@@ -666,11 +662,11 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             let rule = OwnershipControlsRule::builder()
                 .object_ownership(ObjectOwnership::BucketOwnerEnforced)
                 .build()
-                .map_err(build_error("s3:PutBucketOwnershipControls"))?;
+                .map_err(aws::build_error("s3:PutBucketOwnershipControls"))?;
             let controls = OwnershipControls::builder()
                 .rules(rule)
                 .build()
-                .map_err(build_error("s3:PutBucketOwnershipControls"))?;
+                .map_err(aws::build_error("s3:PutBucketOwnershipControls"))?;
             s3.put_bucket_ownership_controls()
                 .bucket(bucket)
                 .ownership_controls(controls)
@@ -696,7 +692,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 None => ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256),
             }
             .build()
-            .map_err(build_error("s3:PutEncryptionConfiguration"))?;
+            .map_err(aws::build_error("s3:PutEncryptionConfiguration"))?;
             let rule = ServerSideEncryptionRule::builder()
                 .apply_server_side_encryption_by_default(default)
                 .bucket_key_enabled(kms_key.is_some())
@@ -704,7 +700,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             let config = ServerSideEncryptionConfiguration::builder()
                 .rules(rule)
                 .build()
-                .map_err(build_error("s3:PutEncryptionConfiguration"))?;
+                .map_err(aws::build_error("s3:PutEncryptionConfiguration"))?;
             s3.put_bucket_encryption()
                 .bucket(bucket)
                 .server_side_encryption_configuration(config)
@@ -740,7 +736,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             let config = BucketLifecycleConfiguration::builder()
                 .set_rules(Some(rules))
                 .build()
-                .map_err(build_error("s3:PutLifecycleConfiguration"))?;
+                .map_err(aws::build_error("s3:PutLifecycleConfiguration"))?;
             s3.put_bucket_lifecycle_configuration()
                 .bucket(bucket)
                 .lifecycle_configuration(config)
@@ -814,7 +810,7 @@ fn retention(lc: &Lifecycle) -> Result<LifecycleRule, AwsError> {
             NoncurrentVersionExpiration::builder().noncurrent_days(days(lc.noncurrent_expiration_days)).build(),
         );
     }
-    rule.build().map_err(build_error("s3:PutLifecycleConfiguration"))
+    rule.build().map_err(aws::build_error("s3:PutLifecycleConfiguration"))
 }
 
 async fn tag_bucket(target: &Target, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
@@ -833,8 +829,9 @@ async fn tag_bucket(target: &Target, bucket: &str, tags: &BTreeMap<String, Strin
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(build_error("s3:PutBucketTagging"))?;
-    let tagging = Tagging::builder().set_tag_set(Some(tag_set)).build().map_err(build_error("s3:PutBucketTagging"))?;
+        .map_err(aws::build_error("s3:PutBucketTagging"))?;
+    let tagging =
+        Tagging::builder().set_tag_set(Some(tag_set)).build().map_err(aws::build_error("s3:PutBucketTagging"))?;
     target
         .s3
         .put_bucket_tagging()

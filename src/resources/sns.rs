@@ -310,8 +310,7 @@ async fn tag(target: &Target, arn: &str, tags: &BTreeMap<String, String>) -> Res
     }
     let tags = tags.iter().map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build());
     let tags: Result<Vec<_>, _> = tags.collect();
-    let tags =
-        tags.map_err(|e| AwsError::new("sns:TagResource", aws::ErrorKind::Service, None, e.to_string(), None))?;
+    let tags = tags.map_err(aws::build_error("sns:TagResource"))?;
     target
         .sns
         .tag_resource()
