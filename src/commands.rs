@@ -3,7 +3,7 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Mutex;
 
-use baseline::aws::{ConnectOptions, Session};
+use baseline::aws::{self, ConnectOptions, Session};
 use baseline::config::{self, LoadError, Loaded};
 use baseline::engine::{Event, EventSink, NullSink};
 use baseline::render::{Palette, human, json};
@@ -105,6 +105,7 @@ async fn connect(cli: &Cli, loaded: &Loaded) -> Result<(Session, Target), ExitCo
         profile: cli.profile.clone(),
         region: cli.region.clone(),
         endpoint_url: cli.endpoint_url.clone(),
+        max_requests: aws::DEFAULT_MAX_REQUESTS,
     };
     let session = Session::connect(&options).await;
     match Target::discover(&session, &loaded.desired).await {

@@ -26,8 +26,20 @@ pub const APPLY_CONCURRENCY: usize = 8;
 /// Applies the plan's pending changes in dependency order. The caller must have allowed writes on the
 /// session's guard; otherwise every write is refused and reported as failed.
 pub async fn apply(plan: &Plan, target: &Target, events: &dyn EventSink) -> ApplyReport {
-    engine::apply::run(
+    apply_after(plan, &[], target, events).await
+}
+
+/// [`apply`], skipping the changes that wait on another account's failed changes (an organization run:
+/// member trails wait on the log archive account's bucket policy).
+pub async fn apply_after(
+    plan: &Plan,
+    upstream_failed: &[engine::Address],
+    target: &Target,
+    events: &dyn EventSink,
+) -> ApplyReport {
+    engine::apply::run_after(
         plan,
+        upstream_failed,
         APPLY_CONCURRENCY,
         |change| async move {
             match &change.operation {

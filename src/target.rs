@@ -1,5 +1,7 @@
 //! The account a run works on: who we are (STS), where (home region), and the clients to reach it.
 
+use std::sync::Arc;
+
 use crate::aws::{self, AwsError, Session};
 use crate::config::{Desired, RegionSelection};
 
@@ -44,6 +46,12 @@ pub struct Target {
     pub regions: Vec<RegionClients>,
     /// Regions baseline.toml asks for that are not enabled for the account: skipped with a warning.
     pub unavailable_regions: Vec<String>,
+    /// `Some(id)`: `account` is the management account's client and contacts are set for member `id` through
+    /// the Account API's `AccountId` parameter.
+    pub contacts_account: Option<String>,
+    /// Organization runs: every account whose trail and Config deliver to the log archive, for its bucket
+    /// policy. `None`: only this account.
+    pub log_writers: Option<Arc<[String]>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,24 +74,19 @@ pub enum TargetError {
 impl Target {
     /// Resolves the caller's account (one STS call) and builds the clients.
     pub async fn discover(session: &Session, desired: &Desired) -> Result<Self, TargetError> {
-        let home_region =
-            desired.home_region.clone().or_else(|| session.default_region()).ok_or(TargetError::NoRegion)?;
-        let identity = session
-            .sts(&home_region)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(aws::err("sts:GetCallerIdentity"))
-            .map_err(TargetError::Identity)?;
-        let account_id = identity.account().unwrap_or_default().to_string();
-        let partition = identity.arn().and_then(aws::partition_of).unwrap_or("aws").to_string();
-        if !desired.allowed_account_ids.is_empty() && !desired.allowed_account_ids.contains(&account_id) {
+        let scope = identify(session, desired).await?;
+        if !desired.allowed_account_ids.is_empty() && !desired.allowed_account_ids.contains(&scope.account_id) {
             return Err(TargetError::AccountNotAllowed {
-                actual: account_id,
+                actual: scope.account_id,
                 allowed: desired.allowed_account_ids.join(", "),
             });
         }
-        let scope = Scope { account_id, partition, home_region };
+        Self::connect(session, scope, desired).await
+    }
+
+    /// Builds the clients for a known account and lists its enabled regions when regional resources are
+    /// managed (one EC2 call).
+    pub async fn connect(session: &Session, scope: Scope, desired: &Desired) -> Result<Self, TargetError> {
         let mut target = Self::new(session, scope, desired);
         if desired.config.is_some() {
             let enabled = enabled_regions(session, &target.scope).await.map_err(TargetError::Regions)?;
@@ -118,9 +121,26 @@ impl Target {
             custom_endpoint: session.custom_endpoint(),
             regions: Vec::new(),
             unavailable_regions: Vec::new(),
+            contacts_account: None,
+            log_writers: None,
             scope,
         }
     }
+}
+
+/// The caller's account and partition (one STS call), with the home region.
+pub async fn identify(session: &Session, desired: &Desired) -> Result<Scope, TargetError> {
+    let home_region = desired.home_region.clone().or_else(|| session.default_region()).ok_or(TargetError::NoRegion)?;
+    let identity = session
+        .sts(&home_region)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(aws::err("sts:GetCallerIdentity"))
+        .map_err(TargetError::Identity)?;
+    let account_id = identity.account().unwrap_or_default().to_string();
+    let partition = identity.arn().and_then(aws::partition_of).unwrap_or("aws").to_string();
+    Ok(Scope { account_id, partition, home_region })
 }
 
 /// The regions enabled for the account (EC2 DescribeRegions with opt-in status), in the caller's partition.

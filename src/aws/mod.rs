@@ -1,8 +1,12 @@
 //! Client construction (credentials, region, endpoint from the standard AWS chain), the read-only guard and
 //! error classification.
 
+mod assume;
 mod error;
 pub mod guard;
+mod limit;
+
+pub use assume::AssumedRole;
 
 pub use error::{AwsError, ErrorKind};
 pub use guard::{ApiCall, ApiGuard, CallCounts};
@@ -35,7 +39,16 @@ pub struct ConnectOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// At most this many AWS requests in flight at once, across every account and region of the run.
+    pub max_requests: usize,
 }
+
+/// Default bound on requests in flight (`--parallelism`).
+pub const DEFAULT_MAX_REQUESTS: usize = 32;
+
+/// Attempts per call: throttling and transient errors are retried with backoff and jitter, and the adaptive
+/// mode slows the client down when AWS throttles.
+const MAX_ATTEMPTS: u32 = 5;
 
 /// `fn $name(&self, region) -> $krate::Client`: a client for one region, carrying the session's guard.
 macro_rules! regional_client {
@@ -76,7 +89,30 @@ impl Session {
             .operation_attempt_timeout(Duration::from_secs(30))
             .operation_timeout(Duration::from_secs(120))
             .build();
-        Self::from_sdk_config(loader.timeout_config(timeouts).load().await)
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https();
+        let max_requests = if options.max_requests == 0 { DEFAULT_MAX_REQUESTS } else { options.max_requests };
+        let sdk = loader
+            .timeout_config(timeouts)
+            .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
+            // One connection pool for every client of every account, behind one bound.
+            .http_client(limit::Limited::new(http, max_requests))
+            .load()
+            .await;
+        Self::from_sdk_config(sdk)
+    }
+
+    /// The same settings, guard and connection pool, acting with other credentials (a member account's role).
+    pub fn with_credentials(&self, credentials: impl aws_credential_types::provider::ProvideCredentials + 'static) -> Self {
+        let sdk = self
+            .sdk
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+            .build();
+        Self { sdk, guard: self.guard.clone() }
     }
 
     pub fn from_sdk_config(sdk: SdkConfig) -> Self {
@@ -151,6 +187,15 @@ impl Session {
     pub fn custom_endpoint(&self) -> bool {
         self.sdk.endpoint_url().is_some()
             || std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| k.starts_with("AWS_ENDPOINT_URL")))
+    }
+
+    /// AWS Organizations: one endpoint per partition.
+    pub fn organizations(&self, partition: &str) -> aws_sdk_organizations::Client {
+        let conf = aws_sdk_organizations::config::Builder::from(&self.sdk)
+            .region(Region::new(control_plane_region(partition)))
+            .interceptor(self.guard.clone())
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
     }
 
     /// Account Management is a global service with one endpoint region per partition.

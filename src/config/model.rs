@@ -1,6 +1,7 @@
 //! The validated baseline: what the account should look like. Built only by [`super::load`] /
 //! [`super::parse`], so every value here has already been checked.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -31,6 +32,87 @@ pub struct Desired {
     pub budgets: Vec<BudgetSpec>,
     pub billing_reports: Option<BillingReports>,
     pub config: Option<ConfigSpec>,
+    /// Which accounts a run covers and how it reaches them.
+    pub accounts: Accounts,
+}
+
+impl Desired {
+    /// The baseline for one account: the file's, with that account's `[accounts.overrides]` applied.
+    pub fn for_account(&self, account_id: &str) -> Cow<'_, Desired> {
+        let Some(o) = self.accounts.overrides.get(account_id) else { return Cow::Borrowed(self) };
+        let mut desired = self.clone();
+        let c = &mut desired.contacts;
+        for (slot, given) in [
+            (&mut c.billing, &o.contacts.billing),
+            (&mut c.operations, &o.contacts.operations),
+            (&mut c.security, &o.contacts.security),
+        ] {
+            if given.is_some() {
+                slot.clone_from(given);
+            }
+        }
+        if o.contacts.primary.is_some() {
+            c.primary.clone_from(&o.contacts.primary);
+        }
+        if let Some(budgets) = &o.budgets {
+            desired.budgets.clone_from(budgets);
+        }
+        Cow::Owned(desired)
+    }
+}
+
+/// The role assumed in member accounts when `[accounts]` sets none.
+pub const DEFAULT_MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
+pub const DEFAULT_SESSION_NAME: &str = "baseline";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Accounts {
+    pub selection: AccountSelection,
+    /// Never baselined, whatever the selection says.
+    pub exclude: Vec<String>,
+    /// Role name (optionally with a path) assumed in every account other than the caller's.
+    pub role: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    pub overrides: BTreeMap<String, AccountOverride>,
+}
+
+impl Default for Accounts {
+    fn default() -> Self {
+        Self {
+            selection: AccountSelection::Caller,
+            exclude: Vec::new(),
+            role: DEFAULT_MEMBER_ROLE.to_string(),
+            external_id: None,
+            session_name: DEFAULT_SESSION_NAME.to_string(),
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+impl Accounts {
+    /// More than the caller's own account may be targeted: runs report per account.
+    pub fn is_fleet(&self) -> bool {
+        self.selection != AccountSelection::Caller
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountSelection {
+    /// The account the credentials belong to.
+    Caller,
+    Ids(Vec<String>),
+    /// Every ACTIVE account of the organization, optionally only under `include_ous` and not under
+    /// `exclude_ous` (nested OUs included).
+    Organization { include_ous: Vec<String>, exclude_ous: Vec<String> },
+}
+
+/// Per-account differences. Contacts given replace the baseline's of the same kind; budgets replace the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccountOverride {
+    pub contacts: Contacts,
+    pub budgets: Option<Vec<BudgetSpec>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

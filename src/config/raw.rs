@@ -25,6 +25,7 @@ pub struct RawFile {
     pub budgets: Vec<Spanned<RawBudget>>,
     pub billing_reports: Option<Spanned<RawBillingReports>>,
     pub config: Option<Spanned<RawConfig>>,
+    pub accounts: Option<Spanned<RawAccounts>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -251,4 +252,31 @@ pub struct RawConfigRule {
     #[serde(default)]
     pub parameters: BTreeMap<String, toml::Value>,
     pub regions: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccounts {
+    pub organization: Option<Spanned<bool>>,
+    pub ids: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub include_ous: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub exclude_ous: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    pub role: Option<Spanned<String>>,
+    pub external_id: Option<Spanned<String>>,
+    pub session_name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub overrides: BTreeMap<Spanned<String>, RawOverride>,
+}
+
+/// What one account does differently: each part given replaces the baseline's.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverride {
+    #[serde(default)]
+    pub contacts: RawContacts,
+    pub budgets: Option<Vec<Spanned<RawBudget>>>,
 }

@@ -156,7 +156,9 @@ impl<'a> Validator<'a> {
                 Some("set [contacts.billing] and subscribe the billing list to [notifications.billing]".into()),
             );
         }
+        let accounts = raw.accounts.map(|a| self.accounts(a, notifications.billing.is_some())).unwrap_or_default();
         Desired {
+            accounts,
             contacts,
             notifications,
             log_archive,
@@ -206,6 +208,7 @@ impl<'a> Validator<'a> {
             budgets: Vec::new(),
             billing_reports: None,
             config: None,
+            accounts: Accounts::default(),
         }
     }
 
@@ -303,6 +306,161 @@ impl<'a> Validator<'a> {
                 None,
             );
         }
+    }
+
+    fn accounts(&mut self, raw: Spanned<RawAccounts>, billing_topic: bool) -> Accounts {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let mut seen = HashMap::new();
+        let account_ids = |v: &mut Self, list: &[Spanned<String>], seen: &mut HashMap<String, Range<usize>>| {
+            list.iter()
+                .filter(|id| v.account_id(id) && v.unique(seen, id, "account id"))
+                .map(|id| id.get_ref().clone())
+                .collect::<Vec<_>>()
+        };
+        let organization = raw.organization.as_ref().is_some_and(|o| *o.get_ref());
+        let selection = match (&raw.ids, organization) {
+            (Some(ids), true) => {
+                self.error(
+                    ids.span(),
+                    "[accounts] sets both `ids` and `organization = true`".into(),
+                    "choose one",
+                    Some("remove `ids` to baseline the whole organization, or `organization` to baseline a list".into()),
+                );
+                AccountSelection::Caller
+            }
+            (Some(ids), false) => {
+                if ids.get_ref().is_empty() {
+                    self.error(ids.span(), "`ids` is an empty list".into(), "no account to baseline", None);
+                }
+                AccountSelection::Ids(account_ids(self, ids.get_ref(), &mut seen))
+            }
+            (None, true) => AccountSelection::Organization {
+                include_ous: raw.include_ous.iter().filter(|o| self.ou_id(o)).map(|o| o.get_ref().clone()).collect(),
+                exclude_ous: raw.exclude_ous.iter().filter(|o| self.ou_id(o)).map(|o| o.get_ref().clone()).collect(),
+            },
+            (None, false) => AccountSelection::Caller,
+        };
+        if !organization && let Some(ou) = raw.include_ous.first().or(raw.exclude_ous.first()) {
+            self.error(
+                ou.span(),
+                "organizational units are only used with `organization = true`".into(),
+                "no organization to look in",
+                Some("add `organization = true` to [accounts], or remove `include_ous` / `exclude_ous`".into()),
+            );
+        }
+        let exclude = account_ids(self, &raw.exclude, &mut HashMap::new());
+        let role = match raw.role {
+            Some(role) => {
+                let ok = role.get_ref().split('/').all(|part| {
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+                });
+                let name_len = role.get_ref().rsplit('/').next().map_or(0, str::len);
+                if !ok || name_len > 64 {
+                    self.error(
+                        role.span(),
+                        format!("invalid role name \"{}\"", role.get_ref()),
+                        "not an IAM role name",
+                        Some("a role name of up to 64 letters, digits and +=,.@_- (optionally after a path such as \"ops/\"), not an ARN".into()),
+                    );
+                }
+                role.into_inner()
+            }
+            None => DEFAULT_MEMBER_ROLE.to_string(),
+        };
+        let external_id = raw.external_id.map(|id| {
+            let v = id.get_ref();
+            if v.len() < 2 || v.len() > 1224 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)) {
+                self.error(
+                    id.span(),
+                    "invalid `external_id`".into(),
+                    "2 to 1224 letters, digits and +=,.@:/_-",
+                    None,
+                );
+            }
+            id.into_inner()
+        });
+        let session_name = match raw.session_name {
+            Some(name) => {
+                let v = name.get_ref();
+                if v.len() < 2 || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
+                    self.error(
+                        name.span(),
+                        format!("invalid `session_name` \"{v}\""),
+                        "2 to 64 letters, digits and +=,.@_-",
+                        Some("the session name shows in the member accounts' CloudTrail; the default is \"baseline\"".into()),
+                    );
+                }
+                name.into_inner()
+            }
+            None => DEFAULT_SESSION_NAME.to_string(),
+        };
+        let mut overrides = BTreeMap::new();
+        for (id, o) in raw.overrides {
+            if !self.account_id(&id) {
+                continue;
+            }
+            let targeted = match &selection {
+                AccountSelection::Ids(ids) => ids.contains(id.get_ref()),
+                _ => true,
+            };
+            if !targeted || exclude.contains(id.get_ref()) {
+                self.warn(
+                    id.span(),
+                    format!("override for account {} that this baseline does not target", id.get_ref()),
+                    "never used",
+                    Some("add the account to `ids`, or remove the override".into()),
+                );
+            }
+            let contacts = self.contacts(o.contacts);
+            let budgets = o.budgets.map(|list| {
+                if let (Some(first), false) = (list.first(), billing_topic) {
+                    self.error(
+                        first.span(),
+                        "budgets need [notifications.billing]: budget alerts are sent to the billing topic".into(),
+                        "no billing topic",
+                        Some("add [notifications.billing] with topic and emails".into()),
+                    );
+                }
+                let mut names = HashMap::new();
+                list.into_iter()
+                    .filter_map(|b| {
+                        let b = b.into_inner();
+                        self.unique(&mut names, &b.name, "budget name").then(|| self.budget(b))
+                    })
+                    .collect()
+            });
+            overrides.insert(id.into_inner(), AccountOverride { contacts, budgets });
+        }
+        if matches!(selection, AccountSelection::Caller) && !organization && raw.ids.is_none() {
+            self.warn(
+                span,
+                "[accounts] names no accounts: only the caller's account is baselined".into(),
+                "no `ids` and no `organization = true`",
+                Some("set `organization = true` or `ids = [\"123456789012\", ...]`".into()),
+            );
+        }
+        Accounts { selection, exclude, role, external_id, session_name, overrides }
+    }
+
+    /// `ou-xxxx-yyyyyyyy` (or a root, `r-xxxx`).
+    fn ou_id(&mut self, id: &Spanned<String>) -> bool {
+        let v = id.get_ref();
+        let part = |s: &str, min: usize| s.len() >= min && s.len() <= 32 && s.chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase());
+        let ok = match v.split('-').collect::<Vec<_>>().as_slice() {
+            ["ou", root, ou] => part(root, 4) && part(ou, 8),
+            ["r", root] => part(root, 4),
+            _ => false,
+        };
+        if !ok {
+            self.error(
+                id.span(),
+                format!("invalid organizational unit id \"{v}\""),
+                "not an OU id",
+                Some("an OU id looks like \"ou-ab12-cd34ef56\" (the root: \"r-ab12\"); names are not accepted".into()),
+            );
+        }
+        ok
     }
 
     fn contacts(&mut self, raw: RawContacts) -> Contacts {

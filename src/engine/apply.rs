@@ -67,6 +67,22 @@ where
     F: Fn(&'p ResourceChange) -> Fut,
     Fut: Future<Output = Result<(), AwsError>>,
 {
+    run_after(plan, &[], concurrency, execute, events).await
+}
+
+/// [`run`], for a plan whose changes may depend on changes of another plan (another account's) that
+/// failed: those changes and their dependents are skipped.
+pub async fn run_after<'p, F, Fut>(
+    plan: &'p Plan,
+    upstream_failed: &[Address],
+    concurrency: usize,
+    execute: F,
+    events: &dyn EventSink,
+) -> ApplyReport
+where
+    F: Fn(&'p ResourceChange) -> Fut,
+    Fut: Future<Output = Result<(), AwsError>>,
+{
     let pending: Vec<&ResourceChange> = plan.pending().collect();
     let index: HashMap<&Address, usize> = pending.iter().enumerate().map(|(i, c)| (&c.address, i)).collect();
     // For each change: the pending changes it waits for, and the ones that wait for it.
@@ -85,7 +101,22 @@ where
 
     let mut report = ApplyReport::default();
     let mut done = vec![false; pending.len()];
-    let mut ready: Vec<usize> = (0..pending.len()).filter(|&i| waiting_on[i].is_empty()).rev().collect();
+    for (i, change) in pending.iter().enumerate() {
+        if let Some(because) = change.depends_on.iter().find(|d| upstream_failed.contains(d))
+            && !done[i]
+        {
+            done[i] = true;
+            events.emit(Event::Skipped { address: &change.address, because });
+            report.results.push(ChangeResult {
+                address: change.address.clone(),
+                outcome: Outcome::Skipped { because: because.clone() },
+                elapsed: Duration::ZERO,
+            });
+            skip_dependents(i, &pending, &dependents, &mut done, &mut report, events);
+        }
+    }
+    let mut ready: Vec<usize> =
+        (0..pending.len()).filter(|&i| waiting_on[i].is_empty() && !done[i]).rev().collect();
     let mut running = FuturesUnordered::new();
     let concurrency = concurrency.max(1);
 
@@ -183,6 +214,31 @@ mod tests {
             depends_on: deps.iter().map(|d| addr(d)).collect(),
             operation: None,
         }
+    }
+
+    #[tokio::test]
+    async fn changes_waiting_on_a_failed_upstream_change_are_skipped_with_their_dependents() {
+        let mut plan = Plan::default();
+        let bucket_policy = Address::new("222222222222", "us-east-1", "s3.bucket_policy", "logs");
+        let mut trail = change("trail", &[]);
+        trail.depends_on.push(bucket_policy.clone());
+        plan.changes = vec![trail, change("logging", &["trail"]), change("topic", &[])];
+        let ran = Mutex::new(Vec::new());
+        let report = run_after(
+            &plan,
+            std::slice::from_ref(&bucket_policy),
+            4,
+            |c| {
+                ran.lock().unwrap().push(c.address.name.clone());
+                async { Ok(()) }
+            },
+            &NullSink,
+        )
+        .await;
+        assert_eq!(*ran.lock().unwrap(), vec!["topic"]);
+        assert_eq!((report.skipped(), report.created()), (2, 1));
+        let skipped_trail = report.results.iter().find(|r| r.address.name == "trail").unwrap();
+        assert!(matches!(&skipped_trail.outcome, Outcome::Skipped { because } if *because == bucket_policy));
     }
 
     async fn run_with_failures(plan: &Plan, fail: &[&str], concurrency: usize) -> (ApplyReport, Vec<String>) {

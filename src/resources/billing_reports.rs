@@ -89,9 +89,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     if spec.bucket.is_none()
         && let Some(archive) = &desired.log_archive
     {
-        let bucket = log_bucket::location(archive, scope);
-        change =
-            change.after(&Address::new(&scope.account_id, &bucket.region, log_bucket::BUCKET_POLICY, &bucket.name));
+        change = change.after(&log_bucket::location(archive, scope).policy_address());
     }
     plan.changes.push(change);
     plan

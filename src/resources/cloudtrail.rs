@@ -7,7 +7,7 @@ use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag as TrailTag, T
 use futures::future::join_all;
 use serde_json::json;
 
-use super::log_bucket::{self, BUCKET_POLICY};
+use super::log_bucket;
 use super::{Operation, report_unreadable};
 use crate::aws::{self, AwsError};
 use crate::config::{CloudTrailSpec, DEFAULT_RETENTION_DAYS, Desired};
@@ -507,10 +507,7 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
 
     // The trail.
     let want = desired_settings(desired, scope, spec);
-    let bucket_policy = desired.log_archive.as_ref().map(|archive| {
-        let at = log_bucket::location(archive, scope);
-        Address::new(&scope.account_id, &at.region, BUCKET_POLICY, &at.name)
-    });
+    let bucket_policy = desired.log_archive.as_ref().map(|archive| log_bucket::location(archive, scope).policy_address());
     let with_dependencies = |mut change: ResourceChange| {
         change = change.after(&group_address).after(&policy_address).after(&role_address);
         if let Some(b) = &bucket_policy {
@@ -827,6 +824,7 @@ mod tests {
 
     use super::*;
     use crate::config::parse;
+    use crate::resources::log_bucket::BUCKET_POLICY;
 
     const CONFIG: &str = "[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\n";
 

@@ -13,7 +13,7 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use super::cloudtrail::{self, with_retry};
-use super::log_bucket::{self, BUCKET_POLICY};
+use super::log_bucket;
 use super::sns::{TOPIC, TOPIC_POLICY, topic_arn};
 use super::{Operation, report_unreadable};
 use crate::aws::{self, AwsError, ErrorKind};
@@ -439,7 +439,7 @@ pub fn diff_region(
     if channel_change.is_pending() {
         channel_change = channel_change.after(&recorder_at);
         if let Some(b) = &bucket {
-            channel_change = channel_change.after(&Address::new(&scope.account_id, &b.region, BUCKET_POLICY, &b.name));
+            channel_change = channel_change.after(&b.policy_address());
         }
         if let Some(t) = &desired.notifications.security {
             channel_change = channel_change.after(&Address::new(&scope.account_id, &scope.home_region, TOPIC, &t.name));
@@ -724,6 +724,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
 mod tests {
     use super::*;
     use crate::config::parse;
+    use crate::resources::log_bucket::BUCKET_POLICY;
 
     fn desired() -> Desired {
         let text = "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\

@@ -70,7 +70,13 @@ pub async fn observe_alternate(
     target: &Target,
     kind: AlternateContactType,
 ) -> Result<Option<AlternateContact>, AwsError> {
-    let result = target.account.get_alternate_contact().alternate_contact_type(sdk_type(kind)).send().await;
+    let result = target
+        .account
+        .get_alternate_contact()
+        .set_account_id(target.contacts_account.clone())
+        .alternate_contact_type(sdk_type(kind))
+        .send()
+        .await;
     match result {
         Ok(out) => Ok(out.alternate_contact().map(|c| AlternateContact {
             name: c.name().unwrap_or_default().to_string(),
@@ -87,7 +93,13 @@ pub async fn observe_alternate(
 
 pub async fn observe_primary(target: &Target) -> Result<Option<PrimaryContact>, AwsError> {
     let out =
-        target.account.get_contact_information().send().await.map_err(aws::err("account:GetContactInformation"))?;
+        target
+        .account
+        .get_contact_information()
+        .set_account_id(target.contacts_account.clone())
+        .send()
+        .await
+        .map_err(aws::err("account:GetContactInformation"))?;
     Ok(out.contact_information().map(|c| PrimaryContact {
         full_name: c.full_name().to_string(),
         company_name: c.company_name().map(str::to_string),
@@ -198,6 +210,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             target
                 .account
                 .put_alternate_contact()
+                .set_account_id(target.contacts_account.clone())
                 .alternate_contact_type(sdk_type(*kind))
                 .name(&contact.name)
                 .title(&contact.title)
@@ -226,6 +239,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             target
                 .account
                 .put_contact_information()
+                .set_account_id(target.contacts_account.clone())
                 .contact_information(info)
                 .send()
                 .await

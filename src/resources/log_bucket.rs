@@ -84,6 +84,14 @@ pub struct BucketLocation {
     pub owner: String,
 }
 
+impl BucketLocation {
+    /// The bucket policy's address, in the owning account: trails and Config channels of every account
+    /// that delivers here wait for it.
+    pub fn policy_address(&self) -> Address {
+        Address::new(&self.owner, &self.region, BUCKET_POLICY, &self.name)
+    }
+}
+
 pub fn location(archive: &LogArchive, scope: &Scope) -> BucketLocation {
     let region = archive.region.clone().unwrap_or_else(|| scope.home_region.clone());
     let owner = archive.account_id.clone().unwrap_or_else(|| scope.account_id.clone());
@@ -103,10 +111,21 @@ pub struct Writers {
     pub config_prefix: Option<String>,
 }
 
-pub fn writers(desired: &Desired, scope: &Scope) -> Writers {
-    let trail_arns = desired.cloudtrail.iter().map(|ct| super::cloudtrail::trail_arn(scope, &ct.trail)).collect();
+/// `accounts`: every account delivering to the bucket (the owner alone outside organization runs). Each
+/// account's trail has the same name in the same home region.
+pub fn writers(desired: &Desired, scope: &Scope, accounts: &[String]) -> Writers {
+    let trail_arns = desired
+        .cloudtrail
+        .iter()
+        .flat_map(|ct| {
+            accounts.iter().map(|account| {
+                let member = Scope { account_id: account.clone(), ..scope.clone() };
+                super::cloudtrail::trail_arn(&member, &ct.trail)
+            })
+        })
+        .collect();
     Writers {
-        accounts: vec![scope.account_id.clone()],
+        accounts: accounts.to_vec(),
         trail_arns,
         cloudtrail_prefix: desired.cloudtrail.as_ref().and_then(|ct| ct.s3_key_prefix.clone()),
         billing_report_prefix: desired
@@ -235,6 +254,8 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     if let Some((archive, at, state)) = bucket {
         let address = Address::new(&scope.account_id, &at.region, BUCKET, &at.name);
         match state {
+            // In an organization run the owner is baselined in the same run; otherwise say who manages it.
+            None if target.log_writers.is_some() => {}
             None => plan.notices.push(Notice {
                 level: NoticeLevel::Info,
                 address,
@@ -242,7 +263,8 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
             }),
             Some(state) => {
                 if let Some(state) = report_unreadable(state, &address, &mut plan) {
-                    let writers = writers(desired, scope);
+                    let own = [scope.account_id.clone()];
+                    let writers = writers(desired, scope, target.log_writers.as_deref().unwrap_or(&own));
                     let tags = super::sns::desired_tags(desired);
                     plan.extend(diff(scope, archive, &at, &writers, &tags, state.as_ref()));
                 }

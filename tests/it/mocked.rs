@@ -72,6 +72,8 @@ pub fn idle_target() -> Target {
         custom_endpoint: false,
         regions: Vec::new(),
         unavailable_regions: Vec::new(),
+        contacts_account: None,
+        log_writers: None,
     }
 }
 
