@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod config;
 pub mod engine;
+pub mod fleet;
 pub mod policy;
 pub mod render;
 pub mod resources;

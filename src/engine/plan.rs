@@ -214,6 +214,34 @@ impl Plan {
         self.errors.extend(other.errors);
     }
 
+    /// Keeps only what `--target` asks for: the changes whose address starts with one of `prefixes`, and the
+    /// pending changes they depend on (transitively), so apply can still run them in order.
+    pub fn retain_targets(&mut self, prefixes: &[String]) {
+        if prefixes.is_empty() {
+            return;
+        }
+        let matches = |a: &Address| {
+            let text = a.to_string();
+            prefixes.iter().any(|p| text.starts_with(p.as_str()))
+        };
+        let mut keep: Vec<bool> = self.changes.iter().map(|c| matches(&c.address)).collect();
+        let mut stack: Vec<usize> = (0..keep.len()).filter(|&i| keep[i]).collect();
+        while let Some(i) = stack.pop() {
+            for dep in &self.changes[i].depends_on {
+                if let Some(d) = self.changes.iter().position(|c| &c.address == dep && c.is_pending())
+                    && !keep[d]
+                {
+                    keep[d] = true;
+                    stack.push(d);
+                }
+            }
+        }
+        let mut keep = keep.into_iter();
+        self.changes.retain(|_| keep.next().unwrap_or(false));
+        self.notices.retain(|n| matches(&n.address));
+        self.errors.retain(|e| matches(&e.address));
+    }
+
     /// Orders changes by address, then moves each change after the changes it depends on, so output is
     /// stable whatever order the reads finished in and reads in the order apply will work.
     pub fn sort(&mut self) {
@@ -240,5 +268,41 @@ impl Plan {
             }
         }
         order.push(i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(account: &str, kind: &'static str, name: &str, deps: &[&Address]) -> ResourceChange {
+        let mut c = ResourceChange::manual(Address::new(account, "us-east-1", kind, name), "test", Vec::new());
+        c.action = Action::Create;
+        c.depends_on = deps.iter().map(|d| (*d).clone()).collect();
+        c
+    }
+
+    #[test]
+    fn targets_keep_matching_changes_and_what_they_wait_for() {
+        let policy = Address::new("222222222222", "us-east-1", "s3.bucket_policy", "logs");
+        let role = Address::new("111111111111", "global", "iam.role", "trail-role");
+        let mut plan = Plan::default();
+        plan.changes = vec![
+            change("222222222222", "s3.bucket_policy", "logs", &[]),
+            change("111111111111", "global", "trail-role", &[]),
+            change("111111111111", "cloudtrail.trail", "baseline", &[&policy, &role]),
+            change("111111111111", "sns.topic", "security", &[]),
+        ];
+        plan.changes[1].address = role.clone();
+        plan.retain_targets(&["111111111111/us-east-1/cloudtrail".to_string()]);
+        let kept: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();
+        assert_eq!(
+            kept,
+            [
+                "222222222222/us-east-1/s3.bucket_policy/logs",
+                "111111111111/global/iam.role/trail-role",
+                "111111111111/us-east-1/cloudtrail.trail/baseline"
+            ]
+        );
     }
 }

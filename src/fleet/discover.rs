@@ -1,0 +1,192 @@
+//! Which accounts a run covers: the caller's, an explicit list, or the ACTIVE accounts of the organization
+//! (optionally under some OUs only), minus exclusions. Also whether member contacts can be set from here.
+
+use futures::stream::{FuturesUnordered, StreamExt};
+
+use crate::aws::{self, AwsError, Session};
+use crate::config::{AccountSelection, Desired};
+use crate::target::{self, Scope, TargetError};
+
+/// The Account Management service principal, for trusted access and delegated administration.
+const ACCOUNT_SERVICE: &str = "account.amazonaws.com";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    /// The account's name in the organization, when known.
+    pub name: Option<String>,
+}
+
+impl Member {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into(), name: None }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// Who runs baseline (the management account, a delegated administrator, or a standalone account).
+    pub caller: Scope,
+    /// Every account the baseline covers, sorted by id, before any command-line filter: the log archive's
+    /// bucket policy lets exactly these write.
+    pub members: Vec<Member>,
+    /// Accounts of the organization that are not ACTIVE (suspended, closing), with their state: not baselined.
+    pub inactive: Vec<(Member, String)>,
+    /// Member contacts are set from the caller's account through the Account API's `AccountId`.
+    pub contacts_from_caller: bool,
+    /// Worth telling the user (trusted access for Account Management not enabled, ...).
+    pub notices: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("cannot list the organization's accounts: {0}")]
+    Organization(#[source] AwsError),
+}
+
+/// Resolves the accounts of the run: one STS call, plus Organizations reads when the organization is asked
+/// for or member contacts are managed.
+pub async fn discover(session: &Session, desired: &Desired) -> Result<Discovery, DiscoveryError> {
+    let caller = target::identify(session, desired).await?;
+    let accounts = &desired.accounts;
+    let org = session.organizations(&caller.partition);
+    let (mut members, inactive) = match &accounts.selection {
+        AccountSelection::Caller => (vec![Member::new(&caller.account_id)], Vec::new()),
+        AccountSelection::Ids(ids) => (ids.iter().map(Member::new).collect(), Vec::new()),
+        AccountSelection::Organization { include_ous, exclude_ous } => {
+            organization_accounts(&org, include_ous, exclude_ous).await.map_err(DiscoveryError::Organization)?
+        }
+    };
+    members.retain(|m| !accounts.exclude.contains(&m.id));
+    members.sort_by(|a, b| a.id.cmp(&b.id));
+    members.dedup_by(|a, b| a.id == b.id);
+
+    let mut notices = Vec::new();
+    let manages_contacts = desired.contacts.alternates().next().is_some() || desired.contacts.primary.is_some();
+    let has_others = members.iter().any(|m| m.id != caller.account_id);
+    let contacts_from_caller = if manages_contacts && has_others {
+        account_api_access(&org, &caller.account_id, &mut notices).await
+    } else {
+        false
+    };
+    Ok(Discovery { caller, members, inactive, contacts_from_caller, notices })
+}
+
+/// ACTIVE accounts (under `include_ous` when given, not under `exclude_ous`) and the others with their state.
+async fn organization_accounts(
+    org: &aws_sdk_organizations::Client,
+    include_ous: &[String],
+    exclude_ous: &[String],
+) -> Result<(Vec<Member>, Vec<(Member, String)>), AwsError> {
+    let mut all = Vec::new();
+    let mut pages = org.list_accounts().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        all.extend(page.map_err(aws::err("organizations:ListAccounts"))?.accounts().iter().cloned());
+    }
+    let (included, excluded) = tokio::join!(
+        async { if include_ous.is_empty() { Ok(None) } else { accounts_under(org, include_ous).await.map(Some) } },
+        async { if exclude_ous.is_empty() { Ok(Vec::new()) } else { accounts_under(org, exclude_ous).await } },
+    );
+    let (included, excluded) = (included?, excluded?);
+    let mut active = Vec::new();
+    let mut inactive = Vec::new();
+    for account in all {
+        let id = account.id().unwrap_or_default().to_string();
+        if included.as_ref().is_some_and(|ids| !ids.contains(&id)) || excluded.contains(&id) {
+            continue;
+        }
+        let member = Member { id, name: account.name().map(str::to_string) };
+        // `State` replaces the deprecated `Status`; older endpoints send only the latter.
+        #[allow(deprecated)]
+        let state = account
+            .state()
+            .map(|s| s.as_str().to_string())
+            .or_else(|| account.status().map(|s| s.as_str().to_string()))
+            .unwrap_or_default();
+        if state == "ACTIVE" {
+            active.push(member);
+        } else {
+            inactive.push((member, state));
+        }
+    }
+    Ok((active, inactive))
+}
+
+/// Account ids under the given OUs or roots, nested OUs included. Each level is listed concurrently.
+async fn accounts_under(org: &aws_sdk_organizations::Client, parents: &[String]) -> Result<Vec<String>, AwsError> {
+    let mut ids = Vec::new();
+    let mut queue: FuturesUnordered<_> = parents.iter().map(|p| children(org, p.clone())).collect();
+    while let Some(found) = queue.next().await {
+        let (accounts, ous) = found?;
+        ids.extend(accounts);
+        queue.extend(ous.into_iter().map(|ou| children(org, ou)));
+    }
+    Ok(ids)
+}
+
+/// The accounts and OUs directly under one parent.
+async fn children(
+    org: &aws_sdk_organizations::Client,
+    parent: String,
+) -> Result<(Vec<String>, Vec<String>), AwsError> {
+    let accounts = async {
+        let mut ids = Vec::new();
+        let mut pages = org.list_accounts_for_parent().parent_id(&parent).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(aws::err("organizations:ListAccountsForParent"))?;
+            ids.extend(page.accounts().iter().filter_map(|a| a.id().map(str::to_string)));
+        }
+        Ok::<_, AwsError>(ids)
+    };
+    let ous = async {
+        let mut ids = Vec::new();
+        let mut pages = org.list_organizational_units_for_parent().parent_id(&parent).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(aws::err("organizations:ListOrganizationalUnitsForParent"))?;
+            ids.extend(page.organizational_units().iter().filter_map(|o| o.id().map(str::to_string)));
+        }
+        Ok::<_, AwsError>(ids)
+    };
+    let (accounts, ous) = tokio::join!(accounts, ous);
+    Ok((accounts?, ous?))
+}
+
+/// Whether the caller may set member accounts' contacts through the Account API: it is the management
+/// account with trusted access for Account Management enabled, or that service's delegated administrator.
+/// Otherwise each account's contacts are set with its own assumed role, and a notice says why.
+async fn account_api_access(org: &aws_sdk_organizations::Client, caller: &str, notices: &mut Vec<String>) -> bool {
+    let management = match org.describe_organization().send().await {
+        Ok(out) => out.organization().and_then(|o| o.master_account_id()).map(str::to_string),
+        // Not in an organization, or not allowed to look: contacts go through each account's role.
+        Err(_) => return false,
+    };
+    if management.as_deref() == Some(caller) {
+        let enabled = org.list_aws_service_access_for_organization().send().await.map(|out| {
+            out.enabled_service_principals().iter().any(|p| p.service_principal() == Some(ACCOUNT_SERVICE))
+        });
+        match enabled {
+            Ok(true) => true,
+            Ok(false) => {
+                notices.push(format!(
+                    "trusted access for AWS Account Management is not enabled in the organization, so member \
+                     contacts are set through each account's role; to set them from the management account \
+                     instead, run `aws organizations enable-aws-service-access --service-principal {ACCOUNT_SERVICE}`"
+                ));
+                false
+            }
+            Err(e) => {
+                let e = AwsError::from_sdk("organizations:ListAWSServiceAccessForOrganization", e);
+                notices.push(format!("{e}; member contacts are set through each account's role"));
+                false
+            }
+        }
+    } else {
+        org.list_delegated_administrators()
+            .service_principal(ACCOUNT_SERVICE)
+            .send()
+            .await
+            .is_ok_and(|out| out.delegated_administrators().iter().any(|a| a.id() == Some(caller)))
+    }
+}

@@ -1,0 +1,307 @@
+//! Organization runs: many accounts × regions in one run. Each account is reached with an assumed role
+//! (the caller's own account with the caller's credentials), planned and optionally applied on its own,
+//! a bounded number at a time; results stream to a [`FleetSink`] one account at a time, so memory does not
+//! grow with the fleet. An account that cannot be reached is reported and the others go on.
+//!
+//! Ordering across accounts: when the log archive account is part of an apply, it goes first, and changes of
+//! other accounts that wait on its bucket policy (trails, Config channels) are skipped if that failed.
+
+mod discover;
+mod select;
+
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt};
+
+pub use discover::{Discovery, DiscoveryError, Member, discover};
+pub use select::{Filters, SelectError, Shard, select, target_may_match};
+
+use crate::aws::{AssumedRole, AwsError, ErrorKind, Session};
+use crate::config::Desired;
+use crate::engine::{Address, ApplyReport, NullSink, Outcome, Plan};
+use crate::resources::log_bucket;
+use crate::target::{Scope, Target, TargetError};
+
+/// What an account is doing, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Connecting,
+    Planning,
+    Applying,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Connecting => "connecting",
+            Stage::Planning => "planning",
+            Stage::Applying => "applying",
+        }
+    }
+}
+
+/// Why an account could not be worked on at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreachable {
+    #[error("cannot assume {role_arn}: {error}")]
+    AssumeRole { role_arn: String, error: AwsError },
+    #[error(transparent)]
+    Target(TargetError),
+    #[error("account {0} is not listed in `allowed_account_ids`")]
+    NotAllowed(String),
+}
+
+impl Unreachable {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            Unreachable::AssumeRole { error, .. } if matches!(error.kind, ErrorKind::AccessDenied) => {
+                "the role is missing in the account, does not trust the caller, or a service control policy denies \
+                 sts:AssumeRole: create the role (Organizations creates OrganizationAccountAccessRole in the \
+                 accounts it creates), or set `role` in [accounts]"
+                    .into()
+            }
+            Unreachable::AssumeRole { error, .. } => error.hint(),
+            Unreachable::Target(TargetError::Regions(e) | TargetError::Identity(e)) => e.hint(),
+            Unreachable::Target(_) => "see the message above".into(),
+            Unreachable::NotAllowed(_) => "add the account to `allowed_account_ids`, or exclude it in [accounts]".into(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum AccountOutcome {
+    Unreachable(Unreachable),
+    /// Planned; the target is kept so an accepted plan can be applied without reading again.
+    Planned { plan: Plan, target: Box<Target> },
+    Applied { plan: Plan, report: ApplyReport },
+}
+
+#[derive(Debug)]
+pub struct AccountReport {
+    pub member: Member,
+    pub outcome: AccountOutcome,
+}
+
+impl AccountReport {
+    pub fn plan(&self) -> Option<&Plan> {
+        match &self.outcome {
+            AccountOutcome::Planned { plan, .. } | AccountOutcome::Applied { plan, .. } => Some(plan),
+            AccountOutcome::Unreachable(_) => None,
+        }
+    }
+
+    /// Unreachable, a resource that could not be read, or a change that failed or was skipped.
+    pub fn failed(&self) -> bool {
+        match &self.outcome {
+            AccountOutcome::Unreachable(_) => true,
+            AccountOutcome::Planned { plan, .. } => !plan.errors.is_empty(),
+            AccountOutcome::Applied { plan, report } => !plan.errors.is_empty() || !report.succeeded(),
+        }
+    }
+}
+
+/// Receives progress and each account's result as soon as it is known.
+pub trait FleetSink: Sync {
+    fn stage(&self, account: &str, stage: Stage);
+    fn done(&self, report: AccountReport);
+}
+
+/// One organization run.
+pub struct Fleet<'a> {
+    session: &'a Session,
+    desired: &'a Desired,
+    discovery: &'a Discovery,
+    filters: &'a Filters,
+    accounts_in_flight: usize,
+    writers: Arc<[String]>,
+}
+
+/// An accepted plan waiting to be applied.
+pub struct Planned {
+    pub member: Member,
+    pub target: Target,
+    pub plan: Plan,
+}
+
+impl<'a> Fleet<'a> {
+    /// `accounts_in_flight`: how many accounts are worked on at once (requests are bounded separately by
+    /// the session).
+    pub fn new(
+        session: &'a Session,
+        desired: &'a Desired,
+        discovery: &'a Discovery,
+        filters: &'a Filters,
+        accounts_in_flight: usize,
+    ) -> Self {
+        let writers: Arc<[String]> = discovery.members.iter().map(|m| m.id.clone()).collect();
+        Self { session, desired, discovery, filters, accounts_in_flight: accounts_in_flight.max(1), writers }
+    }
+
+    /// Plans every account; read-only.
+    pub async fn plan(&self, members: &[Member], sink: &dyn FleetSink) {
+        stream::iter(members)
+            .map(|m| async move {
+                let outcome = match self.plan_one(m, sink).await {
+                    Ok((target, plan)) => AccountOutcome::Planned { plan, target: Box::new(target) },
+                    Err(e) => AccountOutcome::Unreachable(e),
+                };
+                AccountReport { member: m.clone(), outcome }
+            })
+            .buffer_unordered(self.accounts_in_flight)
+            .for_each(|report| async { sink.done(report) })
+            .await;
+    }
+
+    /// Plans and applies each account in turn (the log archive account first). The session must allow writes.
+    pub async fn apply(&self, members: &[Member], sink: &dyn FleetSink) {
+        let (first, rest) = self.archive_first(members.iter().collect());
+        let run = |m: &Member, upstream: Vec<Address>| {
+            let m = m.clone();
+            async move {
+                let outcome = match self.plan_one(&m, sink).await {
+                    Ok((target, plan)) => self.apply_one(&m, &target, plan, &upstream, sink).await,
+                    Err(e) => AccountOutcome::Unreachable(e),
+                };
+                AccountReport { member: m, outcome }
+            }
+        };
+        let upstream = match first {
+            Some(m) => {
+                let report = run(m, Vec::new()).await;
+                let failed = self.archive_failures(&report);
+                sink.done(report);
+                failed
+            }
+            None => Vec::new(),
+        };
+        stream::iter(rest)
+            .map(|m| run(m, upstream.clone()))
+            .buffer_unordered(self.accounts_in_flight)
+            .for_each(|report| async { sink.done(report) })
+            .await;
+    }
+
+    /// Applies plans already shown and accepted (the log archive account first). The session must allow writes.
+    pub async fn apply_planned(&self, planned: Vec<Planned>, sink: &dyn FleetSink) {
+        let archive = self.archive_account();
+        let (first, rest): (Vec<Planned>, Vec<Planned>) =
+            planned.into_iter().partition(|p| Some(p.member.id.as_str()) == archive.as_deref());
+        let run = |p: Planned, upstream: Vec<Address>| async move {
+            let outcome = self.apply_one(&p.member, &p.target, p.plan, &upstream, sink).await;
+            AccountReport { member: p.member, outcome }
+        };
+        let mut upstream = Vec::new();
+        for p in first {
+            let report = run(p, Vec::new()).await;
+            upstream = self.archive_failures(&report);
+            sink.done(report);
+        }
+        stream::iter(rest)
+            .map(|p| run(p, upstream.clone()))
+            .buffer_unordered(self.accounts_in_flight)
+            .for_each(|report| async { sink.done(report) })
+            .await;
+    }
+
+    /// The account owning the central log bucket, when baseline.toml names one.
+    fn archive_account(&self) -> Option<String> {
+        self.desired.log_archive.as_ref().and_then(|a| a.account_id.clone())
+    }
+
+    fn archive_first<'m>(&self, members: Vec<&'m Member>) -> (Option<&'m Member>, Vec<&'m Member>) {
+        let archive = self.archive_account();
+        let (first, rest): (Vec<&Member>, Vec<&Member>) =
+            members.into_iter().partition(|m| Some(m.id.as_str()) == archive.as_deref());
+        (first.into_iter().next(), rest)
+    }
+
+    /// The archive's bucket addresses other accounts must not build on: the bucket policy when the archive
+    /// account could not be reached, else whatever of its bucket failed to read or apply.
+    fn archive_failures(&self, report: &AccountReport) -> Vec<Address> {
+        let Some(archive) = &self.desired.log_archive else { return Vec::new() };
+        let at = log_bucket::location(archive, &self.discovery.caller);
+        let bucket = |a: &Address| a.account == at.owner && a.name == at.name && a.kind.starts_with("s3.bucket");
+        match &report.outcome {
+            AccountOutcome::Unreachable(_) => vec![at.policy_address()],
+            AccountOutcome::Planned { plan, .. } => {
+                plan.errors.iter().map(|e| &e.address).filter(|a| bucket(a)).cloned().collect()
+            }
+            AccountOutcome::Applied { plan, report } => {
+                let unread = plan.errors.iter().map(|e| &e.address);
+                let unapplied = report
+                    .results
+                    .iter()
+                    .filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
+                    .map(|r| &r.address);
+                let mut failed: Vec<Address> = unread.chain(unapplied).filter(|a| bucket(a)).cloned().collect();
+                // Any failure on the bucket leaves the policy unproven: writers wait on the policy address.
+                if !failed.is_empty() {
+                    failed.push(at.policy_address());
+                }
+                failed
+            }
+        }
+    }
+
+    async fn plan_one(&self, member: &Member, sink: &dyn FleetSink) -> Result<(Target, Plan), Unreachable> {
+        sink.stage(&member.id, Stage::Connecting);
+        let desired = self.desired.for_account(&member.id);
+        let target = self.connect(member, &desired).await?;
+        sink.stage(&member.id, Stage::Planning);
+        let mut plan = crate::plan(&desired, &target).await;
+        plan.retain_targets(&self.filters.targets);
+        Ok((target, plan))
+    }
+
+    async fn apply_one(
+        &self,
+        member: &Member,
+        target: &Target,
+        plan: Plan,
+        upstream_failed: &[Address],
+        sink: &dyn FleetSink,
+    ) -> AccountOutcome {
+        if plan.has_pending() {
+            sink.stage(&member.id, Stage::Applying);
+        }
+        let report = crate::apply_after(&plan, upstream_failed, target, &NullSink).await;
+        AccountOutcome::Applied { plan, report }
+    }
+
+    /// Clients for one account: the caller's credentials for the caller's account, an assumed role for the
+    /// others (one sts:AssumeRole call, regional STS in the home region).
+    async fn connect(&self, member: &Member, desired: &Desired) -> Result<Target, Unreachable> {
+        let caller = &self.discovery.caller;
+        if !desired.allowed_account_ids.is_empty() && !desired.allowed_account_ids.contains(&member.id) {
+            return Err(Unreachable::NotAllowed(member.id.clone()));
+        }
+        let scope = Scope { account_id: member.id.clone(), ..caller.clone() };
+        let mut target = if member.id == caller.account_id {
+            Target::connect(self.session, scope, desired).await.map_err(Unreachable::Target)?
+        } else {
+            let accounts = &desired.accounts;
+            let role_arn = format!("arn:{}:iam::{}:role/{}", caller.partition, member.id, accounts.role);
+            let assumed = AssumedRole::assume(
+                self.session.sts(&caller.home_region),
+                role_arn.clone(),
+                accounts.session_name.clone(),
+                accounts.external_id.clone(),
+            )
+            .await
+            .map_err(|error| Unreachable::AssumeRole { role_arn, error })?;
+            let session = self.session.with_credentials(assumed);
+            let mut target = Target::connect(&session, scope, desired).await.map_err(Unreachable::Target)?;
+            if self.discovery.contacts_from_caller {
+                target.account = self.session.account(&caller.partition);
+                target.contacts_account = Some(member.id.clone());
+            }
+            target
+        };
+        if !self.filters.regions.is_empty() {
+            target.regions.retain(|r| self.filters.regions.contains(&r.region));
+        }
+        target.log_writers = Some(self.writers.clone());
+        Ok(target)
+    }
+}
