@@ -67,9 +67,11 @@ pub struct PlanArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also save the plan, as JSON, to this file.
+    /// Also save the plan, as JSON, to this file (single-account runs).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -77,7 +79,42 @@ pub struct ApplyArgs {
     /// Apply without asking for confirmation (required when there is no terminal).
     #[arg(long)]
     pub auto_approve: bool,
-    /// Print the plan and the results as one JSON document.
+    /// Print the plan and the results as one JSON document (organization runs: one JSON line per account).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Which part of the baseline a run covers, and how hard it works. Shared by `plan` and `apply`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Only these accounts (comma-separated ids), among those baseline.toml covers.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub accounts: Vec<String>,
+    /// Regional resources (AWS Config) only in these regions (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+    pub regions: Vec<String>,
+    /// Only changes whose address starts with this prefix, and what they depend on (repeatable),
+    /// e.g. `123456789012/us-east-1/cloudtrail`.
+    #[arg(long = "target", value_name = "ADDRESS-PREFIX")]
+    pub targets: Vec<String>,
+    /// Only the I-th of N deterministic parts of the account list (1-based), e.g. `--shard 2/8`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<baseline::fleet::Shard>,
+    /// At most N AWS requests in flight at once, across all accounts and regions; accounts are worked on
+    /// N/4 at a time.
+    #[arg(long, value_name = "N", default_value_t = baseline::aws::DEFAULT_MAX_REQUESTS as u16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+    /// Append a Markdown summary of the run to this file (e.g. "$GITHUB_STEP_SUMMARY").
+    #[arg(long, value_name = "FILE")]
+    pub markdown_summary: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// Options that only make sense for a run over several accounts.
+    pub fn selects_accounts(&self) -> bool {
+        !self.accounts.is_empty() || self.shard.is_some()
+    }
 }

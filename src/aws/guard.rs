@@ -2,6 +2,7 @@
 //! read-only it refuses any operation that is not a read, before a request is even signed. This is what makes
 //! `plan` incapable of writing, whatever a resource module does.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -26,15 +27,6 @@ pub fn is_read_operation(operation: &str) -> bool {
     }) || READS_BY_NAME.contains(&operation)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApiCall {
-    pub service: String,
-    pub operation: String,
-    pub write: bool,
-    /// Refused because the session was read-only.
-    pub refused: bool,
-}
-
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CallCounts {
     pub reads: usize,
@@ -53,7 +45,8 @@ pub struct WriteRefused {
 #[derive(Debug, Default)]
 struct Inner {
     writes_allowed: AtomicBool,
-    calls: Mutex<Vec<ApiCall>>,
+    /// Calls per `Service.Operation`: memory stays constant however many accounts a run covers.
+    calls: Mutex<BTreeMap<String, CallCounts>>,
 }
 
 /// Shared by every client of a session; clones share state.
@@ -77,33 +70,35 @@ impl ApiGuard {
         self.inner.writes_allowed.load(Ordering::SeqCst)
     }
 
-    pub fn calls(&self) -> Vec<ApiCall> {
+    /// Calls made so far, per `Service.Operation`.
+    pub fn by_operation(&self) -> BTreeMap<String, CallCounts> {
         self.inner.calls.lock().expect("call log poisoned").clone()
     }
 
     pub fn counts(&self) -> CallCounts {
         let calls = self.inner.calls.lock().expect("call log poisoned");
-        let mut counts = CallCounts::default();
-        for c in calls.iter() {
-            match (c.refused, c.write) {
-                (true, _) => counts.refused += 1,
-                (false, true) => counts.writes += 1,
-                (false, false) => counts.reads += 1,
-            }
+        let mut total = CallCounts::default();
+        for c in calls.values() {
+            total.reads += c.reads;
+            total.writes += c.writes;
+            total.refused += c.refused;
         }
-        counts
+        total
     }
 
     fn record(&self, service: &str, operation: &str) -> Result<(), WriteRefused> {
         let write = !is_read_operation(operation);
         let refused = write && !self.writes_allowed();
         tracing::debug!(service, operation, write, refused, "AWS call");
-        self.inner.calls.lock().expect("call log poisoned").push(ApiCall {
-            service: service.to_string(),
-            operation: operation.to_string(),
-            write,
-            refused,
-        });
+        {
+            let mut calls = self.inner.calls.lock().expect("call log poisoned");
+            let count = calls.entry(format!("{service}.{operation}")).or_default();
+            match (refused, write) {
+                (true, _) => count.refused += 1,
+                (false, true) => count.writes += 1,
+                (false, false) => count.reads += 1,
+            }
+        }
         if refused {
             return Err(WriteRefused { service: service.to_string(), operation: operation.to_string() });
         }

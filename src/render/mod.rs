@@ -1,5 +1,6 @@
 //! Output. Everything the CLI prints about plans and applies is produced here, into an `io::Write`.
 
+pub mod fleet;
 pub mod human;
 pub mod json;
 

@@ -1,15 +1,18 @@
 //! The three commands. This is the only layer that prints: plans and results to stdout, problems to stderr.
+//! Runs over several accounts are in [`fleet`].
+
+mod fleet;
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Mutex;
 
-use baseline::aws::{self, ConnectOptions, Session};
+use baseline::aws::{ConnectOptions, Session};
 use baseline::config::{self, LoadError, Loaded};
 use baseline::engine::{Event, EventSink, NullSink};
 use baseline::render::{Palette, human, json};
 use baseline::target::Target;
 
-use crate::cli::{ApplyArgs, Cli, Command, PlanArgs};
+use crate::cli::{ApplyArgs, Cli, Command, PlanArgs, RunArgs};
 use crate::exit_code::ExitCode;
 
 pub struct Output {
@@ -22,7 +25,7 @@ pub struct Output {
 }
 
 impl Output {
-    fn palette(&self) -> Palette {
+    pub(crate) fn palette(&self) -> Palette {
         Palette { color: self.color }
     }
 
@@ -42,11 +45,25 @@ impl Output {
 
 pub async fn run(cli: &Cli, out: &Output) -> ExitCode {
     let Some(loaded) = load(cli, out) else { return ExitCode::Error };
+    let fleet = loaded.desired.accounts.is_fleet();
     match &cli.command {
         Command::Validate => validate(cli, &loaded, out),
+        Command::Plan(args) if fleet || args.run.selects_accounts() => fleet::plan(cli, &loaded, args, out).await,
+        Command::Apply(args) if fleet || args.run.selects_accounts() => fleet::apply(cli, &loaded, args, out).await,
         Command::Plan(args) => plan(cli, &loaded, args, out).await,
         Command::Apply(args) => apply(cli, &loaded, args, out).await,
     }
+}
+
+/// The AWS session for a run: credentials, region and endpoint from the command line or the standard chain.
+async fn session(cli: &Cli, run: &RunArgs) -> Session {
+    let options = ConnectOptions {
+        profile: cli.profile.clone(),
+        region: cli.region.clone(),
+        endpoint_url: cli.endpoint_url.clone(),
+        max_requests: usize::from(run.parallelism),
+    };
+    Session::connect(&options).await
 }
 
 /// Loads and validates baseline.toml, printing every problem. `None` means: stop, exit 1, no AWS call.
@@ -100,16 +117,15 @@ fn validate(cli: &Cli, loaded: &Loaded, out: &Output) -> ExitCode {
     ExitCode::Success
 }
 
-async fn connect(cli: &Cli, loaded: &Loaded) -> Result<(Session, Target), ExitCode> {
-    let options = ConnectOptions {
-        profile: cli.profile.clone(),
-        region: cli.region.clone(),
-        endpoint_url: cli.endpoint_url.clone(),
-        max_requests: aws::DEFAULT_MAX_REQUESTS,
-    };
-    let session = Session::connect(&options).await;
+async fn connect(cli: &Cli, loaded: &Loaded, run: &RunArgs) -> Result<(Session, Target), ExitCode> {
+    let session = session(cli, run).await;
     match Target::discover(&session, &loaded.desired).await {
-        Ok(target) => Ok((session, target)),
+        Ok(mut target) => {
+            if !run.regions.is_empty() {
+                target.regions.retain(|r| run.regions.contains(&r.region));
+            }
+            Ok((session, target))
+        }
         Err(e) => {
             eprintln!("error: {e}");
             if let baseline::target::TargetError::Identity(aws) = &e {
@@ -121,11 +137,12 @@ async fn connect(cli: &Cli, loaded: &Loaded) -> Result<(Session, Target), ExitCo
 }
 
 async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> ExitCode {
-    let (_session, target) = match connect(cli, loaded).await {
+    let (_session, target) = match connect(cli, loaded, &args.run).await {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let plan = baseline::plan(&loaded.desired, &target).await;
+    let mut plan = baseline::plan(&loaded.desired, &target).await;
+    plan.retain_targets(&args.run.targets);
     let account = &target.scope.account_id;
     let stdout = &mut io::stdout().lock();
     let printed = if args.json {
@@ -156,11 +173,12 @@ async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> Exit
 }
 
 async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> ExitCode {
-    let (session, target) = match connect(cli, loaded).await {
+    let (session, target) = match connect(cli, loaded, &args.run).await {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let plan = baseline::plan(&loaded.desired, &target).await;
+    let mut plan = baseline::plan(&loaded.desired, &target).await;
+    plan.retain_targets(&args.run.targets);
     let account = &target.scope.account_id;
     let palette = out.palette();
     if !args.json {
@@ -203,7 +221,7 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
 }
 
 /// Asks on the terminal; only `yes` proceeds.
-fn confirm() -> bool {
+pub(crate) fn confirm() -> bool {
     eprint!("\nDo you want to apply these changes? Only 'yes' will be accepted: ");
     let _ = io::stderr().flush();
     let mut answer = String::new();

@@ -1,0 +1,333 @@
+//! Output of organization runs: one block (or one JSON line) per account as it finishes, a live progress
+//! line, and a closing summary table (also as Markdown for CI job summaries).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Palette, human, json};
+use crate::aws::CallCounts;
+use crate::engine::Action;
+use crate::fleet::{AccountOutcome, AccountReport, Stage};
+
+/// One account's line in the summary: small, kept for every account until the end of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountRow {
+    pub account: String,
+    pub name: Option<String>,
+    pub status: Status,
+    pub create: usize,
+    pub update: usize,
+    pub manual: usize,
+    /// Why the account failed: the first problem, and how many there were.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    InSync,
+    Changes,
+    Applied,
+    Failed,
+}
+
+impl AccountRow {
+    pub fn of(report: &AccountReport) -> Self {
+        let mut row = Self {
+            account: report.member.id.clone(),
+            name: report.member.name.clone(),
+            status: Status::InSync,
+            create: 0,
+            update: 0,
+            manual: 0,
+            error: None,
+        };
+        if let Some(plan) = report.plan() {
+            let s = plan.summary();
+            (row.create, row.update, row.manual) = (s.create, s.update, s.manual);
+            row.status = if s.create + s.update == 0 { Status::InSync } else { Status::Changes };
+            if let Some(first) = plan.errors.first() {
+                row.error = Some(count_more(format!("{}: {}", first.address, first.error), plan.errors.len()));
+            }
+        }
+        match &report.outcome {
+            AccountOutcome::Unreachable(e) => row.error = Some(e.to_string()),
+            AccountOutcome::Applied { report: applied, .. } => {
+                let problems: Vec<String> = applied
+                    .results
+                    .iter()
+                    .filter_map(|r| match &r.outcome {
+                        crate::engine::Outcome::Failed { error } => Some(format!("{}: {error}", r.address)),
+                        crate::engine::Outcome::Skipped { because } => {
+                            Some(format!("{}: skipped, because {because} failed", r.address))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if row.error.is_none()
+                    && let Some(first) = problems.first()
+                {
+                    row.error = Some(count_more(first.clone(), problems.len()));
+                }
+                if applied.created() + applied.updated() > 0 {
+                    row.status = Status::Applied;
+                }
+            }
+            AccountOutcome::Planned { .. } => {}
+        }
+        if report.failed() {
+            row.status = Status::Failed;
+        }
+        row
+    }
+
+    fn status_text(&self) -> String {
+        match self.status {
+            Status::InSync => "in sync".into(),
+            Status::Changes => format!("{} change{}", self.create + self.update, plural(self.create + self.update)),
+            Status::Applied => "applied".into(),
+            Status::Failed => "failed".into(),
+        }
+    }
+}
+
+fn count_more(first: String, total: usize) -> String {
+    if total > 1 { format!("{first} (and {} more)", total - 1) } else { first }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// An account's plan (and apply results), under a header naming the account.
+pub fn account_block(
+    out: &mut dyn Write,
+    report: &AccountReport,
+    home_region: &str,
+    full: bool,
+    p: &Palette,
+) -> io::Result<()> {
+    let id = &report.member.id;
+    let title = match &report.member.name {
+        Some(name) => format!("Account {id} ({name})"),
+        None => format!("Account {id}"),
+    };
+    writeln!(out, "{}", p.bold(&format!("── {title} {}", "─".repeat(60usize.saturating_sub(title.len())))))?;
+    match &report.outcome {
+        AccountOutcome::Unreachable(e) => {
+            writeln!(out, "  {} {e}", p.red("x"))?;
+            writeln!(out, "      {} {}", p.dim("hint:"), e.hint())?;
+        }
+        AccountOutcome::Planned { plan, .. } => {
+            human::plan(out, plan, &human::View { account: id, home_region, full }, p)?;
+        }
+        AccountOutcome::Applied { plan, report } => {
+            human::plan(out, plan, &human::View { account: id, home_region, full }, p)?;
+            if !report.results.is_empty() {
+                for r in &report.results {
+                    match &r.outcome {
+                        crate::engine::Outcome::Failed { error } => {
+                            human::error_lines(out, &r.address.to_string(), error, p)?
+                        }
+                        crate::engine::Outcome::Skipped { because } => {
+                            writeln!(out, "  {} {}: skipped, because {because} failed", p.yellow("-"), r.address)?
+                        }
+                        _ => {}
+                    }
+                }
+                let line = format!(
+                    "Applied: {} created, {} updated, {} failed, {} skipped.",
+                    report.created(),
+                    report.updated(),
+                    report.failed(),
+                    report.skipped()
+                );
+                writeln!(out, "{}", if report.succeeded() { p.green(&line) } else { p.red(&line) })?;
+            }
+        }
+    }
+    writeln!(out)
+}
+
+/// Totals over the rows.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Totals {
+    pub accounts: usize,
+    pub in_sync: usize,
+    pub changes: usize,
+    pub applied: usize,
+    pub failed: usize,
+}
+
+pub fn totals(rows: &[AccountRow]) -> Totals {
+    let mut t = Totals { accounts: rows.len(), ..Totals::default() };
+    for r in rows {
+        match r.status {
+            Status::InSync => t.in_sync += 1,
+            Status::Changes => t.changes += 1,
+            Status::Applied => t.applied += 1,
+            Status::Failed => t.failed += 1,
+        }
+    }
+    t
+}
+
+fn totals_line(t: &Totals) -> String {
+    let mut parts = vec![format!("{} in sync", t.in_sync)];
+    if t.changes > 0 {
+        parts.push(format!("{} with changes", t.changes));
+    }
+    if t.applied > 0 {
+        parts.push(format!("{} applied", t.applied));
+    }
+    parts.push(format!("{} failed", t.failed));
+    format!("{} account{}: {}.", t.accounts, plural(t.accounts), parts.join(", "))
+}
+
+/// The closing table, sorted by account id.
+pub fn summary_table(out: &mut dyn Write, rows: &[AccountRow], calls: CallCounts, p: &Palette) -> io::Result<()> {
+    let name_width = rows.iter().filter_map(|r| r.name.as_ref().map(|n| n.chars().count())).max().unwrap_or(0).max(4);
+    let header = format!(
+        "{:<12}  {:<name_width$}  {:<10}  {:>6}  {:>6}  {:>6}  NOTE",
+        "ACCOUNT", "NAME", "STATUS", "CREATE", "UPDATE", "MANUAL"
+    );
+    writeln!(out, "{}", p.bold(&header))?;
+    for r in rows {
+        let status = format!("{:<10}", r.status_text());
+        let status = match r.status {
+            Status::InSync | Status::Applied => p.green(&status),
+            Status::Changes => p.yellow(&status),
+            Status::Failed => p.red(&status),
+        };
+        writeln!(
+            out,
+            "{:<12}  {:<name_width$}  {status}  {:>6}  {:>6}  {:>6}  {}",
+            r.account,
+            r.name.as_deref().unwrap_or("-"),
+            r.create,
+            r.update,
+            r.manual,
+            r.error.as_deref().unwrap_or(""),
+        )?;
+    }
+    let t = totals(rows);
+    let line = totals_line(&t);
+    writeln!(out, "{}", if t.failed > 0 { p.red(&line) } else { p.bold(&line) })?;
+    writeln!(out, "{}", p.dim(&format!("AWS API calls: {} read, {} write.", calls.reads, calls.writes)))
+}
+
+/// The summary as a Markdown section (for `$GITHUB_STEP_SUMMARY` and similar).
+pub fn markdown(out: &mut dyn Write, title: &str, rows: &[AccountRow], calls: CallCounts) -> io::Result<()> {
+    let t = totals(rows);
+    writeln!(out, "### {title}\n")?;
+    writeln!(out, "{}\n", totals_line(&t))?;
+    writeln!(out, "| Account | Name | Status | Create | Update | Manual | Note |")?;
+    writeln!(out, "|---|---|---|---:|---:|---:|---|")?;
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    for r in rows {
+        let status = match r.status {
+            Status::Failed => format!("**{}**", r.status_text()),
+            _ => r.status_text(),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {status} | {} | {} | {} | {} |",
+            r.account,
+            cell(r.name.as_deref().unwrap_or("")),
+            r.create,
+            r.update,
+            r.manual,
+            cell(r.error.as_deref().unwrap_or(""))
+        )?;
+    }
+    writeln!(out, "\nAWS API calls: {} read, {} write.\n", calls.reads, calls.writes)
+}
+
+#[derive(Serialize)]
+struct AccountJson<'a> {
+    format_version: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    account: &'a str,
+    name: Option<&'a str>,
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<json::PlanJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<&'a [crate::engine::ChangeResult]>,
+}
+
+/// One account as one line of JSON (JSON Lines): printed as soon as the account is done.
+pub fn json_line(report: &AccountReport, row: &AccountRow) -> String {
+    let id = report.member.id.as_str();
+    let (plan, results, error) = match &report.outcome {
+        AccountOutcome::Unreachable(e) => (None, None, Some(format!("{e}; hint: {}", e.hint()))),
+        AccountOutcome::Planned { plan, .. } => (Some(json::plan(plan, id)), None, None),
+        AccountOutcome::Applied { plan, report } => (Some(json::plan(plan, id)), Some(report.results.as_slice()), None),
+    };
+    let record = AccountJson {
+        format_version: json::FORMAT_VERSION,
+        kind: "account",
+        account: id,
+        name: report.member.name.as_deref(),
+        status: row.status,
+        error,
+        plan,
+        results,
+    };
+    let mut line = serde_json::to_string(&record).expect("account JSON is always serialisable");
+    line.push('\n');
+    line
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    format_version: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    totals: Totals,
+    failed_accounts: Vec<&'a AccountRow>,
+    api_calls: CallCounts,
+}
+
+/// The closing JSON line.
+pub fn json_summary(rows: &[AccountRow], calls: CallCounts) -> String {
+    let summary = SummaryJson {
+        format_version: json::FORMAT_VERSION,
+        kind: "summary",
+        totals: totals(rows),
+        failed_accounts: rows.iter().filter(|r| r.status == Status::Failed).collect(),
+        api_calls: calls,
+    };
+    let mut line = serde_json::to_string(&summary).expect("summary JSON is always serialisable");
+    line.push('\n');
+    line
+}
+
+/// The live progress line: `[ 37/200] 2 failed · 111111111111 planning, 222222222222 applying, +6 more`.
+pub fn progress_line(total: usize, done: usize, failed: usize, active: &BTreeMap<String, Stage>) -> String {
+    let width = total.to_string().len();
+    let mut line = format!("[{done:>width$}/{total}] accounts done");
+    if failed > 0 {
+        line.push_str(&format!(", {failed} failed"));
+    }
+    let shown: Vec<String> = active.iter().take(3).map(|(a, s)| format!("{a} {}", s.as_str())).collect();
+    if !shown.is_empty() {
+        line.push_str(" · ");
+        line.push_str(&shown.join(", "));
+        if active.len() > 3 {
+            line.push_str(&format!(", +{} more", active.len() - 3));
+        }
+    }
+    line
+}
+
+/// Whether a plan row counts a manual action (for `--fail-on-manual`).
+pub fn has_manual(report: &AccountReport) -> bool {
+    report.plan().is_some_and(|p| p.changes.iter().any(|c| c.action == Action::Manual))
+}
