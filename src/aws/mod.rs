@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -57,6 +59,7 @@ macro_rules! regional_client {
             let conf = $krate::config::Builder::from(&self.sdk)
                 .region(Region::new(region.to_string()))
                 .interceptor(self.guard.clone())
+                .retry_classifier(self.not_implemented())
                 .build();
             $krate::Client::from_conf(conf)
         }
@@ -138,7 +141,8 @@ impl Session {
     pub fn s3control(&self, region: &str) -> aws_sdk_s3control::Client {
         let mut conf = aws_sdk_s3control::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
-            .interceptor(self.guard.clone());
+            .interceptor(self.guard.clone())
+            .retry_classifier(self.not_implemented());
         if self.custom_endpoint() {
             conf = conf.retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1));
         }
@@ -152,6 +156,7 @@ impl Session {
             .region(Region::new(region.to_string()))
             .force_path_style(self.custom_endpoint())
             .interceptor(self.guard.clone())
+            .retry_classifier(self.not_implemented())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
@@ -161,6 +166,7 @@ impl Session {
         let conf = aws_sdk_budgets::config::Builder::from(&self.sdk)
             .region(Region::new(control_plane_region(partition)))
             .interceptor(self.guard.clone())
+            .retry_classifier(self.not_implemented())
             .build();
         aws_sdk_budgets::Client::from_conf(conf)
     }
@@ -170,6 +176,7 @@ impl Session {
         let conf = aws_sdk_costandusagereport::config::Builder::from(&self.sdk)
             .region(Region::new("us-east-1"))
             .interceptor(self.guard.clone())
+            .retry_classifier(self.not_implemented())
             .build();
         aws_sdk_costandusagereport::Client::from_conf(conf)
     }
@@ -179,8 +186,14 @@ impl Session {
         let conf = aws_sdk_iam::config::Builder::from(&self.sdk)
             .region(Region::new(control_plane_region(partition)))
             .interceptor(self.guard.clone())
+            .retry_classifier(self.not_implemented())
             .build();
         aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    /// The retry classifier every client carries: see [`NotImplementedHere`].
+    fn not_implemented(&self) -> NotImplementedHere {
+        NotImplementedHere { custom_endpoint: self.custom_endpoint() }
     }
 
     /// Whether calls go to an endpoint other than AWS's own (`--endpoint-url`, `AWS_ENDPOINT_URL[_<SERVICE>]`).
@@ -194,6 +207,7 @@ impl Session {
         let conf = aws_sdk_organizations::config::Builder::from(&self.sdk)
             .region(Region::new(control_plane_region(partition)))
             .interceptor(self.guard.clone())
+            .retry_classifier(self.not_implemented())
             .build();
         aws_sdk_organizations::Client::from_conf(conf)
     }
@@ -203,8 +217,30 @@ impl Session {
         let conf = aws_sdk_account::config::Builder::from(&self.sdk)
             .region(Region::new(control_plane_region(partition)))
             .interceptor(self.guard.clone())
+            .retry_classifier(self.not_implemented())
             .build();
         aws_sdk_account::Client::from_conf(conf)
+    }
+}
+
+/// Through a custom endpoint (an emulator), a server error answered with an HTML page means the operation is
+/// not implemented there: retrying cannot help, so it is not retried (AWS answers API errors in the
+/// protocol's own format, so against AWS this never applies).
+#[derive(Debug, Clone, Copy)]
+struct NotImplementedHere {
+    custom_endpoint: bool,
+}
+
+impl ClassifyRetry for NotImplementedHere {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let html_error = ctx.response().is_some_and(|r| {
+            r.status().is_server_error() && r.headers().get("content-type").is_some_and(|t| t.starts_with("text/html"))
+        });
+        if self.custom_endpoint && html_error { RetryAction::RetryForbidden } else { RetryAction::NoActionIndicated }
+    }
+
+    fn name(&self) -> &'static str {
+        "BaselineNotImplementedHere"
     }
 }
 
