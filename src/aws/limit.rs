@@ -31,7 +31,11 @@ impl HttpClient for Limited {
         SharedHttpConnector::new(LimitedConnector { inner, permits: self.permits.clone() })
     }
 
-    fn validate_base_client_config(&self, components: &RuntimeComponentsBuilder, cfg: &ConfigBag) -> Result<(), BoxError> {
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
         self.inner.validate_base_client_config(components, cfg)
     }
 

@@ -109,7 +109,10 @@ impl Session {
     }
 
     /// The same settings, guard and connection pool, acting with other credentials (a member account's role).
-    pub fn with_credentials(&self, credentials: impl aws_credential_types::provider::ProvideCredentials + 'static) -> Self {
+    pub fn with_credentials(
+        &self,
+        credentials: impl aws_credential_types::provider::ProvideCredentials + 'static,
+    ) -> Self {
         let sdk = self
             .sdk
             .to_builder()

@@ -105,7 +105,10 @@ pub enum AccountSelection {
     Ids(Vec<String>),
     /// Every ACTIVE account of the organization, optionally only under `include_ous` and not under
     /// `exclude_ous` (nested OUs included).
-    Organization { include_ous: Vec<String>, exclude_ous: Vec<String> },
+    Organization {
+        include_ous: Vec<String>,
+        exclude_ous: Vec<String>,
+    },
 }
 
 /// Per-account differences. Contacts given replace the baseline's of the same kind; budgets replace the list.

@@ -325,7 +325,9 @@ impl<'a> Validator<'a> {
                     ids.span(),
                     "[accounts] sets both `ids` and `organization = true`".into(),
                     "choose one",
-                    Some("remove `ids` to baseline the whole organization, or `organization` to baseline a list".into()),
+                    Some(
+                        "remove `ids` to baseline the whole organization, or `organization` to baseline a list".into(),
+                    ),
                 );
                 AccountSelection::Caller
             }
@@ -370,25 +372,25 @@ impl<'a> Validator<'a> {
         };
         let external_id = raw.external_id.map(|id| {
             let v = id.get_ref();
-            if v.len() < 2 || v.len() > 1224 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)) {
-                self.error(
-                    id.span(),
-                    "invalid `external_id`".into(),
-                    "2 to 1224 letters, digits and +=,.@:/_-",
-                    None,
-                );
+            if v.len() < 2 || v.len() > 1224 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c))
+            {
+                self.error(id.span(), "invalid `external_id`".into(), "2 to 1224 letters, digits and +=,.@:/_-", None);
             }
             id.into_inner()
         });
         let session_name = match raw.session_name {
             Some(name) => {
                 let v = name.get_ref();
-                if v.len() < 2 || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
+                if v.len() < 2 || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+                {
                     self.error(
                         name.span(),
                         format!("invalid `session_name` \"{v}\""),
                         "2 to 64 letters, digits and +=,.@_-",
-                        Some("the session name shows in the member accounts' CloudTrail; the default is \"baseline\"".into()),
+                        Some(
+                            "the session name shows in the member accounts' CloudTrail; the default is \"baseline\""
+                                .into(),
+                        ),
                     );
                 }
                 name.into_inner()
@@ -446,7 +448,9 @@ impl<'a> Validator<'a> {
     /// `ou-xxxx-yyyyyyyy` (or a root, `r-xxxx`).
     fn ou_id(&mut self, id: &Spanned<String>) -> bool {
         let v = id.get_ref();
-        let part = |s: &str, min: usize| s.len() >= min && s.len() <= 32 && s.chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase());
+        let part = |s: &str, min: usize| {
+            s.len() >= min && s.len() <= 32 && s.chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        };
         let ok = match v.split('-').collect::<Vec<_>>().as_slice() {
             ["ou", root, ou] => part(root, 4) && part(ou, 8),
             ["r", root] => part(root, 4),

@@ -115,8 +115,7 @@ where
             skip_dependents(i, &pending, &dependents, &mut done, &mut report, events);
         }
     }
-    let mut ready: Vec<usize> =
-        (0..pending.len()).filter(|&i| waiting_on[i].is_empty() && !done[i]).rev().collect();
+    let mut ready: Vec<usize> = (0..pending.len()).filter(|&i| waiting_on[i].is_empty() && !done[i]).rev().collect();
     let mut running = FuturesUnordered::new();
     let concurrency = concurrency.max(1);
 

@@ -127,10 +127,7 @@ async fn accounts_under(org: &aws_sdk_organizations::Client, parents: &[String])
 }
 
 /// The accounts and OUs directly under one parent.
-async fn children(
-    org: &aws_sdk_organizations::Client,
-    parent: String,
-) -> Result<(Vec<String>, Vec<String>), AwsError> {
+async fn children(org: &aws_sdk_organizations::Client, parent: String) -> Result<(Vec<String>, Vec<String>), AwsError> {
     let accounts = async {
         let mut ids = Vec::new();
         let mut pages = org.list_accounts_for_parent().parent_id(&parent).into_paginator().send();
@@ -163,9 +160,10 @@ async fn account_api_access(org: &aws_sdk_organizations::Client, caller: &str, n
         Err(_) => return false,
     };
     if management.as_deref() == Some(caller) {
-        let enabled = org.list_aws_service_access_for_organization().send().await.map(|out| {
-            out.enabled_service_principals().iter().any(|p| p.service_principal() == Some(ACCOUNT_SERVICE))
-        });
+        let enabled =
+            org.list_aws_service_access_for_organization().send().await.map(|out| {
+                out.enabled_service_principals().iter().any(|p| p.service_principal() == Some(ACCOUNT_SERVICE))
+            });
         match enabled {
             Ok(true) => true,
             Ok(false) => {

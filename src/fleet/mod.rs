@@ -64,7 +64,9 @@ impl Unreachable {
             Unreachable::AssumeRole { error, .. } => error.hint(),
             Unreachable::Target(TargetError::Regions(e) | TargetError::Identity(e)) => e.hint(),
             Unreachable::Target(_) => "see the message above".into(),
-            Unreachable::NotAllowed(_) => "add the account to `allowed_account_ids`, or exclude it in [accounts]".into(),
+            Unreachable::NotAllowed(_) => {
+                "add the account to `allowed_account_ids`, or exclude it in [accounts]".into()
+            }
         }
     }
 }
@@ -73,8 +75,14 @@ impl Unreachable {
 pub enum AccountOutcome {
     Unreachable(Unreachable),
     /// Planned; the target is kept so an accepted plan can be applied without reading again.
-    Planned { plan: Plan, target: Box<Target> },
-    Applied { plan: Plan, report: ApplyReport },
+    Planned {
+        plan: Plan,
+        target: Box<Target>,
+    },
+    Applied {
+        plan: Plan,
+        report: ApplyReport,
+    },
 }
 
 #[derive(Debug)]

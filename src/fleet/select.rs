@@ -16,7 +16,8 @@ impl Shard {
     /// Stable whatever the other accounts are: an account stays in its shard as the organization grows, and
     /// every machine of a CI matrix computes the same split (FNV-1a of the id; no per-process seed).
     pub fn contains(&self, account_id: &str) -> bool {
-        let hash = account_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let hash =
+            account_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
         hash % u64::from(self.count) == u64::from(self.index - 1)
     }
 }
@@ -100,7 +101,8 @@ mod tests {
         for count in [1, 2, 3, 8, 13] {
             let mut seen: Vec<String> = Vec::new();
             for index in 1..=count {
-                let part = select(&all, &Filters { shard: Some(Shard { index, count }), ..Filters::default() }).unwrap();
+                let part =
+                    select(&all, &Filters { shard: Some(Shard { index, count }), ..Filters::default() }).unwrap();
                 // Balanced enough to spread a fleet: no shard gets more than twice its share.
                 assert!(part.len() <= 2 * all.len() / count as usize + 1, "{index}/{count}: {}", part.len());
                 seen.extend(part.into_iter().map(|m| m.id));
@@ -115,10 +117,16 @@ mod tests {
     #[test]
     fn an_account_keeps_its_shard_when_others_join() {
         let shard = Shard { index: 2, count: 4 };
-        let before: Vec<String> =
-            select(&members(50), &Filters { shard: Some(shard), ..Filters::default() }).unwrap().into_iter().map(|m| m.id).collect();
-        let after: Vec<String> =
-            select(&members(80), &Filters { shard: Some(shard), ..Filters::default() }).unwrap().into_iter().map(|m| m.id).collect();
+        let before: Vec<String> = select(&members(50), &Filters { shard: Some(shard), ..Filters::default() })
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        let after: Vec<String> = select(&members(80), &Filters { shard: Some(shard), ..Filters::default() })
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
         assert!(before.iter().all(|id| after.contains(id)));
     }
 

@@ -507,7 +507,8 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
 
     // The trail.
     let want = desired_settings(desired, scope, spec);
-    let bucket_policy = desired.log_archive.as_ref().map(|archive| log_bucket::location(archive, scope).policy_address());
+    let bucket_policy =
+        desired.log_archive.as_ref().map(|archive| log_bucket::location(archive, scope).policy_address());
     let with_dependencies = |mut change: ResourceChange| {
         change = change.after(&group_address).after(&policy_address).after(&role_address);
         if let Some(b) = &bucket_policy {

@@ -92,8 +92,7 @@ pub async fn observe_alternate(
 }
 
 pub async fn observe_primary(target: &Target) -> Result<Option<PrimaryContact>, AwsError> {
-    let out =
-        target
+    let out = target
         .account
         .get_contact_information()
         .set_account_id(target.contacts_account.clone())

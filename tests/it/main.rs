@@ -9,6 +9,7 @@ mod harness;
 mod hygiene;
 mod log_archive;
 mod mocked;
+mod organization;
 mod permissions;
 mod read_only;
 mod render;
