@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::sync::Mutex;
 
+use baseline::aws::ApiGuard;
 use baseline::config::Loaded;
 use baseline::fleet::{
     self, AccountOutcome, AccountReport, Discovery, Filters, Fleet, FleetSink, Member, Planned, Stage,
@@ -98,8 +99,7 @@ pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> 
     printer.start(&p.describe(&args.run), "Planning");
     fleet.plan(&p.members, &printer).await;
     let state = printer.finish();
-    let calls = p.session.guard.counts();
-    close(out, args.json, &args.run, "baseline plan", &state.rows, calls);
+    close(out, args.json, &args.run, "baseline plan", &state.rows, &p.session.guard);
     if state.rows.iter().any(|r| r.status == Status::Failed) {
         ExitCode::Error
     } else if args.detailed_exitcode
@@ -138,7 +138,7 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
         let planned = printer.finish();
         let pending: usize = planned.rows.iter().map(|r| r.create + r.update).sum();
         if pending == 0 {
-            close(out, args.json, &args.run, "baseline apply", &planned.rows, p.session.guard.counts());
+            close(out, args.json, &args.run, "baseline apply", &planned.rows, &p.session.guard);
             return if planned.rows.iter().any(|r| r.status == Status::Failed) {
                 ExitCode::Error
             } else {
@@ -163,7 +163,7 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
         state.rows.sort_by(|a, b| a.account.cmp(&b.account));
         state
     };
-    close(out, args.json, &args.run, "baseline apply", &state.rows, p.session.guard.counts());
+    close(out, args.json, &args.run, "baseline apply", &state.rows, &p.session.guard);
     if state.rows.iter().any(|r| r.status == Status::Failed) { ExitCode::Error } else { ExitCode::Success }
 }
 
@@ -172,10 +172,11 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The summary: a table (or a JSON line) on stdout, and Markdown appended to a file when asked.
-fn close(out: &Output, json: bool, run: &RunArgs, title: &str, rows: &[AccountRow], calls: baseline::aws::CallCounts) {
+fn close(out: &Output, json: bool, run: &RunArgs, title: &str, rows: &[AccountRow], guard: &ApiGuard) {
+    let calls = guard.counts();
     let stdout = &mut io::stdout().lock();
     let _ = if json {
-        stdout.write_all(render::json_summary(rows, calls).as_bytes())
+        stdout.write_all(render::json_summary(rows, &guard.by_operation()).as_bytes())
     } else {
         render::summary_table(stdout, rows, calls, &out.palette())
     };
@@ -283,7 +284,12 @@ impl FleetSink for Printer<'_> {
         let _ = if self.json {
             stdout.write_all(render::json_line(&report, &row).as_bytes())
         } else if !self.out.quiet || row.status == Status::Failed {
-            render::account_block(stdout, &report, &self.home_region, self.out.verbose, &self.out.palette())
+            let detail = match (self.out.quiet, self.out.verbose) {
+                (true, _) => render::Detail::Brief,
+                (false, true) => render::Detail::Full,
+                (false, false) => render::Detail::Normal,
+            };
+            render::account_block(stdout, &report, &self.home_region, detail, &self.out.palette())
         } else {
             Ok(())
         };

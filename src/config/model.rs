@@ -399,3 +399,56 @@ pub struct ConfigRuleSpec {
     /// Only in the home region (rules about global resources such as IAM).
     pub home_only: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::parse;
+
+    #[test]
+    fn an_override_replaces_only_what_it_names() {
+        let text = r#"
+[accounts]
+ids = ["111111111111", "222222222222"]
+
+[contacts.security]
+name = "Security"
+title = "Security list"
+email = "security@example.com"
+phone = "+1 206 555 0100"
+
+[contacts.billing]
+name = "Billing"
+title = "Billing list"
+email = "billing@example.com"
+phone = "+1 206 555 0101"
+
+[notifications.billing]
+topic = "billing"
+emails = ["billing@example.com"]
+
+[[budgets]]
+name = "monthly"
+limit = 1000.0
+
+[accounts.overrides.222222222222.contacts.security]
+name = "Sandbox security"
+title = "Sandbox list"
+email = "sandbox-security@example.com"
+phone = "+1 206 555 0199"
+
+[[accounts.overrides.222222222222.budgets]]
+name = "sandbox-monthly"
+limit = 50.0
+"#;
+        let desired = parse(std::path::Path::new("baseline.toml"), text).unwrap().desired;
+        let plain = desired.for_account("111111111111");
+        assert_eq!(*plain, desired);
+        let sandbox = desired.for_account("222222222222");
+        assert_eq!(sandbox.contacts.security.as_ref().unwrap().email, "sandbox-security@example.com");
+        assert_eq!(sandbox.contacts.billing, desired.contacts.billing, "not overridden: kept");
+        assert_eq!(
+            sandbox.budgets.iter().map(|b| (b.name.as_str(), b.limit)).collect::<Vec<_>>(),
+            [("sandbox-monthly", 50.0)]
+        );
+    }
+}

@@ -156,7 +156,23 @@ impl<'a> Validator<'a> {
                 Some("set [contacts.billing] and subscribe the billing list to [notifications.billing]".into()),
             );
         }
+        let accounts_span = raw.accounts.as_ref().map(|a| a.span());
         let accounts = raw.accounts.map(|a| self.accounts(a, notifications.billing.is_some())).unwrap_or_default();
+        if let (Some(span), Some(archive)) = (accounts_span, &log_archive)
+            && accounts.is_fleet()
+            && archive.account_id.is_none()
+        {
+            self.warn(
+                span,
+                "[accounts] covers several accounts but [log_archive] names no `account_id`".into(),
+                "each account gets a bucket of its own",
+                Some(
+                    "set `account_id` in [log_archive] to the log archive account, so every trail and Config \
+                      channel delivers to one central bucket"
+                        .into(),
+                ),
+            );
+        }
         Desired {
             accounts,
             contacts,

@@ -154,11 +154,15 @@ async fn children(org: &aws_sdk_organizations::Client, parent: String) -> Result
 /// account with trusted access for Account Management enabled, or that service's delegated administrator.
 /// Otherwise each account's contacts are set with its own assumed role, and a notice says why.
 async fn account_api_access(org: &aws_sdk_organizations::Client, caller: &str, notices: &mut Vec<String>) -> bool {
-    let management = match org.describe_organization().send().await {
-        Ok(out) => out.organization().and_then(|o| o.master_account_id()).map(str::to_string),
-        // Not in an organization, or not allowed to look: contacts go through each account's role.
-        Err(_) => return false,
-    };
+    let management =
+        match org.describe_organization().send().await.map_err(aws::err("organizations:DescribeOrganization")) {
+            Ok(out) => out.organization().and_then(|o| o.master_account_id()).map(str::to_string),
+            // Not in an organization, or not allowed to look: contacts go through each account's role.
+            Err(e) => {
+                tracing::info!("{e}; member contacts are set through each account's role");
+                return false;
+            }
+        };
     if management.as_deref() == Some(caller) {
         let enabled =
             org.list_aws_service_access_for_organization().send().await.map(|out| {
@@ -185,6 +189,7 @@ async fn account_api_access(org: &aws_sdk_organizations::Client, caller: &str, n
             .service_principal(ACCOUNT_SERVICE)
             .send()
             .await
+            .map_err(aws::err("organizations:ListDelegatedAdministrators"))
             .is_ok_and(|out| out.delegated_administrators().iter().any(|a| a.id() == Some(caller)))
     }
 }

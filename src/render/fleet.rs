@@ -101,14 +101,33 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// How much of an account's plan to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Problems and the summary line only (`-q`).
+    Brief,
+    /// Regions beyond the home region summarised when many.
+    Normal,
+    /// Every change of every region (`-v`).
+    Full,
+}
+
 /// An account's plan (and apply results), under a header naming the account.
 pub fn account_block(
     out: &mut dyn Write,
     report: &AccountReport,
     home_region: &str,
-    full: bool,
+    detail: Detail,
     p: &Palette,
 ) -> io::Result<()> {
+    let full = detail == Detail::Full;
+    let show_plan = |out: &mut dyn Write, plan: &crate::engine::Plan, account: &str| {
+        if detail == Detail::Brief {
+            human::plan_brief(out, plan, p)
+        } else {
+            human::plan(out, plan, &human::View { account, home_region, full }, p)
+        }
+    };
     let id = &report.member.id;
     let title = match &report.member.name {
         Some(name) => format!("Account {id} ({name})"),
@@ -120,11 +139,9 @@ pub fn account_block(
             writeln!(out, "  {} {e}", p.red("x"))?;
             writeln!(out, "      {} {}", p.dim("hint:"), e.hint())?;
         }
-        AccountOutcome::Planned { plan, .. } => {
-            human::plan(out, plan, &human::View { account: id, home_region, full }, p)?;
-        }
+        AccountOutcome::Planned { plan, .. } => show_plan(out, plan, id)?,
         AccountOutcome::Applied { plan, report } => {
-            human::plan(out, plan, &human::View { account: id, home_region, full }, p)?;
+            show_plan(out, plan, id)?;
             if !report.results.is_empty() {
                 for r in &report.results {
                     match &r.outcome {
@@ -293,16 +310,25 @@ struct SummaryJson<'a> {
     totals: Totals,
     failed_accounts: Vec<&'a AccountRow>,
     api_calls: CallCounts,
+    /// Per `Service.Operation`, over the whole run.
+    api_calls_by_operation: &'a BTreeMap<String, CallCounts>,
 }
 
 /// The closing JSON line.
-pub fn json_summary(rows: &[AccountRow], calls: CallCounts) -> String {
+pub fn json_summary(rows: &[AccountRow], by_operation: &BTreeMap<String, CallCounts>) -> String {
+    let calls = by_operation.values().fold(CallCounts::default(), |mut t, c| {
+        t.reads += c.reads;
+        t.writes += c.writes;
+        t.refused += c.refused;
+        t
+    });
     let summary = SummaryJson {
         format_version: json::FORMAT_VERSION,
         kind: "summary",
         totals: totals(rows),
         failed_accounts: rows.iter().filter(|r| r.status == Status::Failed).collect(),
         api_calls: calls,
+        api_calls_by_operation: by_operation,
     };
     let mut line = serde_json::to_string(&summary).expect("summary JSON is always serialisable");
     line.push('\n');
