@@ -152,7 +152,7 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
             return ExitCode::Error;
         }
         p.session.guard.allow_writes();
-        let printer = Printer::new(out, args.json, &p, false);
+        let printer = Printer { results_only: true, ..Printer::new(out, args.json, &p, false) };
         printer.start(&p.describe(&args.run), "Applying to");
         // Unreachable accounts stay failed: they are reported again without being retried.
         let unreachable: Vec<AccountRow> =
@@ -219,6 +219,8 @@ struct Printer<'a> {
     home_region: String,
     total: usize,
     keep_plans: bool,
+    /// Applying plans already shown: print results, not the plans again.
+    results_only: bool,
     state: Mutex<State>,
 }
 
@@ -231,6 +233,7 @@ impl<'a> Printer<'a> {
             home_region: p.discovery.caller.home_region.clone(),
             total: p.members.len(),
             keep_plans,
+            results_only: false,
             state: Mutex::new(State::default()),
         }
     }
@@ -284,7 +287,7 @@ impl FleetSink for Printer<'_> {
         let _ = if self.json {
             stdout.write_all(render::json_line(&report, &row).as_bytes())
         } else if !self.out.quiet || row.status == Status::Failed {
-            let detail = match (self.out.quiet, self.out.verbose) {
+            let detail = match (self.out.quiet || self.results_only, self.out.verbose) {
                 (true, _) => render::Detail::Brief,
                 (false, true) => render::Detail::Full,
                 (false, false) => render::Detail::Normal,

@@ -286,13 +286,15 @@ mod tests {
     fn targets_keep_matching_changes_and_what_they_wait_for() {
         let policy = Address::new("222222222222", "us-east-1", "s3.bucket_policy", "logs");
         let role = Address::new("111111111111", "global", "iam.role", "trail-role");
-        let mut plan = Plan::default();
-        plan.changes = vec![
-            change("222222222222", "s3.bucket_policy", "logs", &[]),
-            change("111111111111", "global", "trail-role", &[]),
-            change("111111111111", "cloudtrail.trail", "baseline", &[&policy, &role]),
-            change("111111111111", "sns.topic", "security", &[]),
-        ];
+        let mut plan = Plan {
+            changes: vec![
+                change("222222222222", "s3.bucket_policy", "logs", &[]),
+                change("111111111111", "global", "trail-role", &[]),
+                change("111111111111", "cloudtrail.trail", "baseline", &[&policy, &role]),
+                change("111111111111", "sns.topic", "security", &[]),
+            ],
+            ..Plan::default()
+        };
         plan.changes[1].address = role.clone();
         plan.retain_targets(&["111111111111/us-east-1/cloudtrail".to_string()]);
         let kept: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();

@@ -357,3 +357,70 @@ pub fn progress_line(total: usize, done: usize, failed: usize, active: &BTreeMap
 pub fn has_manual(report: &AccountReport) -> bool {
     report.plan().is_some_and(|p| p.changes.iter().any(|c| c.action == Action::Manual))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<AccountRow> {
+        let row = |account: &str, name: Option<&str>, status, create, error: Option<&str>| AccountRow {
+            account: account.into(),
+            name: name.map(str::to_string),
+            status,
+            create,
+            update: 0,
+            manual: 1,
+            error: error.map(str::to_string),
+        };
+        vec![
+            row("111111111111", Some("management"), Status::InSync, 0, None),
+            row("222222222222", Some("log-archive"), Status::Changes, 3, None),
+            row("333333333333", None, Status::Failed, 0, Some("cannot assume arn:aws:iam::333333333333:role/x | y")),
+        ]
+    }
+
+    #[test]
+    fn summary_table_lists_every_account_and_the_totals() {
+        let mut out = Vec::new();
+        summary_table(&mut out, &rows(), CallCounts { reads: 120, writes: 0, refused: 0 }, &Palette::PLAIN).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let expected = "\
+ACCOUNT       NAME         STATUS      CREATE  UPDATE  MANUAL  NOTE
+111111111111  management   in sync          0       0       1  
+222222222222  log-archive  3 changes        3       0       1  
+333333333333  -            failed           0       0       1  cannot assume arn:aws:iam::333333333333:role/x | y
+3 accounts: 1 in sync, 1 with changes, 1 failed.
+AWS API calls: 120 read, 0 write.
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn markdown_escapes_table_cells() {
+        let mut out = Vec::new();
+        markdown(&mut out, "baseline plan", &rows(), CallCounts::default()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("### baseline plan\n\n3 accounts: 1 in sync, 1 with changes, 1 failed.\n"));
+        assert!(text.contains(
+            "| 333333333333 |  | **failed** | 0 | 0 | 1 | cannot assume arn:aws:iam::333333333333:role/x \\| y |"
+        ));
+    }
+
+    #[test]
+    fn progress_line_shows_counts_and_a_few_active_accounts() {
+        let active: BTreeMap<String, Stage> = [
+            ("111111111111", Stage::Planning),
+            ("222222222222", Stage::Applying),
+            ("333333333333", Stage::Connecting),
+            ("444444444444", Stage::Planning),
+        ]
+        .into_iter()
+        .map(|(a, s)| (a.to_string(), s))
+        .collect();
+        assert_eq!(
+            progress_line(200, 37, 2, &active),
+            "[ 37/200] accounts done, 2 failed · 111111111111 planning, 222222222222 applying, 333333333333 connecting, +1 more"
+        );
+        assert_eq!(progress_line(5, 5, 0, &BTreeMap::new()), "[5/5] accounts done");
+    }
+}
