@@ -75,7 +75,7 @@ impl Target {
     /// Resolves the caller's account (one STS call) and builds the clients.
     pub async fn discover(session: &Session, desired: &Desired) -> Result<Self, TargetError> {
         let scope = identify(session, desired).await?;
-        if !desired.allowed_account_ids.is_empty() && !desired.allowed_account_ids.contains(&scope.account_id) {
+        if !desired.allows(&scope.account_id) {
             return Err(TargetError::AccountNotAllowed {
                 actual: scope.account_id,
                 allowed: desired.allowed_account_ids.join(", "),
@@ -102,6 +102,13 @@ impl Target {
             target.unavailable_regions = unavailable;
         }
         Ok(target)
+    }
+
+    /// Keeps regional resources to `regions` (`--regions`); an empty list keeps them all.
+    pub fn retain_regions(&mut self, regions: &[String]) {
+        if !regions.is_empty() {
+            self.regions.retain(|r| regions.contains(&r.region));
+        }
     }
 
     pub fn new(session: &Session, scope: Scope, desired: &Desired) -> Self {

@@ -34,6 +34,16 @@ pub struct CallCounts {
     pub refused: usize,
 }
 
+impl<'a> std::iter::Sum<&'a CallCounts> for CallCounts {
+    fn sum<I: Iterator<Item = &'a CallCounts>>(counts: I) -> Self {
+        counts.fold(CallCounts::default(), |t, c| CallCounts {
+            reads: t.reads + c.reads,
+            writes: t.writes + c.writes,
+            refused: t.refused + c.refused,
+        })
+    }
+}
+
 /// The error an operation fails with when it would write during a read-only phase.
 #[derive(Debug, thiserror::Error)]
 #[error("refused {service}.{operation}: this phase is read-only (plan never writes)")]
@@ -76,14 +86,7 @@ impl ApiGuard {
     }
 
     pub fn counts(&self) -> CallCounts {
-        let calls = self.inner.calls.lock().expect("call log poisoned");
-        let mut total = CallCounts::default();
-        for c in calls.values() {
-            total.reads += c.reads;
-            total.writes += c.writes;
-            total.refused += c.refused;
-        }
-        total
+        self.inner.calls.lock().expect("call log poisoned").values().sum()
     }
 
     fn record(&self, service: &str, operation: &str) -> Result<(), WriteRefused> {

@@ -71,6 +71,8 @@ macro_rules! regional_client {
 pub struct Session {
     sdk: SdkConfig,
     pub guard: ApiGuard,
+    /// Calls go to an endpoint other than AWS's own; read once, used by every client built.
+    custom_endpoint: bool,
 }
 
 impl Session {
@@ -118,11 +120,13 @@ impl Session {
             .to_builder()
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
             .build();
-        Self { sdk, guard: self.guard.clone() }
+        Self { sdk, guard: self.guard.clone(), custom_endpoint: self.custom_endpoint }
     }
 
     pub fn from_sdk_config(sdk: SdkConfig) -> Self {
-        Self { sdk, guard: ApiGuard::read_only() }
+        let custom_endpoint = sdk.endpoint_url().is_some()
+            || std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| k.starts_with("AWS_ENDPOINT_URL")));
+        Self { sdk, guard: ApiGuard::read_only(), custom_endpoint }
     }
 
     /// The region of the AWS configuration (`--region`, `AWS_REGION`, profile), if any.
@@ -201,8 +205,7 @@ impl Session {
 
     /// Whether calls go to an endpoint other than AWS's own (`--endpoint-url`, `AWS_ENDPOINT_URL[_<SERVICE>]`).
     pub fn custom_endpoint(&self) -> bool {
-        self.sdk.endpoint_url().is_some()
-            || std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| k.starts_with("AWS_ENDPOINT_URL")))
+        self.custom_endpoint
     }
 
     /// AWS Organizations: one endpoint per partition.

@@ -8,10 +8,12 @@ use std::sync::Mutex;
 
 use baseline::aws::ApiGuard;
 use baseline::config::Loaded;
+use baseline::engine::Plan;
 use baseline::fleet::{
     self, AccountOutcome, AccountReport, Discovery, Filters, Fleet, FleetSink, Member, Planned, Stage,
 };
 use baseline::render::fleet::{self as render, AccountRow, Status};
+use baseline::render::plural;
 
 use super::{Output, confirm, session};
 use crate::cli::{ApplyArgs, Cli, PlanArgs, RunArgs};
@@ -167,10 +169,6 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
     if state.rows.iter().any(|r| r.status == Status::Failed) { ExitCode::Error } else { ExitCode::Success }
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 /// The summary: a table (or a JSON line) on stdout, and Markdown appended to a file when asked.
 fn close(out: &Output, json: bool, run: &RunArgs, title: &str, rows: &[AccountRow], guard: &ApiGuard) {
     let calls = guard.counts();
@@ -281,7 +279,7 @@ impl FleetSink for Printer<'_> {
         if row.status == Status::Failed {
             state.failed += 1;
         }
-        state.manual |= render::has_manual(&report);
+        state.manual |= report.plan().is_some_and(Plan::has_manual);
         self.clear();
         let stdout = &mut io::stdout().lock();
         let _ = if self.json {

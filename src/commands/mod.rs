@@ -121,9 +121,7 @@ async fn connect(cli: &Cli, loaded: &Loaded, run: &RunArgs) -> Result<(Session, 
     let session = session(cli, run).await;
     match Target::discover(&session, &loaded.desired).await {
         Ok(mut target) => {
-            if !run.regions.is_empty() {
-                target.regions.retain(|r| run.regions.contains(&r.region));
-            }
+            target.retain_regions(&run.regions);
             Ok((session, target))
         }
         Err(e) => {

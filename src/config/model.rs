@@ -37,6 +37,11 @@ pub struct Desired {
 }
 
 impl Desired {
+    /// Whether `allowed_account_ids` lets the baseline touch this account (an empty list allows any).
+    pub fn allows(&self, account_id: &str) -> bool {
+        self.allowed_account_ids.is_empty() || self.allowed_account_ids.iter().any(|a| a == account_id)
+    }
+
     /// The baseline for one account: the file's, with that account's `[accounts.overrides]` applied.
     pub fn for_account(&self, account_id: &str) -> Cow<'_, Desired> {
         let Some(o) = self.accounts.overrides.get(account_id) else { return Cow::Borrowed(self) };

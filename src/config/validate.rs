@@ -370,9 +370,7 @@ impl<'a> Validator<'a> {
         let exclude = account_ids(self, &raw.exclude, &mut HashMap::new());
         let role = match raw.role {
             Some(role) => {
-                let ok = role.get_ref().split('/').all(|part| {
-                    !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
-                });
+                let ok = role.get_ref().split('/').all(|part| name_ok(part, 1, 512, "+=,.@_-"));
                 let name_len = role.get_ref().rsplit('/').next().map_or(0, str::len);
                 if !ok || name_len > 64 {
                     self.error(
@@ -388,8 +386,7 @@ impl<'a> Validator<'a> {
         };
         let external_id = raw.external_id.map(|id| {
             let v = id.get_ref();
-            if v.len() < 2 || v.len() > 1224 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c))
-            {
+            if !name_ok(v, 2, 1224, "+=,.@:/_-") {
                 self.error(id.span(), "invalid `external_id`".into(), "2 to 1224 letters, digits and +=,.@:/_-", None);
             }
             id.into_inner()
@@ -397,8 +394,7 @@ impl<'a> Validator<'a> {
         let session_name = match raw.session_name {
             Some(name) => {
                 let v = name.get_ref();
-                if v.len() < 2 || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
-                {
+                if !name_ok(v, 2, 64, "+=,.@_-") {
                     self.error(
                         name.span(),
                         format!("invalid `session_name` \"{v}\""),
@@ -722,9 +718,7 @@ impl<'a> Validator<'a> {
             |v: Option<Spanned<String>>, default: &str| v.map_or_else(|| default.to_string(), Spanned::into_inner);
         let check = |this: &mut Self, v: &Option<Spanned<String>>, key: &str, max: usize, extra: &str| {
             if let Some(v) = v {
-                let ok = !v.get_ref().is_empty()
-                    && v.get_ref().len() <= max
-                    && v.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c));
+                let ok = name_ok(v.get_ref(), 1, max, extra);
                 if !ok {
                     this.error(
                         v.span(),
@@ -905,10 +899,7 @@ impl<'a> Validator<'a> {
         let mut groups = Vec::new();
         for g in raw.groups {
             let name = g.name.get_ref();
-            if name.is_empty()
-                || name.len() > 128
-                || !name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
-            {
+            if !name_ok(name, 1, 128, "+=,.@_-") {
                 self.error(
                     g.name.span(),
                     format!("invalid group name \"{name}\""),
@@ -1084,10 +1075,7 @@ impl<'a> Validator<'a> {
         let report = raw.report.map_or_else(
             || "baseline-cost-and-usage".to_string(),
             |r| {
-                if r.get_ref().is_empty()
-                    || r.get_ref().len() > 256
-                    || !r.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "!-_.*'()".contains(c))
-                {
+                if !name_ok(r.get_ref(), 1, 256, "!-_.*'()") {
                     self.error(
                         r.span(),
                         format!("invalid report name \"{}\"", r.get_ref()),
@@ -1373,6 +1361,11 @@ fn camel_case(id: &str) -> String {
 }
 
 /// S3's bucket naming rules (general purpose buckets).
+/// `min..=max` bytes of ASCII letters, digits and the `extra` characters: the shape of most AWS names.
+fn name_ok(value: &str, min: usize, max: usize, extra: &str) -> bool {
+    (min..=max).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+}
+
 pub fn check_bucket_name(name: &str) -> Result<(), &'static str> {
     if !(3..=63).contains(&name.len()) {
         return Err("must be 3 to 63 characters long");

@@ -52,26 +52,32 @@ pub async fn discover(session: &Session, desired: &Desired) -> Result<Discovery,
     let caller = target::identify(session, desired).await?;
     let accounts = &desired.accounts;
     let org = session.organizations(&caller.partition);
-    let (mut members, inactive) = match &accounts.selection {
-        AccountSelection::Caller => (vec![Member::new(&caller.account_id)], Vec::new()),
-        AccountSelection::Ids(ids) => (ids.iter().map(Member::new).collect(), Vec::new()),
-        AccountSelection::Organization { include_ous, exclude_ous } => {
-            organization_accounts(&org, include_ous, exclude_ous).await.map_err(DiscoveryError::Organization)?
-        }
+    let manages_contacts = desired.contacts.alternates().next().is_some() || desired.contacts.primary.is_some();
+    let others = match &accounts.selection {
+        AccountSelection::Caller => false,
+        AccountSelection::Ids(ids) => ids.iter().any(|id| *id != caller.account_id && !accounts.exclude.contains(id)),
+        AccountSelection::Organization { .. } => true,
     };
+    // The account list and the contacts route are independent reads: made at the same time.
+    let (listed, (contacts_from_caller, notice)) = tokio::join!(
+        async {
+            match &accounts.selection {
+                AccountSelection::Caller => Ok((vec![Member::new(&caller.account_id)], Vec::new())),
+                AccountSelection::Ids(ids) => Ok((ids.iter().map(Member::new).collect(), Vec::new())),
+                AccountSelection::Organization { include_ous, exclude_ous } => {
+                    organization_accounts(&org, include_ous, exclude_ous).await
+                }
+            }
+        },
+        async {
+            if manages_contacts && others { account_api_access(&org, &caller.account_id).await } else { (false, None) }
+        },
+    );
+    let (mut members, inactive) = listed.map_err(DiscoveryError::Organization)?;
     members.retain(|m| !accounts.exclude.contains(&m.id));
     members.sort_by(|a, b| a.id.cmp(&b.id));
     members.dedup_by(|a, b| a.id == b.id);
-
-    let mut notices = Vec::new();
-    let manages_contacts = desired.contacts.alternates().next().is_some() || desired.contacts.primary.is_some();
-    let has_others = members.iter().any(|m| m.id != caller.account_id);
-    let contacts_from_caller = if manages_contacts && has_others {
-        account_api_access(&org, &caller.account_id, &mut notices).await
-    } else {
-        false
-    };
-    Ok(Discovery { caller, members, inactive, contacts_from_caller, notices })
+    Ok(Discovery { caller, members, inactive, contacts_from_caller, notices: notice.into_iter().collect() })
 }
 
 /// ACTIVE accounts (under `include_ous` when given, not under `exclude_ous`) and the others with their state.
@@ -80,16 +86,20 @@ async fn organization_accounts(
     include_ous: &[String],
     exclude_ous: &[String],
 ) -> Result<(Vec<Member>, Vec<(Member, String)>), AwsError> {
-    let mut all = Vec::new();
-    let mut pages = org.list_accounts().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        all.extend(page.map_err(aws::err("organizations:ListAccounts"))?.accounts().iter().cloned());
-    }
-    let (included, excluded) = tokio::join!(
+    let all = async {
+        let mut all = Vec::new();
+        let mut pages = org.list_accounts().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            all.extend(page.map_err(aws::err("organizations:ListAccounts"))?.accounts().iter().cloned());
+        }
+        Ok::<_, AwsError>(all)
+    };
+    let (all, included, excluded) = tokio::join!(
+        all,
         async { if include_ous.is_empty() { Ok(None) } else { accounts_under(org, include_ous).await.map(Some) } },
         async { if exclude_ous.is_empty() { Ok(Vec::new()) } else { accounts_under(org, exclude_ous).await } },
     );
-    let (included, excluded) = (included?, excluded?);
+    let (all, included, excluded) = (all?, included?, excluded?);
     let mut active = Vec::new();
     let mut inactive = Vec::new();
     for account in all {
@@ -152,44 +162,44 @@ async fn children(org: &aws_sdk_organizations::Client, parent: String) -> Result
 
 /// Whether the caller may set member accounts' contacts through the Account API: it is the management
 /// account with trusted access for Account Management enabled, or that service's delegated administrator.
-/// Otherwise each account's contacts are set with its own assumed role, and a notice says why.
-async fn account_api_access(org: &aws_sdk_organizations::Client, caller: &str, notices: &mut Vec<String>) -> bool {
-    let management =
-        match org.describe_organization().send().await.map_err(aws::err("organizations:DescribeOrganization")) {
-            Ok(out) => out.organization().and_then(|o| o.master_account_id()).map(str::to_string),
-            // Not in an organization, or not allowed to look: contacts go through each account's role.
-            Err(e) => {
-                tracing::info!("{e}; member contacts are set through each account's role");
-                return false;
-            }
-        };
-    if management.as_deref() == Some(caller) {
-        let enabled =
-            org.list_aws_service_access_for_organization().send().await.map(|out| {
-                out.enabled_service_principals().iter().any(|p| p.service_principal() == Some(ACCOUNT_SERVICE))
-            });
-        match enabled {
-            Ok(true) => true,
-            Ok(false) => {
-                notices.push(format!(
-                    "trusted access for AWS Account Management is not enabled in the organization, so member \
-                     contacts are set through each account's role; to set them from the management account \
-                     instead, run `aws organizations enable-aws-service-access --service-principal {ACCOUNT_SERVICE}`"
-                ));
-                false
-            }
-            Err(e) => {
-                let e = AwsError::from_sdk("organizations:ListAWSServiceAccessForOrganization", e);
-                notices.push(format!("{e}; member contacts are set through each account's role"));
-                false
-            }
+/// Otherwise each account's contacts are set with its own assumed role, and the notice says why.
+async fn account_api_access(org: &aws_sdk_organizations::Client, caller: &str) -> (bool, Option<String>) {
+    let through_roles = "member contacts are set through each account's role";
+    let organization = org.describe_organization().send().await.map_err(aws::err("organizations:DescribeOrganization"));
+    let management = match organization {
+        Ok(out) => out.organization().and_then(|o| o.master_account_id()).map(str::to_string),
+        // Not in an organization, or not allowed to look.
+        Err(e) => {
+            tracing::info!("{e}; {through_roles}");
+            return (false, None);
         }
-    } else {
-        org.list_delegated_administrators()
+    };
+    if management.as_deref() != Some(caller) {
+        let delegated = org
+            .list_delegated_administrators()
             .service_principal(ACCOUNT_SERVICE)
             .send()
             .await
             .map_err(aws::err("organizations:ListDelegatedAdministrators"))
-            .is_ok_and(|out| out.delegated_administrators().iter().any(|a| a.id() == Some(caller)))
+            .is_ok_and(|out| out.delegated_administrators().iter().any(|a| a.id() == Some(caller)));
+        return (delegated, None);
+    }
+    let enabled = org
+        .list_aws_service_access_for_organization()
+        .send()
+        .await
+        .map_err(aws::err("organizations:ListAWSServiceAccessForOrganization"))
+        .map(|out| out.enabled_service_principals().iter().any(|p| p.service_principal() == Some(ACCOUNT_SERVICE)));
+    match enabled {
+        Ok(true) => (true, None),
+        Ok(false) => (
+            false,
+            Some(format!(
+                "trusted access for AWS Account Management is not enabled in the organization, so {through_roles}; \
+                 to set them from the management account instead, run \
+                 `aws organizations enable-aws-service-access --service-principal {ACCOUNT_SERVICE}`"
+            )),
+        ),
+        Err(e) => (false, Some(format!("{e}; {through_roles}"))),
     }
 }

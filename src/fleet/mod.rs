@@ -9,6 +9,7 @@
 mod discover;
 mod select;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
@@ -163,7 +164,6 @@ impl<'a> Fleet<'a> {
 
     /// Plans and applies each account in turn (the log archive account first). The session must allow writes.
     pub async fn apply(&self, members: &[Member], sink: &dyn FleetSink) {
-        let (first, rest) = self.archive_first(members.iter().collect());
         let run = |m: &Member, upstream: Vec<Address>| {
             let m = m.clone();
             async move {
@@ -174,82 +174,59 @@ impl<'a> Fleet<'a> {
                 AccountReport { member: m, outcome }
             }
         };
-        let upstream = match first {
-            Some(m) => {
-                let report = run(m, Vec::new()).await;
-                let failed = self.archive_failures(&report);
-                sink.done(report);
-                failed
-            }
-            None => Vec::new(),
-        };
-        stream::iter(rest)
-            .map(|m| run(m, upstream.clone()))
-            .buffer_unordered(self.accounts_in_flight)
-            .for_each(|report| async { sink.done(report) })
-            .await;
+        self.archive_first(members.iter().collect(), |m| &m.id, run, sink).await;
     }
 
     /// Applies plans already shown and accepted (the log archive account first). The session must allow writes.
     pub async fn apply_planned(&self, planned: Vec<Planned>, sink: &dyn FleetSink) {
-        let archive = self.archive_account();
-        let (first, rest): (Vec<Planned>, Vec<Planned>) =
-            planned.into_iter().partition(|p| Some(p.member.id.as_str()) == archive.as_deref());
         let run = |p: Planned, upstream: Vec<Address>| async move {
             let outcome = self.apply_one(&p.member, &p.target, p.plan, &upstream, sink).await;
             AccountReport { member: p.member, outcome }
         };
+        self.archive_first(planned, |p| &p.member.id, run, sink).await;
+    }
+
+    /// Runs the log archive account's work first, then the other accounts concurrently, telling them which of
+    /// the archive's bucket changes failed so what depends on them is skipped.
+    async fn archive_first<T, F, Fut>(&self, items: Vec<T>, id: impl Fn(&T) -> &str, run: F, sink: &dyn FleetSink)
+    where
+        F: Fn(T, Vec<Address>) -> Fut,
+        Fut: Future<Output = AccountReport>,
+    {
+        let archive = self.desired.log_archive.as_ref().and_then(|a| a.account_id.as_deref());
+        let (first, rest): (Vec<T>, Vec<T>) = items.into_iter().partition(|t| Some(id(t)) == archive);
         let mut upstream = Vec::new();
-        for p in first {
-            let report = run(p, Vec::new()).await;
+        for item in first {
+            let report = run(item, Vec::new()).await;
             upstream = self.archive_failures(&report);
             sink.done(report);
         }
         stream::iter(rest)
-            .map(|p| run(p, upstream.clone()))
+            .map(|item| run(item, upstream.clone()))
             .buffer_unordered(self.accounts_in_flight)
             .for_each(|report| async { sink.done(report) })
             .await;
     }
 
-    /// The account owning the central log bucket, when baseline.toml names one.
-    fn archive_account(&self) -> Option<String> {
-        self.desired.log_archive.as_ref().and_then(|a| a.account_id.clone())
-    }
-
-    fn archive_first<'m>(&self, members: Vec<&'m Member>) -> (Option<&'m Member>, Vec<&'m Member>) {
-        let archive = self.archive_account();
-        let (first, rest): (Vec<&Member>, Vec<&Member>) =
-            members.into_iter().partition(|m| Some(m.id.as_str()) == archive.as_deref());
-        (first.into_iter().next(), rest)
-    }
-
-    /// The archive's bucket addresses other accounts must not build on: the bucket policy when the archive
-    /// account could not be reached, else whatever of its bucket failed to read or apply.
+    /// The archive's bucket policy address when other accounts must not build on it: the archive account could
+    /// not be reached, or some part of its bucket could not be read or applied. Other accounts' trails and
+    /// Config channels depend on that one address.
     fn archive_failures(&self, report: &AccountReport) -> Vec<Address> {
         let Some(archive) = &self.desired.log_archive else { return Vec::new() };
         let at = log_bucket::location(archive, &self.discovery.caller);
-        let bucket = |a: &Address| a.account == at.owner && a.name == at.name && a.kind.starts_with("s3.bucket");
-        match &report.outcome {
-            AccountOutcome::Unreachable(_) => vec![at.policy_address()],
-            AccountOutcome::Planned { plan, .. } => {
-                plan.errors.iter().map(|e| &e.address).filter(|a| bucket(a)).cloned().collect()
-            }
+        let bucket = |a: &Address| a.account == at.owner && a.name == at.name && log_bucket::is_bucket_kind(a.kind);
+        let unread = |plan: &Plan| plan.errors.iter().any(|e| bucket(&e.address));
+        let failed = match &report.outcome {
+            AccountOutcome::Unreachable(_) => true,
+            AccountOutcome::Planned { plan, .. } => unread(plan),
             AccountOutcome::Applied { plan, report } => {
-                let unread = plan.errors.iter().map(|e| &e.address);
-                let unapplied = report
-                    .results
-                    .iter()
-                    .filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
-                    .map(|r| &r.address);
-                let mut failed: Vec<Address> = unread.chain(unapplied).filter(|a| bucket(a)).cloned().collect();
-                // Any failure on the bucket leaves the policy unproven: writers wait on the policy address.
-                if !failed.is_empty() {
-                    failed.push(at.policy_address());
-                }
-                failed
+                unread(plan)
+                    || report.results.iter().any(|r| {
+                        matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }) && bucket(&r.address)
+                    })
             }
-        }
+        };
+        if failed { vec![at.policy_address()] } else { Vec::new() }
     }
 
     async fn plan_one(&self, member: &Member, sink: &dyn FleetSink) -> Result<(Target, Plan), Unreachable> {
@@ -281,7 +258,7 @@ impl<'a> Fleet<'a> {
     /// others (one sts:AssumeRole call, regional STS in the home region).
     async fn connect(&self, member: &Member, desired: &Desired) -> Result<Target, Unreachable> {
         let caller = &self.discovery.caller;
-        if !desired.allowed_account_ids.is_empty() && !desired.allowed_account_ids.contains(&member.id) {
+        if !desired.allows(&member.id) {
             return Err(Unreachable::NotAllowed(member.id.clone()));
         }
         let scope = Scope { account_id: member.id.clone(), ..caller.clone() };
@@ -306,9 +283,7 @@ impl<'a> Fleet<'a> {
             }
             target
         };
-        if !self.filters.regions.is_empty() {
-            target.regions.retain(|r| self.filters.regions.contains(&r.region));
-        }
+        target.retain_regions(&self.filters.regions);
         target.log_writers = Some(self.writers.clone());
         Ok(target)
     }

@@ -6,9 +6,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Palette, human, json};
+use super::{Palette, human, json, plural};
 use crate::aws::CallCounts;
-use crate::engine::Action;
 use crate::fleet::{AccountOutcome, AccountReport, Stage};
 
 /// One account's line in the summary: small, kept for every account until the end of the run.
@@ -95,10 +94,6 @@ impl AccountRow {
 
 fn count_more(first: String, total: usize) -> String {
     if total > 1 { format!("{first} (and {} more)", total - 1) } else { first }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// How much of an account's plan to show.
@@ -316,12 +311,7 @@ struct SummaryJson<'a> {
 
 /// The closing JSON line.
 pub fn json_summary(rows: &[AccountRow], by_operation: &BTreeMap<String, CallCounts>) -> String {
-    let calls = by_operation.values().fold(CallCounts::default(), |mut t, c| {
-        t.reads += c.reads;
-        t.writes += c.writes;
-        t.refused += c.refused;
-        t
-    });
+    let calls = by_operation.values().sum();
     let summary = SummaryJson {
         format_version: json::FORMAT_VERSION,
         kind: "summary",
@@ -351,11 +341,6 @@ pub fn progress_line(total: usize, done: usize, failed: usize, active: &BTreeMap
         }
     }
     line
-}
-
-/// Whether a plan row counts a manual action (for `--fail-on-manual`).
-pub fn has_manual(report: &AccountReport) -> bool {
-    report.plan().is_some_and(|p| p.changes.iter().any(|c| c.action == Action::Manual))
 }
 
 #[cfg(test)]

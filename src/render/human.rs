@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::Palette;
+use super::{Palette, plural};
 use crate::aws::{AwsError, CallCounts};
 use crate::engine::{Action, ApplyReport, AttributeChange, Event, GLOBAL, NoticeLevel, Plan, ResourceChange};
 
@@ -175,10 +175,6 @@ fn summary(out: &mut dyn Write, plan: &Plan, p: &Palette) -> io::Result<()> {
         return writeln!(out, "{}", p.green("No changes. The account matches the baseline."));
     }
     writeln!(out, "{}", p.bold(&format!("Plan: {} to create, {} to update, {} manual.", s.create, s.update, s.manual)))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// One line of apply progress.

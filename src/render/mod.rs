@@ -4,6 +4,11 @@ pub mod fleet;
 pub mod human;
 pub mod json;
 
+/// `"s"` unless there is exactly one.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// ANSI styling, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Palette {

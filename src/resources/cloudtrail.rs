@@ -7,8 +7,8 @@ use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag as TrailTag, T
 use futures::future::join_all;
 use serde_json::json;
 
-use super::log_bucket;
 use super::{Operation, report_unreadable};
+use super::{iam_role, log_bucket};
 use crate::aws::{self, AwsError};
 use crate::config::{CloudTrailSpec, DEFAULT_RETENTION_DAYS, Desired};
 use crate::engine::{
@@ -272,8 +272,8 @@ pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed,
     let (trails, log_group, trust, role_policy) = tokio::join!(
         describe,
         observe_log_group(target, &spec.log_group),
-        observe_trust_policy(target, &spec.role),
-        observe_role_policy(target, &spec.role),
+        iam_role::trust_policy(&target.iam, &spec.role),
+        iam_role::inline_policy(&target.iam, &spec.role, ROLE_POLICY_NAME),
     );
     let trails = trails?;
     let ours = trails.trail_list().iter().find(|t| t.name() == Some(spec.trail.as_str()));
@@ -353,27 +353,6 @@ async fn observe_log_group(target: &Target, name: &str) -> Result<Option<Option<
         .iter()
         .find(|g| g.log_group_name() == Some(name))
         .map(|g| g.retention_in_days().and_then(|d| u32::try_from(d).ok())))
-}
-
-async fn observe_trust_policy(target: &Target, role: &str) -> Result<Option<PolicyDocument>, AwsError> {
-    match target.iam.get_role().role_name(role).send().await.map_err(aws::err("iam:GetRole")) {
-        Ok(out) => Ok(out
-            .role()
-            .and_then(|r| r.assume_role_policy_document())
-            .and_then(|d| PolicyDocument::parse(d).ok())
-            .or_else(|| Some(PolicyDocument::empty()))),
-        Err(e) if e.is_code("NoSuchEntity") => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-async fn observe_role_policy(target: &Target, role: &str) -> Result<Option<PolicyDocument>, AwsError> {
-    let result = target.iam.get_role_policy().role_name(role).policy_name(ROLE_POLICY_NAME).send().await;
-    match result.map_err(aws::err("iam:GetRolePolicy")) {
-        Ok(out) => Ok(Some(PolicyDocument::parse(out.policy_document()).unwrap_or_else(|_| PolicyDocument::empty()))),
-        Err(e) if e.is_code("NoSuchEntity") => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &Observed) -> Plan {
@@ -667,47 +646,13 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
         }
         Op::SetRetention { name, retention_days } => set_retention(target, name, *retention_days).await,
         Op::CreateRole { name, trust_policy, tags } => {
-            let tags = tags
-                .iter()
-                .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(aws::build_error("iam:CreateRole"))?;
-            target
-                .iam
-                .create_role()
-                .role_name(name)
-                .assume_role_policy_document(trust_policy)
-                .description(
-                    "Lets CloudTrail deliver the trail of this account to CloudWatch Logs, managed by baseline",
-                )
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(aws::err("iam:CreateRole"))?;
-            Ok(())
+            let description =
+                "Lets CloudTrail deliver the trail of this account to CloudWatch Logs, managed by baseline";
+            iam_role::create(&target.iam, name, trust_policy, description, tags).await
         }
-        Op::UpdateTrustPolicy { name, trust_policy } => {
-            target
-                .iam
-                .update_assume_role_policy()
-                .role_name(name)
-                .policy_document(trust_policy)
-                .send()
-                .await
-                .map_err(aws::err("iam:UpdateAssumeRolePolicy"))?;
-            Ok(())
-        }
+        Op::UpdateTrustPolicy { name, trust_policy } => iam_role::update_trust(&target.iam, name, trust_policy).await,
         Op::PutRolePolicy { role, document } => {
-            target
-                .iam
-                .put_role_policy()
-                .role_name(role)
-                .policy_name(ROLE_POLICY_NAME)
-                .policy_document(document)
-                .send()
-                .await
-                .map_err(aws::err("iam:PutRolePolicy"))?;
-            Ok(())
+            iam_role::put_inline_policy(&target.iam, role, ROLE_POLICY_NAME, document).await
         }
         Op::CreateTrail { name, settings, tags } => {
             let tags = trail_tags(tags)?;

@@ -13,9 +13,9 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use super::cloudtrail::{self, with_retry};
-use super::log_bucket;
 use super::sns::{TOPIC, TOPIC_POLICY, topic_arn};
 use super::{Operation, report_unreadable};
+use super::{iam_role, log_bucket};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{ConfigRuleSpec, ConfigSpec, Desired};
 use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
@@ -172,7 +172,13 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let forwarding = spec.notify_noncompliance && target.regions.iter().any(|r| r.region != scope.home_region);
     let (slr, forwarder, regions) = tokio::join!(
         service_linked_role(target),
-        async { if forwarding { Some(role_exists(target, FORWARDER_ROLE_NAME).await) } else { None } },
+        async {
+            if forwarding {
+                Some(iam_role::trust_policy(&target.iam, FORWARDER_ROLE_NAME).await.map(|r| r.is_some()))
+            } else {
+                None
+            }
+        },
         join_all(target.regions.iter().map(|r| observe_region(r, spec))),
     );
     let slr_at = Address::new(&scope.account_id, GLOBAL, SERVICE_LINKED_ROLE, SLR_NAME);
@@ -233,14 +239,6 @@ async fn service_linked_role(target: &Target) -> Result<Option<String>, AwsError
         .await
         .map_err(aws::err("iam:ListRoles"))?;
     Ok(out.roles().first().map(|r| r.arn().to_string()))
-}
-
-async fn role_exists(target: &Target, name: &str) -> Result<bool, AwsError> {
-    match target.iam.get_role().role_name(name).send().await.map_err(aws::err("iam:GetRole")) {
-        Ok(_) => Ok(true),
-        Err(e) if e.is_code("NoSuchEntity") => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 async fn observe_region(clients: &RegionClients, spec: &ConfigSpec) -> Result<RegionState, AwsError> {
@@ -589,25 +587,9 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
             }
         }
         Op::CreateForwarderRole { trust_policy, policy } => {
-            target
-                .iam
-                .create_role()
-                .role_name(FORWARDER_ROLE_NAME)
-                .assume_role_policy_document(trust_policy)
-                .description("Forwards AWS Config non-compliance events to the home region, managed by baseline")
-                .send()
-                .await
-                .map_err(aws::err("iam:CreateRole"))?;
-            target
-                .iam
-                .put_role_policy()
-                .role_name(FORWARDER_ROLE_NAME)
-                .policy_name(FORWARDER_POLICY_NAME)
-                .policy_document(policy)
-                .send()
-                .await
-                .map_err(aws::err("iam:PutRolePolicy"))?;
-            Ok(())
+            let description = "Forwards AWS Config non-compliance events to the home region, managed by baseline";
+            iam_role::create(&target.iam, FORWARDER_ROLE_NAME, trust_policy, description, &BTreeMap::new()).await?;
+            iam_role::put_inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME, policy).await
         }
         Op::PutRecorder(r) => {
             let c = clients(target, address)?;

@@ -5,7 +5,7 @@ use aws_sdk_iam::types::SummaryKeyType;
 use futures::future::join_all;
 use serde_json::json;
 
-use super::{Operation, report_unreadable};
+use super::{Operation, iam_role, report_unreadable};
 use crate::aws::{self, AwsError};
 use crate::config::{Desired, GroupSpec, IamSpec, PasswordPolicy, SupportRole};
 use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
@@ -157,21 +157,12 @@ async fn observe_group(target: &Target, name: &str) -> Result<Option<Vec<String>
 }
 
 async fn observe_role(target: &Target, name: &str) -> Result<Option<RoleState>, AwsError> {
-    let (role, attached) = tokio::join!(
-        target.iam.get_role().role_name(name).send(),
+    let (trust, attached) = tokio::join!(
+        iam_role::trust_policy(&target.iam, name),
         target.iam.list_attached_role_policies().role_name(name).send(),
     );
-    let role = match role.map_err(aws::err("iam:GetRole")) {
-        Ok(out) => out,
-        Err(e) if e.is_code("NoSuchEntity") => return Ok(None),
-        Err(e) => return Err(e),
-    };
+    let Some(trust) = trust? else { return Ok(None) };
     let attached = attached.map_err(aws::err("iam:ListAttachedRolePolicies"))?;
-    let trust = role
-        .role()
-        .and_then(|r| r.assume_role_policy_document())
-        .and_then(|d| PolicyDocument::parse(d).ok())
-        .unwrap_or_else(PolicyDocument::empty);
     Ok(Some(RoleState {
         trust_policy: trust,
         attached: attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect(),
@@ -409,36 +400,12 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             }
         }
         Op::CreateSupportRole { name, trust_policy, policy_arn } => {
-            iam.create_role()
-                .role_name(name)
-                .assume_role_policy_document(trust_policy)
-                .description("Manages AWS Support cases, managed by baseline")
-                .send()
-                .await
-                .map_err(aws::err("iam:CreateRole"))?;
-            iam.attach_role_policy()
-                .role_name(name)
-                .policy_arn(policy_arn)
-                .send()
-                .await
-                .map_err(aws::err("iam:AttachRolePolicy"))?;
+            let description = "Manages AWS Support cases, managed by baseline";
+            iam_role::create(iam, name, trust_policy, description, &Default::default()).await?;
+            iam_role::attach_managed(iam, name, policy_arn).await?;
         }
-        Op::UpdateSupportTrust { name, trust_policy } => {
-            iam.update_assume_role_policy()
-                .role_name(name)
-                .policy_document(trust_policy)
-                .send()
-                .await
-                .map_err(aws::err("iam:UpdateAssumeRolePolicy"))?;
-        }
-        Op::AttachSupportPolicy { name, policy_arn } => {
-            iam.attach_role_policy()
-                .role_name(name)
-                .policy_arn(policy_arn)
-                .send()
-                .await
-                .map_err(aws::err("iam:AttachRolePolicy"))?;
-        }
+        Op::UpdateSupportTrust { name, trust_policy } => iam_role::update_trust(iam, name, trust_policy).await?,
+        Op::AttachSupportPolicy { name, policy_arn } => iam_role::attach_managed(iam, name, policy_arn).await?,
     }
     Ok(())
 }

@@ -29,6 +29,11 @@ pub const LIFECYCLE: &str = "s3.bucket_lifecycle";
 pub const BUCKET_POLICY: &str = "s3.bucket_policy";
 pub const ACCOUNT_PUBLIC_ACCESS_BLOCK: &str = "s3.account_public_access_block";
 
+/// Whether an address kind is the bucket or one of its settings.
+pub fn is_bucket_kind(kind: &str) -> bool {
+    [BUCKET, OWNERSHIP, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, LIFECYCLE, BUCKET_POLICY].contains(&kind)
+}
+
 /// The lifecycle rule the baseline owns; other rules on the bucket are kept.
 pub const LIFECYCLE_RULE_ID: &str = "baseline-log-retention";
 

@@ -9,6 +9,7 @@ pub mod cloudtrail;
 pub mod config_service;
 pub mod contacts;
 pub mod iam_hygiene;
+pub mod iam_role;
 pub mod log_bucket;
 pub mod sns;
 
