@@ -51,7 +51,8 @@ async fn call(
     let c = out.credentials().ok_or_else(|| {
         AwsError::new("sts:AssumeRole", super::ErrorKind::Service, None, "no credentials in the answer".into(), None)
     })?;
-    let expiry = SystemTime::try_from(*c.expiration()).ok();
+    // Handed out as expiring REFRESH_BEFORE the real expiry, so every cache above renews them in time.
+    let expiry = SystemTime::try_from(*c.expiration()).ok().map(|e| e - REFRESH_BEFORE);
     Ok(Credentials::new(
         c.access_key_id(),
         c.secret_access_key(),
@@ -68,7 +69,7 @@ impl ProvideCredentials for AssumedRole {
     {
         future::ProvideCredentials::new(async move {
             let mut current = self.current.lock().await;
-            let fresh = current.expiry().is_none_or(|e| e > SystemTime::now() + REFRESH_BEFORE);
+            let fresh = current.expiry().is_none_or(|e| e > SystemTime::now());
             if !fresh {
                 *current = call(&self.sts, &self.role_arn, &self.session_name, self.external_id.as_deref())
                     .await

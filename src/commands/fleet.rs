@@ -2,7 +2,7 @@
 //! Each account's result is printed as soon as it is known (a block, or one JSON line), a progress line is
 //! kept on a terminal's stderr, and a summary table closes the run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, IsTerminal, Write};
 use std::sync::Mutex;
 
@@ -48,6 +48,13 @@ async fn prepare(cli: &Cli, loaded: &Loaded, run: &RunArgs, out: &Output) -> Res
         for (member, state) in &discovery.inactive {
             eprintln!("note: account {} is {state}: not baselined", member.id);
         }
+    }
+    if discovery.members.is_empty() {
+        eprintln!(
+            "error: baseline.toml covers no account: [accounts] selects none (check `include_ous`, `exclude_ous` \
+             and `exclude`)"
+        );
+        return Err(ExitCode::Error);
     }
     let filters = Filters {
         accounts: run.accounts.clone(),
@@ -97,7 +104,7 @@ pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> 
         Err(code) => return code,
     };
     let fleet = Fleet::new(&p.session, &loaded.desired, &p.discovery, &p.filters, accounts_in_flight(&args.run));
-    let printer = Printer::new(out, args.json, &p, false);
+    let printer = Printer::new(out, args.json, &p, p.members.len(), false);
     printer.start(&p.describe(&args.run), "Planning");
     fleet.plan(&p.members, &printer).await;
     let state = printer.finish();
@@ -122,7 +129,7 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
     let state = if args.auto_approve {
         // Each account is planned and applied in one go: nothing waits for the rest of the fleet.
         p.session.guard.allow_writes();
-        let printer = Printer::new(out, args.json, &p, false);
+        let printer = Printer::new(out, args.json, &p, p.members.len(), false);
         printer.start(&p.describe(&args.run), "Applying to");
         fleet.apply(&p.members, &printer).await;
         printer.finish()
@@ -134,7 +141,7 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
             );
             return ExitCode::Error;
         }
-        let printer = Printer::new(out, args.json, &p, true);
+        let printer = Printer::new(out, args.json, &p, p.members.len(), true);
         printer.start(&p.describe(&args.run), "Planning");
         fleet.plan(&p.members, &printer).await;
         let planned = printer.finish();
@@ -147,21 +154,30 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
                 ExitCode::Success
             };
         }
-        let accounts = planned.planned.iter().filter(|p| p.plan.has_pending()).count();
+        let (to_apply, settled): (Vec<Planned>, Vec<Planned>) =
+            planned.planned.into_iter().partition(|p| p.plan.has_pending());
+        let accounts = to_apply.len();
         eprintln!("\n{pending} change{} in {accounts} account{}.", plural(pending), plural(accounts));
         if !confirm() {
             eprintln!("Apply cancelled: nothing was changed.");
             return ExitCode::Error;
         }
         p.session.guard.allow_writes();
-        let printer = Printer { results_only: true, ..Printer::new(out, args.json, &p, false) };
-        printer.start(&p.describe(&args.run), "Applying to");
-        // Unreachable accounts stay failed: they are reported again without being retried.
-        let unreachable: Vec<AccountRow> =
-            planned.rows.iter().filter(|r| r.status == Status::Failed && !planned.has(&r.account)).cloned().collect();
-        fleet.apply_planned(planned.planned, &printer).await;
+        let printer = Printer { results_only: true, ..Printer::new(out, args.json, &p, accounts, false) };
+        eprintln!("Applying to {accounts} account{}.", plural(accounts));
+        // Accounts with nothing to apply keep their row; unreachable ones stay failed, without a new attempt.
+        let applying: HashSet<String> = to_apply.iter().map(|p| p.member.id.clone()).collect();
+        let in_sync: HashSet<&str> = settled.iter().map(|p| p.member.id.as_str()).collect();
+        let unreachable: Vec<String> = planned
+            .rows
+            .iter()
+            .filter(|r| !applying.contains(&r.account) && !in_sync.contains(r.account.as_str()))
+            .map(|r| r.account.clone())
+            .collect();
+        let kept: Vec<AccountRow> = planned.rows.into_iter().filter(|r| !applying.contains(&r.account)).collect();
+        fleet.apply_planned(to_apply, &unreachable, &printer).await;
         let mut state = printer.finish();
-        state.rows.extend(unreachable);
+        state.rows.extend(kept);
         state.rows.sort_by(|a, b| a.account.cmp(&b.account));
         state
     };
@@ -202,12 +218,6 @@ struct State {
     planned: Vec<Planned>,
 }
 
-impl State {
-    fn has(&self, account: &str) -> bool {
-        self.planned.iter().any(|p| p.member.id == account)
-    }
-}
-
 /// Prints each account as it finishes, keeps the progress line, collects the summary rows.
 struct Printer<'a> {
     out: &'a Output,
@@ -223,13 +233,14 @@ struct Printer<'a> {
 }
 
 impl<'a> Printer<'a> {
-    fn new(out: &'a Output, json: bool, p: &Prepared, keep_plans: bool) -> Self {
+    /// `total`: the accounts this printer will see.
+    fn new(out: &'a Output, json: bool, p: &Prepared, total: usize, keep_plans: bool) -> Self {
         Self {
             out,
             json,
             progress: io::stderr().is_terminal() && !out.quiet,
             home_region: p.discovery.caller.home_region.clone(),
-            total: p.members.len(),
+            total,
             keep_plans,
             results_only: false,
             state: Mutex::new(State::default()),
@@ -283,7 +294,8 @@ impl FleetSink for Printer<'_> {
         self.clear();
         let stdout = &mut io::stdout().lock();
         let _ = if self.json {
-            stdout.write_all(render::json_line(&report, &row).as_bytes())
+            let kind = if self.keep_plans { "plan" } else { "account" };
+            stdout.write_all(render::json_line(&report, &row, kind).as_bytes())
         } else if !self.out.quiet || row.status == Status::Failed {
             let detail = match (self.out.quiet || self.results_only, self.out.verbose) {
                 (true, _) => render::Detail::Brief,

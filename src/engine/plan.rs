@@ -238,8 +238,10 @@ impl Plan {
         }
         let mut keep = keep.into_iter();
         self.changes.retain(|_| keep.next().unwrap_or(false));
+        // A dependency that could not be read has no change, only an error: it must stay visible.
+        let needed: std::collections::HashSet<&Address> = self.changes.iter().flat_map(|c| &c.depends_on).collect();
         self.notices.retain(|n| matches(&n.address));
-        self.errors.retain(|e| matches(&e.address));
+        self.errors.retain(|e| matches(&e.address) || needed.contains(&e.address));
     }
 
     /// Orders changes by address, then moves each change after the changes it depends on, so output is
@@ -306,5 +308,20 @@ mod tests {
                 "111111111111/us-east-1/cloudtrail.trail/baseline"
             ]
         );
+    }
+
+    #[test]
+    fn targets_keep_the_read_errors_of_what_kept_changes_wait_for() {
+        let unread = Address::new("222222222222", "us-east-1", "s3.bucket_policy", "logs");
+        let elsewhere = Address::new("111111111111", "us-east-1", "sns.topic", "security");
+        let mut plan = Plan {
+            changes: vec![change("111111111111", "cloudtrail.trail", "baseline", &[&unread])],
+            errors: [&unread, &elsewhere]
+                .map(|a| PlanError { address: a.clone(), error: AwsError::test("AccessDenied") })
+                .into(),
+            ..Plan::default()
+        };
+        plan.retain_targets(&["111111111111/us-east-1/cloudtrail".to_string()]);
+        assert_eq!(plan.errors.iter().map(|e| &e.address).collect::<Vec<_>>(), [&unread]);
     }
 }

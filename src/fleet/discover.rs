@@ -52,7 +52,9 @@ pub async fn discover(session: &Session, desired: &Desired) -> Result<Discovery,
     let caller = target::identify(session, desired).await?;
     let accounts = &desired.accounts;
     let org = session.organizations(&caller.partition);
-    let manages_contacts = desired.contacts.alternates().next().is_some() || desired.contacts.primary.is_some();
+    let has_contacts = |c: &crate::config::Contacts| c.alternates().next().is_some() || c.primary.is_some();
+    let manages_contacts =
+        has_contacts(&desired.contacts) || accounts.overrides.values().any(|o| has_contacts(&o.contacts));
     let others = match &accounts.selection {
         AccountSelection::Caller => false,
         AccountSelection::Ids(ids) => ids.iter().any(|id| *id != caller.account_id && !accounts.exclude.contains(id)),

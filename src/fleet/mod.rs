@@ -123,7 +123,8 @@ pub struct Fleet<'a> {
     discovery: &'a Discovery,
     filters: &'a Filters,
     accounts_in_flight: usize,
-    writers: Arc<[String]>,
+    /// With a central log archive (`[log_archive] account_id`): every covered account, for its bucket policy.
+    writers: Option<Arc<[String]>>,
 }
 
 /// An accepted plan waiting to be applied.
@@ -143,7 +144,8 @@ impl<'a> Fleet<'a> {
         filters: &'a Filters,
         accounts_in_flight: usize,
     ) -> Self {
-        let writers: Arc<[String]> = discovery.members.iter().map(|m| m.id.clone()).collect();
+        let central = desired.log_archive.as_ref().is_some_and(|a| a.account_id.is_some());
+        let writers = central.then(|| discovery.members.iter().map(|m| m.id.clone()).collect());
         Self { session, desired, discovery, filters, accounts_in_flight: accounts_in_flight.max(1), writers }
     }
 
@@ -174,28 +176,42 @@ impl<'a> Fleet<'a> {
                 AccountReport { member: m, outcome }
             }
         };
-        self.archive_first(members.iter().collect(), |m| &m.id, run, sink).await;
+        self.archive_first(members.iter().collect(), |m| &m.id, Vec::new(), run, sink).await;
     }
 
     /// Applies plans already shown and accepted (the log archive account first). The session must allow writes.
-    pub async fn apply_planned(&self, planned: Vec<Planned>, sink: &dyn FleetSink) {
+    /// `unreachable`: the accounts that could not be planned; when the archive account is one of them, what
+    /// depends on its bucket policy is skipped.
+    pub async fn apply_planned(&self, planned: Vec<Planned>, unreachable: &[String], sink: &dyn FleetSink) {
         let run = |p: Planned, upstream: Vec<Address>| async move {
             let outcome = self.apply_one(&p.member, &p.target, p.plan, &upstream, sink).await;
             AccountReport { member: p.member, outcome }
         };
-        self.archive_first(planned, |p| &p.member.id, run, sink).await;
+        let upstream = match &self.desired.log_archive {
+            Some(archive) if archive.account_id.as_ref().is_some_and(|a| unreachable.contains(a)) => {
+                vec![log_bucket::location(archive, &self.discovery.caller).policy_address()]
+            }
+            _ => Vec::new(),
+        };
+        self.archive_first(planned, |p| &p.member.id, upstream, run, sink).await;
     }
 
     /// Runs the log archive account's work first, then the other accounts concurrently, telling them which of
-    /// the archive's bucket changes failed so what depends on them is skipped.
-    async fn archive_first<T, F, Fut>(&self, items: Vec<T>, id: impl Fn(&T) -> &str, run: F, sink: &dyn FleetSink)
-    where
+    /// the archive's bucket changes failed (or were already known to, `upstream`) so what depends on them is
+    /// skipped.
+    async fn archive_first<T, F, Fut>(
+        &self,
+        items: Vec<T>,
+        id: impl Fn(&T) -> &str,
+        mut upstream: Vec<Address>,
+        run: F,
+        sink: &dyn FleetSink,
+    ) where
         F: Fn(T, Vec<Address>) -> Fut,
         Fut: Future<Output = AccountReport>,
     {
         let archive = self.desired.log_archive.as_ref().and_then(|a| a.account_id.as_deref());
         let (first, rest): (Vec<T>, Vec<T>) = items.into_iter().partition(|t| Some(id(t)) == archive);
-        let mut upstream = Vec::new();
         for item in first {
             let report = run(item, Vec::new()).await;
             upstream = self.archive_failures(&report);
@@ -254,6 +270,11 @@ impl<'a> Fleet<'a> {
         AccountOutcome::Applied { plan, report }
     }
 
+    #[cfg(test)]
+    fn writers(&self) -> Option<&[String]> {
+        self.writers.as_deref()
+    }
+
     /// Clients for one account: the caller's credentials for the caller's account, an assumed role for the
     /// others (one sts:AssumeRole call, regional STS in the home region).
     async fn connect(&self, member: &Member, desired: &Desired) -> Result<Target, Unreachable> {
@@ -284,7 +305,41 @@ impl<'a> Fleet<'a> {
             target
         };
         target.retain_regions(&self.filters.regions);
-        target.log_writers = Some(self.writers.clone());
+        target.log_writers.clone_from(&self.writers);
         Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+
+    #[test]
+    fn only_a_central_archive_lists_every_account_as_a_writer() {
+        let session = Session::from_sdk_config(aws_config::SdkConfig::builder().build());
+        let discovery = Discovery {
+            caller: Scope {
+                account_id: "111111111111".into(),
+                partition: "aws".into(),
+                home_region: "us-east-1".into(),
+            },
+            members: vec![Member::new("111111111111"), Member::new("222222222222")],
+            inactive: Vec::new(),
+            contacts_from_caller: false,
+            notices: Vec::new(),
+        };
+        let filters = Filters::default();
+        let desired = |archive: &str| {
+            let text =
+                format!("[accounts]\norganization = true\n[log_archive]\nbucket = \"logs-{{account_id}}\"\n{archive}");
+            parse(std::path::Path::new("baseline.toml"), &text).unwrap().desired
+        };
+        let central = desired("account_id = \"222222222222\"\n");
+        let fleet = Fleet::new(&session, &central, &discovery, &filters, 1);
+        assert_eq!(fleet.writers(), Some(&["111111111111".to_string(), "222222222222".to_string()][..]));
+        // Without a log archive account every account has a bucket of its own, written by itself alone.
+        let own = desired("");
+        assert_eq!(Fleet::new(&session, &own, &discovery, &filters, 1).writers(), None);
     }
 }

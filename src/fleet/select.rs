@@ -8,8 +8,9 @@ use super::Member;
 /// `--shard I/N`: the I-th of N disjoint parts (1-based) of the account list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
-    pub index: u32,
-    pub count: u32,
+    /// 1-based, at most `count`; both checked by the only constructor, `FromStr`.
+    index: u32,
+    count: u32,
 }
 
 impl Shard {

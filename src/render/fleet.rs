@@ -273,8 +273,9 @@ struct AccountJson<'a> {
     results: Option<&'a [crate::engine::ChangeResult]>,
 }
 
-/// One account as one line of JSON (JSON Lines): printed as soon as the account is done.
-pub fn json_line(report: &AccountReport, row: &AccountRow) -> String {
+/// One account as one line of JSON (JSON Lines): printed as soon as the account is done. `kind` is
+/// `"account"` for a result, `"plan"` for a plan shown before asking to apply it.
+pub fn json_line(report: &AccountReport, row: &AccountRow, kind: &'static str) -> String {
     let id = report.member.id.as_str();
     let (plan, results, error) = match &report.outcome {
         AccountOutcome::Unreachable(e) => (None, None, Some(format!("{e}; hint: {}", e.hint()))),
@@ -283,7 +284,7 @@ pub fn json_line(report: &AccountReport, row: &AccountRow) -> String {
     };
     let record = AccountJson {
         format_version: json::FORMAT_VERSION,
-        kind: "account",
+        kind,
         account: id,
         name: report.member.name.as_deref(),
         status: row.status,

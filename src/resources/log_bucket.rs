@@ -260,7 +260,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         let address = Address::new(&scope.account_id, &at.region, BUCKET, &at.name);
         match state {
             // In an organization run the owner is baselined in the same run; otherwise say who manages it.
-            None if target.log_writers.is_some() => {}
+            None if target.log_writers.as_deref().is_some_and(|w| w.contains(&at.owner)) => {}
             None => plan.notices.push(Notice {
                 level: NoticeLevel::Info,
                 address,
