@@ -345,6 +345,7 @@ impl<'a> Validator<'a> {
                         "remove `ids` to baseline the whole organization, or `organization` to baseline a list".into(),
                     ),
                 );
+                account_ids(self, ids.get_ref(), &mut seen);
                 AccountSelection::Caller
             }
             (Some(ids), false) => {
