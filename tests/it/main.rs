@@ -13,3 +13,4 @@ mod organization;
 mod permissions;
 mod read_only;
 mod render;
+mod secrets;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::harness::{ACCOUNT, Moto, REGION, stderr};
 
 /// Creates the organization (the emulator's default account is the management account) and `n` members.
-async fn organization(moto: &Moto, n: usize) -> (aws_sdk_organizations::Client, Vec<String>) {
+pub(crate) async fn organization(moto: &Moto, n: usize) -> (aws_sdk_organizations::Client, Vec<String>) {
     let org = aws_sdk_organizations::Client::new(&moto.sdk_config("test", "test").await);
     org.create_organization().send().await.unwrap();
     let mut members = Vec::new();
@@ -54,7 +54,7 @@ async fn member_config(moto: &Moto, account: &str) -> aws_config::SdkConfig {
         .await
 }
 
-fn baseline_toml(archive: &str) -> String {
+pub(crate) fn baseline_toml(archive: &str) -> String {
     format!(
         r#"
 [baseline]
