@@ -54,6 +54,25 @@ pub enum Command {
     Plan(PlanArgs),
     /// Create or repair what differs, after confirmation.
     Apply(ApplyArgs),
+    /// Print the IAM policy `plan` or `apply` needs with this baseline.toml. Makes no AWS call.
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The policy for `plan`: read-only actions (the default).
+    #[arg(long, conflicts_with = "apply")]
+    pub plan: bool,
+    /// The policy for `apply`: the reads of `plan` plus the writes.
+    #[arg(long)]
+    pub apply: bool,
+    /// Print the policy with its action count and the reason for each `*` resource, as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// A variant the local emulator (moto) can enforce: it checks most actions against the resource `*` and
+    /// some S3 sub-resources under other action names. For tests against the emulator only.
+    #[arg(long)]
+    pub for_emulator: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod aws;
 pub mod config;
 pub mod engine;
 pub mod fleet;
+pub mod permissions;
 pub mod policy;
 pub mod render;
 pub mod resources;

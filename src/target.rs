@@ -150,6 +150,13 @@ pub async fn identify(session: &Session, desired: &Desired) -> Result<Scope, Tar
     Ok(Scope { account_id, partition, home_region })
 }
 
+/// What identifying the account and listing its regions need.
+pub fn permissions(_desired: &Desired, needs: &mut crate::permissions::Needs) {
+    use crate::permissions::NO_RESOURCE_TYPE;
+    // GetCallerIdentity needs no permission in AWS; it is listed so the policy names every call made.
+    needs.any(&["sts:GetCallerIdentity", "ec2:DescribeRegions"], NO_RESOURCE_TYPE);
+}
+
 /// The regions enabled for the account (EC2 DescribeRegions with opt-in status), in the caller's partition.
 async fn enabled_regions(session: &Session, scope: &Scope) -> Result<Vec<String>, AwsError> {
     let out = session

@@ -12,7 +12,7 @@ use baseline::engine::{Event, EventSink, NullSink};
 use baseline::render::{Palette, human, json};
 use baseline::target::Target;
 
-use crate::cli::{ApplyArgs, Cli, Command, PlanArgs, RunArgs};
+use crate::cli::{ApplyArgs, Cli, Command, PlanArgs, PolicyArgs, RunArgs};
 use crate::exit_code::ExitCode;
 
 pub struct Output {
@@ -48,6 +48,7 @@ pub async fn run(cli: &Cli, out: &Output) -> ExitCode {
     let fleet = loaded.desired.accounts.is_fleet();
     match &cli.command {
         Command::Validate => validate(cli, &loaded, out),
+        Command::Policy(args) => policy(cli, &loaded, args),
         Command::Plan(args) if fleet || args.run.selects_accounts() => fleet::plan(cli, &loaded, args, out).await,
         Command::Apply(args) if fleet || args.run.selects_accounts() => fleet::apply(cli, &loaded, args, out).await,
         Command::Plan(args) => plan(cli, &loaded, args, out).await,
@@ -115,6 +116,29 @@ fn validate(cli: &Cli, loaded: &Loaded, out: &Output) -> ExitCode {
         );
     }
     ExitCode::Success
+}
+
+/// `baseline policy`: the IAM policy document on stdout; what is on `*` and why on stderr (or all as JSON).
+fn policy(cli: &Cli, loaded: &Loaded, args: &PolicyArgs) -> ExitCode {
+    use baseline::permissions::{self, Command as For};
+    let command = if args.apply { For::Apply } else { For::Plan };
+    let region = cli.region.clone().or_else(|| std::env::var("AWS_REGION").ok());
+    let scope = permissions::scope_for(&loaded.desired, region.as_deref());
+    let mut needs = permissions::required(&loaded.desired, scope, command);
+    if args.for_emulator {
+        needs = permissions::for_emulator(needs);
+    }
+    let stdout = &mut io::stdout().lock();
+    let written = if args.json {
+        baseline::render::permissions::json(stdout, &needs, command)
+    } else {
+        baseline::render::permissions::document(stdout, &needs)
+            .and_then(|()| baseline::render::permissions::commentary(&mut io::stderr().lock(), &needs, command))
+    };
+    match written {
+        Ok(()) => ExitCode::Success,
+        Err(_) => ExitCode::Error,
+    }
 }
 
 async fn connect(cli: &Cli, loaded: &Loaded, run: &RunArgs) -> Result<(Session, Target), ExitCode> {

@@ -52,9 +52,7 @@ pub async fn discover(session: &Session, desired: &Desired) -> Result<Discovery,
     let caller = target::identify(session, desired).await?;
     let accounts = &desired.accounts;
     let org = session.organizations(&caller.partition);
-    let has_contacts = |c: &crate::config::Contacts| c.alternates().next().is_some() || c.primary.is_some();
-    let manages_contacts =
-        has_contacts(&desired.contacts) || accounts.overrides.values().any(|o| has_contacts(&o.contacts));
+    let manages_contacts = manages_contacts(desired);
     let others = match &accounts.selection {
         AccountSelection::Caller => false,
         AccountSelection::Ids(ids) => ids.iter().any(|id| *id != caller.account_id && !accounts.exclude.contains(id)),
@@ -204,4 +202,44 @@ async fn account_api_access(org: &aws_sdk_organizations::Client, caller: &str) -
         ),
         Err(e) => (false, Some(format!("{e}; {through_roles}"))),
     }
+}
+
+/// What discovery and reaching the accounts need: Organizations reads for an organization run or for member
+/// contacts, and `sts:AssumeRole` into each member's role.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    use crate::permissions::{LISTS_ALL, NO_RESOURCE_TYPE};
+    let accounts = &desired.accounts;
+    if !accounts.is_fleet() {
+        return;
+    }
+    if matches!(accounts.selection, AccountSelection::Organization { .. }) {
+        needs.any(
+            &[
+                "organizations:ListAccounts",
+                "organizations:ListAccountsForParent",
+                "organizations:ListOrganizationalUnitsForParent",
+            ],
+            LISTS_ALL,
+        );
+    }
+    // The contacts route (member contacts through the Account API's AccountId) is checked when members'
+    // contacts are managed.
+    if manages_contacts(desired) {
+        needs.any(
+            &[
+                "organizations:DescribeOrganization",
+                "organizations:ListAWSServiceAccessForOrganization",
+                "organizations:ListDelegatedAdministrators",
+            ],
+            NO_RESOURCE_TYPE,
+        );
+    }
+    let role = format!("arn:{}:iam::*:role/{}", needs.scope().partition, accounts.role.trim_start_matches('/'));
+    needs.on(&["sts:AssumeRole"], [role]);
+}
+
+/// Whether the baseline sets any account's contacts (its own or an override's).
+fn manages_contacts(desired: &Desired) -> bool {
+    let has_contacts = |c: &crate::config::Contacts| c.alternates().next().is_some() || c.primary.is_some();
+    has_contacts(&desired.contacts) || desired.accounts.overrides.values().any(|o| has_contacts(&o.contacts))
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 
-pub use discover::{Discovery, DiscoveryError, Member, discover};
+pub use discover::{Discovery, DiscoveryError, Member, discover, permissions};
 pub use select::{Filters, SelectError, Shard, select, target_may_match};
 
 use crate::aws::{AssumedRole, AwsError, ErrorKind, Session};

@@ -3,6 +3,7 @@
 pub mod fleet;
 pub mod human;
 pub mod json;
+pub mod permissions;
 
 /// `"s"` unless there is exactly one.
 pub fn plural(n: usize) -> &'static str {

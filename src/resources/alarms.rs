@@ -68,6 +68,24 @@ pub fn owned_name(id: &str) -> String {
     format!("{NAME_PREFIX}{id}")
 }
 
+/// The calls of this family: metric filters on the account's log groups in the home region (the trail may
+/// already deliver to a group of another name), alarms under the baseline's name prefix.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    let Some(spec) = &desired.alarms else { return };
+    if desired.cloudtrail.is_none() || spec.alarms.is_empty() {
+        return;
+    }
+    let groups = needs.home_arn("logs", "log-group:*");
+    needs.on(&["logs:DescribeMetricFilters", "logs:PutMetricFilter"], [groups]);
+    needs.any(&["cloudwatch:DescribeAlarms"], crate::permissions::LISTS_ALL);
+    let alarms = needs.home_arn("cloudwatch", &format!("alarm:{NAME_PREFIX}*"));
+    let mut writes = vec!["cloudwatch:PutMetricAlarm"];
+    if !desired.tags.is_empty() {
+        writes.push("cloudwatch:TagResource");
+    }
+    needs.on(&writes, [alarms]);
+}
+
 pub async fn plan(desired: &Desired, target: &Target, placement: Option<LogGroupPlacement>) -> Plan {
     let (Some(spec), Some(placement)) = (&desired.alarms, placement) else { return Plan::default() };
     let scope = &target.scope;

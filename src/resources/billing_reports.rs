@@ -68,6 +68,15 @@ pub fn desired_report(desired: &Desired, scope: &Scope, spec: &BillingReports) -
     }
 }
 
+/// The calls of this family: report definitions are listed (no resource-level permission), the baseline's
+/// report is created and changed by its ARN (the API lives in us-east-1).
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    let Some(spec) = &desired.billing_reports else { return };
+    needs.any(&["cur:DescribeReportDefinitions"], crate::permissions::NO_RESOURCE_TYPE);
+    let report = needs.arn("cur", "us-east-1", &format!("definition/{}", spec.report));
+    needs.on(&["cur:PutReportDefinition", "cur:ModifyReportDefinition"], [report]);
+}
+
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let Some(spec) = &desired.billing_reports else { return Plan::default() };
     let scope = &target.scope;

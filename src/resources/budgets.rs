@@ -91,6 +91,17 @@ fn wanted_keys(spec: &BudgetSpec) -> Vec<NotificationKey> {
     forecasted.chain(actual).collect()
 }
 
+/// The calls of this family: budgets are listed (all names), created and changed by name.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    if desired.budgets.is_empty() {
+        return;
+    }
+    needs.on(&["budgets:ViewBudget"], [needs.arn("budgets", "", "budget/*")]);
+    let names: Vec<String> =
+        desired.budgets.iter().map(|b| needs.arn("budgets", "", &format!("budget/{}", b.name))).collect();
+    needs.on(&["budgets:ModifyBudget"], names);
+}
+
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     if desired.budgets.is_empty() {
         return Plan::default();

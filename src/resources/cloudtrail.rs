@@ -210,6 +210,48 @@ pub enum LogGroupPlacement {
 
 /// The trail's changes, and where its CloudWatch Logs group is (`None` when there is no `[cloudtrail]` or it
 /// could not be read).
+/// The calls of this family: the trail, its log group and role on their ARNs; other trails of the account
+/// are read to find one that already meets the requirement.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    use crate::permissions::{Condition, NO_RESOURCE_TYPE};
+    let Some(spec) = &desired.cloudtrail else { return };
+    let trail = needs.home_arn("cloudtrail", &format!("trail/{}", spec.trail));
+    needs.any(&["cloudtrail:DescribeTrails"], NO_RESOURCE_TYPE);
+    // Any trail of the account, in any region (shadow trails), may be the one that satisfies the baseline.
+    let any_trail = needs.arn("cloudtrail", "*", "trail/*");
+    needs.on(&["cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], [any_trail]);
+    needs.on(
+        &[
+            "cloudtrail:CreateTrail",
+            "cloudtrail:UpdateTrail",
+            "cloudtrail:PutEventSelectors",
+            "cloudtrail:StartLogging",
+            "cloudtrail:AddTags",
+        ],
+        [trail],
+    );
+    needs.any(&["logs:DescribeLogGroups"], crate::permissions::LISTS_ALL);
+    let group = needs.home_arn("logs", &format!("log-group:{}", spec.log_group));
+    let mut writes = vec!["logs:CreateLogGroup", "logs:PutRetentionPolicy"];
+    if !desired.tags.is_empty() {
+        writes.push("logs:TagResource");
+    }
+    needs.on(&writes, [group.clone(), format!("{group}:*")]);
+    let role = needs.iam_arn("role", &spec.role);
+    let mut role_actions =
+        vec!["iam:GetRole", "iam:GetRolePolicy", "iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"];
+    if !desired.tags.is_empty() {
+        role_actions.push("iam:TagRole");
+    }
+    needs.on(&role_actions, [role.clone()]);
+    let to_cloudtrail = Condition {
+        operator: "StringEquals",
+        key: "iam:PassedToService",
+        values: ["cloudtrail.amazonaws.com".to_string()].into(),
+    };
+    needs.on_if("iam:PassRole", [role], to_cloudtrail);
+}
+
 pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupPlacement>) {
     let Some(spec) = &desired.cloudtrail else { return (Plan::default(), None) };
     let scope = &target.scope;

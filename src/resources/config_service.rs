@@ -158,6 +158,63 @@ fn forwarder_policy(scope: &Scope) -> PolicyDocument {
     }
 }
 
+/// The calls of this family: Config's recorder, channel and recording have no resource-level permissions;
+/// rules and the EventBridge rule are scoped to the account (rule ARNs carry generated ids) or by name; the
+/// service-linked role and the forwarder role by their ARNs.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    use crate::permissions::{Condition, LISTS_ALL, NO_RESOURCE_TYPE};
+    let Some(spec) = &desired.config else { return };
+    let service = |name: &str| Condition {
+        operator: "StringEquals",
+        key: "iam:PassedToService",
+        values: [name.to_string()].into(),
+    };
+    needs.any(&["iam:ListRoles"], LISTS_ALL);
+    let slr = needs.iam_arn("role", &format!("aws-service-role/config.amazonaws.com/{SLR_NAME}"));
+    needs.on_if(
+        "iam:CreateServiceLinkedRole",
+        [slr.clone()],
+        Condition {
+            operator: "StringEquals",
+            key: "iam:AWSServiceName",
+            values: ["config.amazonaws.com".into()].into(),
+        },
+    );
+    needs.on_if("iam:PassRole", [slr], service("config.amazonaws.com"));
+    needs.any(
+        &[
+            "config:DescribeConfigurationRecorders",
+            "config:DescribeConfigurationRecorderStatus",
+            "config:DescribeDeliveryChannels",
+            "config:PutConfigurationRecorder",
+            "config:PutDeliveryChannel",
+            "config:StartConfigurationRecorder",
+        ],
+        NO_RESOURCE_TYPE,
+    );
+    needs.any(&["config:DescribeConfigRules"], LISTS_ALL);
+    if !spec.rules.is_empty() {
+        let rules = needs.arn("config", "*", "config-rule/*");
+        needs.on(&["config:PutConfigRule"], [rules]);
+    }
+    if spec.notify_noncompliance {
+        let rule = needs.arn("events", "*", &format!("rule/{EVENT_RULE_NAME}"));
+        let mut actions =
+            vec!["events:DescribeRule", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets"];
+        if !desired.tags.is_empty() {
+            actions.push("events:TagResource");
+        }
+        needs.on(&actions, [rule]);
+        // Regions other than the home region forward through a role of the baseline's.
+        let role = needs.iam_arn("role", FORWARDER_ROLE_NAME);
+        needs.on(
+            &["iam:GetRole", "iam:GetRolePolicy", "iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"],
+            [role.clone()],
+        );
+        needs.on_if("iam:PassRole", [role], service("events.amazonaws.com"));
+    }
+}
+
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let Some(spec) = &desired.config else { return Plan::default() };
     let scope = &target.scope;

@@ -38,6 +38,26 @@ pub fn primary_address(scope: &Scope) -> Address {
     Address::new(&scope.account_id, GLOBAL, PRIMARY, "primary")
 }
 
+/// The calls of this family, on the account itself; in an organization run also on member accounts, which
+/// the management account (or delegated administrator) reaches through `AccountId`.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    let mut actions = Vec::new();
+    if desired.contacts.alternates().next().is_some() {
+        actions.extend(["account:GetAlternateContact", "account:PutAlternateContact"]);
+    }
+    if desired.contacts.primary.is_some() {
+        actions.extend(["account:GetContactInformation", "account:PutContactInformation"]);
+    }
+    if actions.is_empty() {
+        return;
+    }
+    let mut accounts = vec![needs.arn("account", "", "account")];
+    if desired.accounts.is_fleet() {
+        accounts.push(format!("arn:{}:account::*:account/o-*/*", needs.scope().partition));
+    }
+    needs.on(&actions, accounts);
+}
+
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let alternates: Vec<_> = desired.contacts.alternates().collect();
     let primary = async {

@@ -74,6 +74,49 @@ pub fn support_trust_policy(scope: &Scope, role: &SupportRole) -> PolicyDocument
     }
 }
 
+/// The calls of this family: account-wide settings (no resource), the baseline's groups and support role
+/// on their ARNs; only the managed policies the baseline names may be attached.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    use crate::permissions::{Condition, NO_RESOURCE_TYPE};
+    let Some(spec) = &desired.iam else { return };
+    if spec.root_checks {
+        needs.any(&["iam:GetAccountSummary"], NO_RESOURCE_TYPE);
+    }
+    if spec.password_policy.is_some() {
+        needs.any(&["iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy"], NO_RESOURCE_TYPE);
+    }
+    let attachable = |arns: Vec<String>| Condition {
+        operator: "ArnEquals",
+        key: "iam:PolicyARN",
+        values: arns.into_iter().collect(),
+    };
+    if !spec.groups.is_empty() {
+        let groups: Vec<String> =
+            spec.groups.iter().map(|g| needs.iam_arn("group", &format!("{}{}", g.path, g.name))).collect();
+        needs.on(&["iam:ListAttachedGroupPolicies", "iam:CreateGroup"], groups.clone());
+        let policies = spec.groups.iter().flat_map(|g| g.policies.iter().cloned()).collect();
+        needs.on_if("iam:AttachGroupPolicy", groups.clone(), attachable(policies));
+        let exclusive: Vec<String> = spec
+            .groups
+            .iter()
+            .filter(|g| g.exclusive)
+            .map(|g| needs.iam_arn("group", &format!("{}{}", g.path, g.name)))
+            .collect();
+        if !exclusive.is_empty() {
+            needs.on(&["iam:DetachGroupPolicy"], exclusive);
+        }
+    }
+    if let Some(role) = &spec.support_role {
+        let arn = needs.iam_arn("role", &role.name);
+        needs.on(
+            &["iam:GetRole", "iam:ListAttachedRolePolicies", "iam:CreateRole", "iam:UpdateAssumeRolePolicy"],
+            [arn.clone()],
+        );
+        let policy = format!("arn:{}:iam::aws:{SUPPORT_POLICY}", needs.scope().partition);
+        needs.on_if("iam:AttachRolePolicy", [arn], attachable(vec![policy]));
+    }
+}
+
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let Some(spec) = &desired.iam else { return Plan::default() };
     let scope = &target.scope;

@@ -232,6 +232,40 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
     statements
 }
 
+/// The calls of this family: the log bucket's reads and writes on its ARN (a template's unknown parts as
+/// `*`), and account-level Block Public Access, which has no resource.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    if desired.account_public_access_block {
+        needs.any(
+            &["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
+            crate::permissions::NO_RESOURCE_TYPE,
+        );
+    }
+    let Some(archive) = &desired.log_archive else { return };
+    let at = location(archive, needs.scope());
+    needs.on(
+        &[
+            "s3:GetBucketLocation",
+            "s3:GetBucketPolicy",
+            "s3:GetBucketTagging",
+            "s3:GetBucketVersioning",
+            "s3:GetBucketOwnershipControls",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:GetEncryptionConfiguration",
+            "s3:GetLifecycleConfiguration",
+            "s3:CreateBucket",
+            "s3:PutBucketPolicy",
+            "s3:PutBucketTagging",
+            "s3:PutBucketVersioning",
+            "s3:PutBucketOwnershipControls",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutEncryptionConfiguration",
+            "s3:PutLifecycleConfiguration",
+        ],
+        [needs.bucket_arn(&at.name)],
+    );
+}
+
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let scope = &target.scope;
     let account_bpa =

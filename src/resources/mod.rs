@@ -61,6 +61,19 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     plan
 }
 
+/// What every family's calls need with this baseline (see [`crate::permissions`]).
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    sns::permissions(desired, needs);
+    contacts::permissions(desired, needs);
+    log_bucket::permissions(desired, needs);
+    cloudtrail::permissions(desired, needs);
+    alarms::permissions(desired, needs);
+    iam_hygiene::permissions(desired, needs);
+    budgets::permissions(desired, needs);
+    billing_reports::permissions(desired, needs);
+    config_service::permissions(desired, needs);
+}
+
 /// Runs one planned operation. `address` and `events` are for reporting retries.
 pub async fn execute(
     target: &Target,

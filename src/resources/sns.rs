@@ -109,6 +109,26 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     plan
 }
 
+/// The calls above and in `execute`, on the baseline's topics.
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+    let arns: Vec<String> = desired.notifications.topics().map(|t| needs.home_arn("sns", &t.name)).collect();
+    if arns.is_empty() {
+        return;
+    }
+    needs.on(
+        &[
+            "sns:GetTopicAttributes",
+            "sns:ListTagsForResource",
+            "sns:ListSubscriptionsByTopic",
+            "sns:CreateTopic",
+            "sns:SetTopicAttributes",
+            "sns:Subscribe",
+            "sns:TagResource",
+        ],
+        arns,
+    );
+}
+
 /// Reads a topic: `None` when it does not exist. Tags and subscriptions are read concurrently.
 pub async fn observe(target: &Target, arn: &str) -> Result<Option<TopicState>, AwsError> {
     let attributes = match target.sns.get_topic_attributes().topic_arn(arn).send().await {

@@ -1,0 +1,427 @@
+//! The IAM permissions a run needs with a given baseline (`baseline policy`).
+//!
+//! Each resource family lists, beside the calls it makes, the actions those calls need and the resources
+//! they touch (`permissions` in each module under `resources/`, plus discovery and account access here).
+//! A test checks that every action named at a call site is listed by its family, and the emulator tests run
+//! `plan` and `apply` with exactly the generated policy, so the list cannot drift from the code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::aws::guard::is_read_operation;
+use crate::config::Desired;
+use crate::target::Scope;
+
+/// Which command the policy is for: `plan` needs the reads, `apply` the reads and the writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command {
+    Plan,
+    Apply,
+}
+
+/// The resources an action is granted on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Resources {
+    /// The baseline's own resources, as ARNs (`*` only inside a segment the baseline cannot know, such as
+    /// the account of an organization member).
+    Arns(BTreeSet<String>),
+    /// `"*"`: the action has no resource-level permissions, or lists resources of every name; the reason is
+    /// shown beside the policy and in the README's table.
+    Any(&'static str),
+}
+
+/// A condition narrowing a grant, such as which managed policies may be attached.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Condition {
+    pub operator: &'static str,
+    pub key: &'static str,
+    pub values: BTreeSet<String>,
+}
+
+/// One action on its resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub action: &'static str,
+    pub resources: Resources,
+    pub condition: Option<Condition>,
+}
+
+/// Why `*` is used for an action whose service has no resource-level permissions for it.
+pub const NO_RESOURCE_TYPE: &str = "the action has no resource-level permissions";
+/// Why `*` is used for a call that lists or describes resources of every name.
+pub const LISTS_ALL: &str = "lists every resource of its kind; the baseline's own are picked from the answer";
+
+/// What the families add to: the needs, plus the ARN shapes of the account being described.
+#[derive(Debug)]
+pub struct Needs {
+    scope: Scope,
+    list: Vec<Need>,
+}
+
+impl Needs {
+    pub fn new(scope: Scope) -> Self {
+        Self { scope, list: Vec::new() }
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// `arn:<partition>:<service>:<region>:<account>:<resource>`; `region` empty for global services.
+    pub fn arn(&self, service: &str, region: &str, resource: &str) -> String {
+        format!("arn:{}:{service}:{region}:{}:{resource}", self.scope.partition, self.scope.account_id)
+    }
+
+    /// An ARN in the home region.
+    pub fn home_arn(&self, service: &str, resource: &str) -> String {
+        self.arn(service, &self.scope.home_region, resource)
+    }
+
+    /// `arn:<partition>:iam::<account>:<kind>/<path+name>`.
+    pub fn iam_arn(&self, kind: &str, path_and_name: &str) -> String {
+        self.arn("iam", "", &format!("{kind}/{}", path_and_name.trim_start_matches('/')))
+    }
+
+    /// `arn:<partition>:s3:::<bucket>`.
+    pub fn bucket_arn(&self, bucket: &str) -> String {
+        format!("arn:{}:s3:::{bucket}", self.scope.partition)
+    }
+
+    /// `actions` on these resources.
+    pub fn on(&mut self, actions: &[&'static str], arns: impl IntoIterator<Item = String>) {
+        let arns: BTreeSet<String> = arns.into_iter().collect();
+        for action in actions {
+            self.list.push(Need { action, resources: Resources::Arns(arns.clone()), condition: None });
+        }
+    }
+
+    /// `actions` on `*`, for the reason given.
+    pub fn any(&mut self, actions: &[&'static str], why: &'static str) {
+        for action in actions {
+            self.list.push(Need { action, resources: Resources::Any(why), condition: None });
+        }
+    }
+
+    /// `action` on these resources when the condition holds.
+    pub fn on_if(&mut self, action: &'static str, arns: impl IntoIterator<Item = String>, condition: Condition) {
+        let resources = Resources::Arns(arns.into_iter().collect());
+        self.list.push(Need { action, resources, condition: Some(condition) });
+    }
+}
+
+/// The account, partition and home region the policy is written for: concrete where baseline.toml (or the
+/// command line) says, `*` where the policy must fit any account or region.
+pub fn scope_for(desired: &Desired, region: Option<&str>) -> Scope {
+    let home_region = desired.home_region.as_deref().or(region).unwrap_or("*").to_string();
+    let partition = match home_region.as_str() {
+        r if r.starts_with("cn-") => "aws-cn",
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    };
+    let single = match &desired.accounts.selection {
+        crate::config::AccountSelection::Ids(ids) if ids.len() == 1 => Some(ids[0].clone()),
+        crate::config::AccountSelection::Caller if desired.allowed_account_ids.len() == 1 => {
+            Some(desired.allowed_account_ids[0].clone())
+        }
+        _ => None,
+    };
+    Scope { account_id: single.unwrap_or_else(|| "*".into()), partition: partition.into(), home_region }
+}
+
+/// Every permission `command` needs with this baseline, merged per action.
+pub fn required(desired: &Desired, scope: Scope, command: Command) -> Vec<Need> {
+    let mut needs = Needs::new(scope);
+    crate::target::permissions(desired, &mut needs);
+    crate::fleet::permissions(desired, &mut needs);
+    // Per-account overrides (budgets, contacts) name resources of their own.
+    let mut variants = vec![desired.clone()];
+    variants.extend(desired.accounts.overrides.keys().map(|id| desired.for_account(id).into_owned()));
+    for d in &variants {
+        crate::resources::permissions(d, &mut needs);
+    }
+    merge(needs.list, command)
+}
+
+/// One entry per action (and condition): resources unioned, `*` winning; writes dropped for `plan`.
+fn merge(list: Vec<Need>, command: Command) -> Vec<Need> {
+    let mut merged: BTreeMap<(&'static str, Option<(&'static str, &'static str)>), Need> = BTreeMap::new();
+    for need in list {
+        if command == Command::Plan && !is_read(need.action) {
+            continue;
+        }
+        let key = (need.action, need.condition.as_ref().map(|c| (c.operator, c.key)));
+        match merged.get_mut(&key) {
+            None => {
+                merged.insert(key, need);
+            }
+            Some(have) => {
+                have.resources = match (std::mem::replace(&mut have.resources, Resources::Any("")), need.resources) {
+                    (Resources::Any(why), _) | (_, Resources::Any(why)) => Resources::Any(why),
+                    (Resources::Arns(mut a), Resources::Arns(b)) => {
+                        a.extend(b);
+                        Resources::Arns(a)
+                    }
+                };
+                if let (Some(have), Some(new)) = (&mut have.condition, need.condition) {
+                    have.values.extend(new.values);
+                }
+            }
+        }
+    }
+    // An unconditional grant makes a conditional one of the same action redundant.
+    let unconditional: BTreeSet<&'static str> =
+        merged.values().filter(|n| n.condition.is_none()).map(|n| n.action).collect();
+    merged.into_values().filter(|n| n.condition.is_none() || !unconditional.contains(n.action)).collect()
+}
+
+/// Whether `service:Action` only reads.
+pub fn is_read(action: &str) -> bool {
+    is_read_operation(action.split_once(':').map_or(action, |(_, name)| name))
+}
+
+/// The policy document: one statement per set of resources (and condition), actions sorted.
+pub fn document(needs: &[Need]) -> Value {
+    let mut groups: BTreeMap<(&Resources, &Option<Condition>), BTreeSet<&str>> = BTreeMap::new();
+    for need in needs {
+        groups.entry((&need.resources, &need.condition)).or_default().insert(need.action);
+    }
+    let mut sids: BTreeMap<String, usize> = BTreeMap::new();
+    let statements: Vec<Value> = groups
+        .into_iter()
+        .map(|((resources, condition), actions)| {
+            let sid = statement_sid(&actions, resources, &mut sids);
+            let resource = match resources {
+                Resources::Any(_) => json!("*"),
+                Resources::Arns(arns) if arns.len() == 1 => json!(arns.iter().next()),
+                Resources::Arns(arns) => json!(arns),
+            };
+            let mut statement = json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource });
+            if let Some(c) = condition {
+                statement["Condition"] = json!({ c.operator: { c.key: c.values } });
+            }
+            statement
+        })
+        .collect();
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// `SnsOnResources`, `Ec2OnAny`, numbered when a service has several statements of a kind.
+fn statement_sid(actions: &BTreeSet<&str>, resources: &Resources, seen: &mut BTreeMap<String, usize>) -> String {
+    let services: BTreeSet<&str> = actions.iter().filter_map(|a| a.split(':').next()).collect();
+    let mut sid: String = services
+        .iter()
+        .map(|s| {
+            let mut c = s.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    sid.push_str(if matches!(resources, Resources::Any(_)) { "OnAny" } else { "OnResources" });
+    let n = seen.entry(sid.clone()).or_insert(0);
+    *n += 1;
+    if *n > 1 { format!("{sid}{n}") } else { sid }
+}
+
+/// The emulator the tests run against (moto) checks most requests against the resource `*` and some S3
+/// requests under other action names; this rewrites a policy so the emulator can enforce it, keeping the
+/// action list. S3 bucket ARNs and the roles passed to `sts:AssumeRole`, which it does check, stay scoped.
+pub fn for_emulator(needs: Vec<Need>) -> Vec<Need> {
+    let mut out = Vec::new();
+    for mut need in needs {
+        let s3 = need.action.starts_with("s3:") && !need.action.contains("AccountPublicAccessBlock");
+        if !(s3 || need.action == "sts:AssumeRole") {
+            need.resources = Resources::Any("the emulator checks this action against `*`");
+        }
+        need.condition = None;
+        if let Some(alias) = emulator_alias(need.action) {
+            out.push(Need { action: alias, ..need.clone() });
+        }
+        out.push(need);
+    }
+    // Nothing is dropped: the aliases of reads are reads.
+    merge(out, Command::Apply)
+}
+
+/// The action name the emulator checks, where it differs from AWS's.
+fn emulator_alias(action: &str) -> Option<&'static str> {
+    Some(match action {
+        // Sub-resources missing from its S3 action table fall back to the bucket's default actions.
+        "s3:GetEncryptionConfiguration" | "s3:GetBucketOwnershipControls" | "s3:GetBucketPublicAccessBlock" => {
+            "s3:ListBucket"
+        }
+        "s3:PutEncryptionConfiguration" | "s3:PutBucketOwnershipControls" | "s3:PutBucketPublicAccessBlock" => {
+            "s3:CreateBucket"
+        }
+        "s3:GetAccountPublicAccessBlock" => "s3:GetPublicAccessBlock",
+        "s3:PutAccountPublicAccessBlock" => "s3:PutPublicAccessBlock",
+        _ => return None,
+    })
+}
+
+/// The actions granted on `*`, with the reason: for the commentary beside the policy.
+pub fn unscoped(needs: &[Need]) -> Vec<(&'static str, &'static str)> {
+    needs
+        .iter()
+        .filter_map(|n| match n.resources {
+            Resources::Any(why) => Some((n.action, why)),
+            Resources::Arns(_) => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::parse;
+
+    fn shipped(extra: &str) -> Desired {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("baseline.toml")).unwrap() + extra;
+        parse(Path::new("baseline.toml"), &text).unwrap().desired
+    }
+
+    const ORGANIZATION: &str = "\n[accounts]\norganization = true\n";
+
+    fn actions(needs: &[Need]) -> BTreeSet<&'static str> {
+        needs.iter().map(|n| n.action).collect()
+    }
+
+    /// Every `service:Action` named at a call site in `file` (the error mapping names the permission).
+    fn called_in(file: &str) -> BTreeSet<String> {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(file)).unwrap();
+        let mut found = BTreeSet::new();
+        for marker in ["err(\"", "from_sdk(\"", "build_error(\""] {
+            for piece in text.split(marker).skip(1) {
+                let action = &piece[..piece.find('"').unwrap()];
+                if action.contains(':') && !action.starts_with("test:") {
+                    found.insert(action.to_string());
+                }
+            }
+        }
+        found
+    }
+
+    /// The family's own list covers every call its module makes: the policy cannot drift from the code.
+    #[test]
+    fn each_family_lists_the_actions_of_its_calls() {
+        // Everything the code can call: an organization, and a group whose foreign policies are detached.
+        let desired = shipped(&format!(
+            "{ORGANIZATION}\n[[iam.groups]]\nname = \"admins\"\npolicies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\nexclusive = true\n"
+        ));
+        let families: [(&str, fn(&Desired, &mut Needs)); 12] = [
+            ("resources/sns.rs", crate::resources::sns::permissions),
+            ("resources/contacts.rs", crate::resources::contacts::permissions),
+            ("resources/log_bucket.rs", crate::resources::log_bucket::permissions),
+            ("resources/cloudtrail.rs", crate::resources::cloudtrail::permissions),
+            ("resources/alarms.rs", crate::resources::alarms::permissions),
+            ("resources/iam_hygiene.rs", crate::resources::iam_hygiene::permissions),
+            ("resources/budgets.rs", crate::resources::budgets::permissions),
+            ("resources/billing_reports.rs", crate::resources::billing_reports::permissions),
+            ("resources/config_service.rs", crate::resources::config_service::permissions),
+            ("target.rs", crate::target::permissions),
+            ("fleet/discover.rs", crate::fleet::permissions),
+            ("aws/assume.rs", crate::fleet::permissions),
+        ];
+        for (file, family) in families {
+            let mut needs = Needs::new(scope_for(&desired, None));
+            family(&desired, &mut needs);
+            let listed = actions(&needs.list);
+            let missing: Vec<String> = called_in(file).into_iter().filter(|a| !listed.contains(a.as_str())).collect();
+            assert!(missing.is_empty(), "{file} calls {missing:?}, which its permissions do not list");
+        }
+        // The shared IAM role helpers serve the trail's role, Config's forwarder and the support role.
+        let all = actions(&required(&desired, scope_for(&desired, None), Command::Apply));
+        for action in called_in("resources/iam_role.rs").into_iter().chain(called_in("aws/mod.rs")) {
+            assert!(all.contains(action.as_str()), "{action} missing from the apply policy");
+        }
+    }
+
+    #[test]
+    fn the_plan_policy_only_reads_and_apply_adds_the_writes() {
+        let desired = shipped(ORGANIZATION);
+        let plan = required(&desired, scope_for(&desired, None), Command::Plan);
+        let apply = required(&desired, scope_for(&desired, None), Command::Apply);
+        assert!(plan.iter().all(|n| is_read(n.action)), "{plan:?}");
+        assert!(actions(&plan).is_subset(&actions(&apply)));
+        let writes: Vec<_> = apply.iter().filter(|n| !is_read(n.action)).map(|n| n.action).collect();
+        for w in ["sns:CreateTopic", "s3:PutBucketPolicy", "cloudtrail:CreateTrail", "iam:PassRole"] {
+            assert!(writes.contains(&w), "{w} in {writes:?}");
+        }
+        // Organization runs read the organization and assume the member role.
+        assert!(actions(&plan).contains("organizations:ListAccounts") && actions(&plan).contains("sts:AssumeRole"));
+        // Without [accounts], neither.
+        let single = shipped("");
+        let plan = actions(&required(&single, scope_for(&single, None), Command::Plan));
+        assert!(!plan.iter().any(|a| a.starts_with("organizations:") || *a == "sts:AssumeRole"), "{plan:?}");
+    }
+
+    #[test]
+    fn resources_are_the_baselines_own_where_the_service_allows() {
+        let desired = shipped("");
+        let apply = required(&desired, scope_for(&desired, Some("eu-west-1")), Command::Apply);
+        let on = |action: &str| apply.iter().find(|n| n.action == action).unwrap_or_else(|| panic!("{action}"));
+        let arns = |action: &str| match &on(action).resources {
+            Resources::Arns(arns) => arns.iter().cloned().collect::<Vec<_>>(),
+            Resources::Any(why) => panic!("{action} on * ({why})"),
+        };
+        assert_eq!(
+            arns("sns:Subscribe"),
+            [
+                "arn:aws:sns:us-east-1:*:baseline-billing-notifications",
+                "arn:aws:sns:us-east-1:*:baseline-security-notifications"
+            ]
+        );
+        assert_eq!(arns("s3:PutBucketPolicy"), ["arn:aws:s3:::baseline-logs-*-us-east-1"]);
+        assert_eq!(arns("cloudtrail:CreateTrail"), ["arn:aws:cloudtrail:us-east-1:*:trail/baseline-trail"]);
+        assert_eq!(arns("budgets:ModifyBudget"), ["arn:aws:budgets::*:budget/monthly-total-cost"]);
+        assert_eq!(
+            arns("iam:CreateGroup"),
+            ["arn:aws:iam::*:group/baseline/billing-admins", "arn:aws:iam::*:group/baseline/security-auditors"]
+        );
+        // Only the managed policies baseline.toml names may be attached.
+        let attach = on("iam:AttachGroupPolicy").condition.clone().unwrap();
+        assert_eq!(attach.key, "iam:PolicyARN");
+        assert_eq!(
+            attach.values.into_iter().collect::<Vec<_>>(),
+            ["arn:aws:iam::aws:policy/SecurityAudit", "arn:aws:iam::aws:policy/job-function/Billing"]
+        );
+        // Every `*` says why.
+        for (action, why) in unscoped(&apply) {
+            assert!(!why.is_empty(), "{action}");
+        }
+        let any: Vec<&str> = unscoped(&apply).into_iter().map(|(a, _)| a).collect();
+        assert!(any.iter().all(|a| !a.starts_with("sns:") && !a.starts_with("budgets:")), "{any:?}");
+        // One account named in baseline.toml: its id replaces the `*`.
+        let one = shipped("\n[accounts]\nids = [\"111122223333\"]\n");
+        let needs = required(&one, scope_for(&one, None), Command::Plan);
+        let topic = needs.iter().find(|n| n.action == "sns:GetTopicAttributes").unwrap();
+        assert!(matches!(&topic.resources, Resources::Arns(a) if a.iter().all(|a| a.contains(":111122223333:"))));
+    }
+
+    #[test]
+    fn the_document_groups_actions_by_resources() {
+        let desired = shipped("");
+        let needs = required(&desired, scope_for(&desired, None), Command::Apply);
+        let doc = document(&needs);
+        let statements = doc["Statement"].as_array().unwrap();
+        let sids: BTreeSet<&str> = statements.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
+        assert_eq!(sids.len(), statements.len(), "Sids are unique");
+        let granted: usize = statements.iter().map(|s| s["Action"].as_array().unwrap().len()).sum();
+        assert_eq!(granted, needs.len(), "each action once");
+        assert!(statements.iter().any(|s| s["Condition"]["ArnEquals"]["iam:PolicyARN"].is_array()));
+    }
+
+    #[test]
+    fn the_emulator_variant_keeps_every_action_and_reads_stay_reads() {
+        let desired = shipped("");
+        let plan = required(&desired, scope_for(&desired, None), Command::Plan);
+        let emulated = for_emulator(plan.clone());
+        assert!(actions(&plan).is_subset(&actions(&emulated)));
+        assert!(emulated.iter().all(|n| is_read(n.action) && n.condition.is_none()));
+        assert!(actions(&emulated).contains("s3:ListBucket"));
+    }
+}
