@@ -42,9 +42,9 @@ impl Diagnostic {
         let (line, column) = line_column(&source.text, span.start);
         Self {
             severity,
-            message: message.into(),
-            label: label.into(),
-            help,
+            message: escape_hidden(message.into()),
+            label: escape_hidden(label.into()),
+            help: help.map(escape_hidden),
             path: source.path.clone(),
             line,
             column,
@@ -117,6 +117,29 @@ impl Source {
     }
 }
 
+/// Whether `c` is a control character (line break, tab, escape, NUL...) or an invisible formatting character that
+/// makes text display differently from what it is (zero-width spaces and joiners, bidirectional overrides, BOM).
+pub(crate) fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Messages quote values from the file: hidden characters are written as `\u{1b}` so that a hostile value can neither
+/// move the cursor, clear the terminal nor disguise itself when a finding is printed.
+fn escape_hidden(text: String) -> String {
+    if !text.chars().any(is_hidden) {
+        return text;
+    }
+    text.chars().fold(String::with_capacity(text.len() + 8), |mut out, c| {
+        if is_hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+        out
+    })
+}
+
 fn clamp(span: Range<usize>, text: &str) -> Range<usize> {
     let start = span.start.min(text.len());
     let end = span.end.clamp(start, text.len());
@@ -142,5 +165,22 @@ mod tests {
         assert_eq!(line_column(text, 6), (2, 1));
         // byte 11 is the opening quote, after the two-byte 'é'
         assert_eq!(line_column(text, 11), (2, 5));
+    }
+
+    #[test]
+    fn hidden_characters_in_messages_are_escaped() {
+        let source = Source::new(Path::new("baseline.toml"), "a = 1\n");
+        let d = Diagnostic::new(
+            Severity::Error,
+            &source,
+            0..1,
+            "bad \"x\u{1b}[2J\ny\u{202e}\"",
+            "l\tl",
+            Some("h\rh".into()),
+        );
+        assert_eq!(d.message, "bad \"x\\u{1b}[2J\\u{a}y\\u{202e}\"");
+        assert_eq!(d.label, "l\\u{9}l");
+        assert_eq!(d.help.as_deref(), Some("h\\u{d}h"));
+        assert_eq!(escape_hidden("plain é".into()), "plain é");
     }
 }

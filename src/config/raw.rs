@@ -149,7 +149,7 @@ pub struct RawCustomAlarm {
     pub id: Spanned<String>,
     pub pattern: Spanned<String>,
     pub metric_name: Option<Spanned<String>>,
-    pub description: Option<String>,
+    pub description: Option<Spanned<String>>,
     pub threshold: Option<Spanned<i64>>,
     pub period: Option<Spanned<i64>>,
     pub evaluation_periods: Option<Spanned<i64>>,
@@ -217,11 +217,11 @@ pub struct RawBudget {
 #[serde(deny_unknown_fields)]
 pub struct RawBudgetFilters {
     #[serde(default)]
-    pub services: Vec<String>,
+    pub services: Vec<Spanned<String>>,
     #[serde(default)]
     pub linked_accounts: Vec<Spanned<String>>,
     #[serde(default)]
-    pub tags: BTreeMap<String, Vec<String>>,
+    pub tags: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::diagnostic::{Diagnostic, Severity, Source};
+use super::diagnostic::{Diagnostic, Severity, Source, is_hidden};
 use super::model::*;
 use super::raw::*;
 
@@ -52,6 +52,9 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "us-west-1",
     "us-west-2",
 ];
+
+/// CloudWatch takes alarm descriptions of up to 1024 characters; the alarm adds " (managed by baseline)".
+const ALARM_DESCRIPTION_MAX: usize = 1024 - " (managed by baseline)".len();
 
 pub(crate) struct Validator<'a> {
     source: &'a Source,
@@ -102,7 +105,8 @@ impl<'a> Validator<'a> {
             }
             self.alarms(a.into_inner())
         });
-        let iam = raw.iam.map(|i| self.iam(i));
+        let covered = covered_accounts(&settings.allowed_account_ids, raw.accounts.as_ref().map(Spanned::get_ref));
+        let iam = raw.iam.map(|i| self.iam(i, covered.as_deref()));
         if !raw.budgets.is_empty() && notifications.billing.is_none() {
             self.error(
                 raw.budgets[0].span(),
@@ -302,26 +306,27 @@ impl<'a> Validator<'a> {
 
     fn tag(&mut self, key: &Spanned<String>, value: &Spanned<String>) {
         let k = key.get_ref();
-        if k.is_empty() || k.chars().count() > 128 {
-            self.error(key.span(), format!("invalid tag key \"{k}\""), "must be 1 to 128 characters", None);
-        } else if k.to_ascii_lowercase().starts_with("aws:") {
-            self.error(key.span(), format!("tag key \"{k}\" uses the reserved prefix `aws:`"), "reserved by AWS", None);
-        } else if k == MANAGED_BY_KEY {
-            self.error(
-                key.span(),
-                format!("tag key \"{k}\" is reserved by baseline"),
-                "set by baseline itself",
-                Some(format!("baseline tags everything it creates with {MANAGED_BY_KEY} = \"{MANAGED_BY_VALUE}\"; remove this entry")),
-            );
+        let help = "tag keys are 1 to 128 and values up to 256 letters, digits, spaces or any of +-=._:/@";
+        if self.check(key, check_tag_text(k, 1, 128), "tag key", help) {
+            if k.to_ascii_lowercase().starts_with("aws:") {
+                self.error(
+                    key.span(),
+                    format!("tag key \"{k}\" uses the reserved prefix `aws:`"),
+                    "reserved by AWS",
+                    None,
+                );
+            } else if k == MANAGED_BY_KEY {
+                self.error(
+                    key.span(),
+                    format!("tag key \"{k}\" is reserved by baseline"),
+                    "set by baseline itself",
+                    Some(format!(
+                        "baseline tags everything it creates with {MANAGED_BY_KEY} = \"{MANAGED_BY_VALUE}\"; remove this entry"
+                    )),
+                );
+            }
         }
-        if value.get_ref().chars().count() > 256 {
-            self.error(
-                value.span(),
-                format!("tag value for \"{k}\" is too long"),
-                "must be at most 256 characters",
-                None,
-            );
-        }
+        self.check(value, check_tag_text(value.get_ref(), 0, 256), &format!("value for tag \"{k}\""), help);
     }
 
     fn accounts(&mut self, raw: Spanned<RawAccounts>, billing_topic: bool) -> Accounts {
@@ -592,16 +597,12 @@ impl<'a> Validator<'a> {
     fn topic(&mut self, role: TopicRole, raw: Spanned<RawTopic>) -> TopicSpec {
         let span = raw.span();
         let raw = raw.into_inner();
-        let name = raw.topic.get_ref();
-        let valid_chars = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if name.is_empty() || name.len() > 256 || !valid_chars {
-            self.error(
-                raw.topic.span(),
-                format!("invalid SNS topic name \"{name}\""),
-                "not a topic name",
-                Some("use 1 to 256 letters, digits, hyphens or underscores, such as \"security-notifications\"".into()),
-            );
-        }
+        self.check(
+            &raw.topic,
+            check_topic_name(raw.topic.get_ref()),
+            "SNS topic name",
+            "use 1 to 256 letters, digits, hyphens or underscores, such as \"security-notifications\"",
+        );
         let mut seen = HashMap::new();
         let mut emails = Vec::new();
         for email in &raw.emails {
@@ -702,38 +703,38 @@ impl<'a> Validator<'a> {
     }
 
     fn kms_key(&mut self, key: Spanned<String>) -> String {
-        let k = key.get_ref();
-        if !(k.starts_with("arn:") && k.contains(":kms:")) {
-            self.error(
-                key.span(),
-                format!("invalid KMS key \"{k}\""),
-                "not a KMS key ARN",
-                Some("give the key ARN, such as \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-...\"".into()),
-            );
-        }
+        self.check(
+            &key,
+            check_kms_key_arn(key.get_ref()),
+            "KMS key",
+            "give the full key ARN, such as \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\", \
+             or an alias ARN such as \"arn:aws:kms:us-east-1:123456789012:alias/logs\"",
+        );
         key.into_inner()
     }
 
     fn cloudtrail(&mut self, raw: RawCloudTrail) -> CloudTrailSpec {
         let name =
             |v: Option<Spanned<String>>, default: &str| v.map_or_else(|| default.to_string(), Spanned::into_inner);
-        let check = |this: &mut Self, v: &Option<Spanned<String>>, key: &str, max: usize, extra: &str| {
-            if let Some(v) = v {
-                let ok = name_ok(v.get_ref(), 1, max, extra);
-                if !ok {
-                    this.error(
-                        v.span(),
-                        format!("invalid `{key}` \"{}\"", v.get_ref()),
-                        "not a valid name",
-                        Some(format!("use 1 to {max} letters, digits or any of `{extra}`")),
-                    );
-                }
-            }
-        };
-        check(self, &raw.trail, "trail", 128, "._-");
-        check(self, &raw.log_group, "log_group", 512, "._-/#");
-        check(self, &raw.role, "role", 64, "_+=,.@-");
-        check(self, &raw.s3_key_prefix, "s3_key_prefix", 200, "._-/!*'()");
+        if let Some(v) = &raw.trail {
+            let help = "3 to 128 letters, digits, dots, underscores or hyphens, starting and ending with a letter or \
+                        digit, such as \"baseline-trail\"";
+            self.check(v, check_trail_name(v.get_ref()), "trail name", help);
+        }
+        if let Some(v) = &raw.log_group {
+            let help =
+                "1 to 512 letters, digits or any of ._-/#, not starting with aws/, such as \"baseline-cloudtrail\"";
+            self.check(v, check_log_group_name(v.get_ref()), "log group name", help);
+        }
+        if let Some(v) = &raw.role {
+            let help = "a role name of 1 to 64 letters, digits or any of +=,.@_-, not an ARN, such as \
+                        \"baseline-cloudtrail-to-cloudwatch-logs\"";
+            self.check(v, check_iam_name(v.get_ref(), 64), "role name", help);
+        }
+        if let Some(v) = &raw.s3_key_prefix {
+            let help = "up to 200 letters, digits or any of !-_.*'() in parts separated by /, such as \"cloudtrail\"";
+            self.check(v, check_s3_prefix(v.get_ref(), 200), "s3_key_prefix", help);
+        }
         let kms_key_arn = raw.kms_key_arn.map(|k| self.kms_key(k));
         let retention_days = raw.retention_days.map(|r| match u32::try_from(*r.get_ref()) {
             Ok(d) if LOG_RETENTION_DAYS.contains(&d) => d,
@@ -779,16 +780,15 @@ impl<'a> Validator<'a> {
             }
         };
         let namespace = match raw.namespace {
-            Some(ns) if ns.get_ref().trim().is_empty() || ns.get_ref().len() > 255 || ns.get_ref().starts_with(':') => {
-                self.error(
-                    ns.span(),
-                    format!("invalid metric namespace \"{}\"", ns.get_ref()),
-                    "not a namespace",
-                    Some("1 to 255 characters, such as \"CISBenchmark\"".into()),
-                );
-                DEFAULT_ALARM_NAMESPACE.to_string()
+            Some(ns) => {
+                let help =
+                    "1 to 255 printable ASCII characters, not starting with `:` or `AWS/`, such as \"CISBenchmark\"";
+                if self.check(&ns, check_namespace(ns.get_ref()), "metric namespace", help) {
+                    ns.into_inner()
+                } else {
+                    DEFAULT_ALARM_NAMESPACE.to_string()
+                }
             }
-            Some(ns) => ns.into_inner(),
             None => DEFAULT_ALARM_NAMESPACE.to_string(),
         };
         let mut alarms: Vec<AlarmSpec> = CATALOG
@@ -830,12 +830,20 @@ impl<'a> Validator<'a> {
             if let Some(problem) = pattern_problem(custom.pattern.get_ref()) {
                 self.error(custom.pattern.span(), format!("invalid filter pattern for alarm \"{id}\": {problem}"), "malformed pattern", Some("see the CloudWatch Logs filter pattern syntax; patterns look like { ($.eventName = CreateUser) }".into()));
             }
+            if let Some(m) = &custom.metric_name {
+                let help = "1 to 255 printable ASCII characters, such as \"BreakGlassRoleUsed\"";
+                self.check(m, check_metric_text(m.get_ref()), "metric name", help);
+            }
+            if let Some(d) = &custom.description {
+                let help = format!("at most {ALARM_DESCRIPTION_MAX} characters on one line");
+                self.check(d, check_text(d.get_ref(), ALARM_DESCRIPTION_MAX), "alarm description", &help);
+            }
             let metric_name = custom.metric_name.map_or_else(|| camel_case(id), Spanned::into_inner);
             let mut alarm = AlarmSpec {
                 id: id.clone(),
                 metric_name,
                 pattern: custom.pattern.get_ref().clone(),
-                description: custom.description.unwrap_or_else(|| format!("Custom alarm {id}")),
+                description: custom.description.map_or_else(|| format!("Custom alarm {id}"), Spanned::into_inner),
                 threshold: 1,
                 period: 300,
                 evaluation_periods: 1,
@@ -868,7 +876,7 @@ impl<'a> Validator<'a> {
         AlarmsSpec { namespace, alarms, disabled }
     }
 
-    fn iam(&mut self, raw: RawIam) -> IamSpec {
+    fn iam(&mut self, raw: RawIam, covered: Option<&[String]>) -> IamSpec {
         let password_policy = raw.password_policy.map(|p| {
             let d = PasswordPolicy::default();
             let mut number = |v: Option<Spanned<i64>>, key: &str, min: i64, max: i64, default: u32| match v {
@@ -899,76 +907,125 @@ impl<'a> Validator<'a> {
         let mut seen = HashMap::new();
         let mut groups = Vec::new();
         for g in raw.groups {
-            let name = g.name.get_ref();
-            if !name_ok(name, 1, 128, "+=,.@_-") {
-                self.error(
-                    g.name.span(),
-                    format!("invalid group name \"{name}\""),
-                    "not an IAM group name",
-                    Some("use 1 to 128 letters, digits or any of +=,.@_-".into()),
-                );
-            }
+            self.check(
+                &g.name,
+                check_iam_name(g.name.get_ref(), 128),
+                "group name",
+                "use 1 to 128 letters, digits or any of +=,.@_-, such as \"security-auditors\"",
+            );
             if !self.unique(&mut seen, &g.name, "group name") {
                 continue;
             }
             let path = g.path.map_or_else(
                 || "/".to_string(),
                 |p| {
-                    if !(p.get_ref().starts_with('/') && p.get_ref().ends_with('/')) {
-                        self.error(
-                            p.span(),
-                            format!("invalid group path \"{}\"", p.get_ref()),
-                            "not an IAM path",
-                            Some("a path starts and ends with /, such as \"/teams/\"".into()),
-                        );
-                    }
+                    let help = "a path starts and ends with / and holds up to 512 printable ASCII characters without \
+                                spaces or wildcards, such as \"/teams/\"";
+                    self.check(&p, check_iam_path(p.get_ref()), "group path", help);
                     p.into_inner()
                 },
             );
             let mut policies = Vec::new();
             let mut seen_policies = HashMap::new();
             for policy in g.policies {
-                let arn = policy.get_ref();
-                if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":policy/")) {
-                    self.error(
-                        policy.span(),
-                        format!("invalid managed policy ARN \"{arn}\""),
-                        "not a policy ARN",
-                        Some("use an ARN such as \"arn:aws:iam::aws:policy/SecurityAudit\"".into()),
-                    );
-                } else if self.unique(&mut seen_policies, &policy, "policy") {
+                if self.policy_arn(&policy, covered) && self.unique(&mut seen_policies, &policy, "policy") {
                     policies.push(policy.into_inner());
                 }
             }
             groups.push(GroupSpec { name: g.name.into_inner(), path, policies, exclusive: g.exclusive });
         }
         let support_role = raw.support_role.map(|r| SupportRole {
-            name: r.name.map_or_else(|| "baseline-support".to_string(), Spanned::into_inner),
+            name: r.name.map_or_else(
+                || "baseline-support".to_string(),
+                |n| {
+                    let help = "a role name of 1 to 64 letters, digits or any of +=,.@_-, such as \"baseline-support\"";
+                    self.check(&n, check_iam_name(n.get_ref(), 64), "role name", help);
+                    n.into_inner()
+                },
+            ),
             trusted_principal: r.trusted_principal.map(|p| {
-                if !p.get_ref().starts_with("arn:") {
-                    self.error(
-                        p.span(),
-                        format!("invalid principal \"{}\"", p.get_ref()),
-                        "not an ARN",
-                        Some("an IAM principal ARN, such as \"arn:aws:iam::123456789012:role/SupportTeam\"".into()),
-                    );
-                }
+                let help = "name one principal: an account (\"arn:aws:iam::123456789012:root\"), a role \
+                            (\"arn:aws:iam::123456789012:role/SupportTeam\") or a user; leave it out to trust this account";
+                self.check(&p, check_principal_arn(p.get_ref()), "principal", help);
                 p.into_inner()
             }),
         });
         IamSpec { root_checks: raw.root_checks.unwrap_or(true), password_policy, groups, support_role }
     }
 
-    fn budget(&mut self, raw: RawBudget) -> BudgetSpec {
-        let name = raw.name.get_ref();
-        if name.is_empty() || name.len() > 100 || name.contains(':') || name.contains('\\') {
-            self.error(
-                raw.name.span(),
-                format!("invalid budget name \"{name}\""),
-                "not a budget name",
-                Some("1 to 100 characters without : or \\".into()),
-            );
+    /// A managed policy to attach: AWS managed, or customer managed in an account this baseline covers. IAM attaches
+    /// only policies of the group's own account, so a policy of any other account is an error here, not at apply.
+    fn policy_arn(&mut self, policy: &Spanned<String>, covered: Option<&[String]>) -> bool {
+        let arn = policy.get_ref();
+        let owner = match parse_policy_arn(arn) {
+            Ok(owner) => owner,
+            Err(why) => {
+                self.error(
+                    policy.span(),
+                    format!("invalid managed policy ARN \"{arn}\""),
+                    &why,
+                    Some(
+                        "use an ARN such as \"arn:aws:iam::aws:policy/SecurityAudit\" (AWS managed) or \
+                          \"arn:aws:iam::123456789012:policy/Auditors\" (customer managed)"
+                            .into(),
+                    ),
+                );
+                return false;
+            }
+        };
+        let PolicyOwner::Account(account) = owner else { return true };
+        match covered {
+            None => {
+                self.error(
+                    policy.span(),
+                    format!("managed policy ARN \"{arn}\" names account {account}, which this baseline does not list"),
+                    "account not listed",
+                    Some(format!(
+                        "a customer managed policy can be attached only in its own account: add \
+                         allowed_account_ids = [\"{account}\"] to [baseline] so no other account is touched, \
+                         or use an AWS managed policy"
+                    )),
+                );
+                false
+            }
+            Some(list) if !list.contains(&account) => {
+                let listed = if list.is_empty() { "none".to_string() } else { list.join(", ") };
+                self.error(
+                    policy.span(),
+                    format!("managed policy ARN \"{arn}\" points at another account ({account})"),
+                    "not an account this baseline covers",
+                    Some(format!(
+                        "a group can have only policies of its own account attached; the accounts covered are \
+                         {listed}: use a policy of that account, or an AWS managed policy"
+                    )),
+                );
+                false
+            }
+            Some(list) => {
+                if list.len() > 1 {
+                    self.warn(
+                        policy.span(),
+                        format!("managed policy \"{arn}\" exists only in account {account}"),
+                        "other covered accounts cannot attach it",
+                        Some(format!(
+                            "this baseline covers {} accounts; use an AWS managed policy, or limit \
+                             allowed_account_ids to {account}",
+                            list.len()
+                        )),
+                    );
+                }
+                true
+            }
         }
+    }
+
+    fn budget(&mut self, raw: RawBudget) -> BudgetSpec {
+        self.check(
+            &raw.name,
+            check_budget_name(raw.name.get_ref()),
+            "budget name",
+            "1 to 100 characters on one line, without : or \\, such as \"monthly-total-cost\"",
+        );
         if !(raw.limit.get_ref().is_finite() && *raw.limit.get_ref() > 0.0) {
             self.error(
                 raw.limit.span(),
@@ -1034,16 +1091,35 @@ impl<'a> Validator<'a> {
             .map(|e| e.get_ref().clone())
             .collect();
         let mut cost_filters = BTreeMap::new();
-        if !raw.filters.services.is_empty() {
-            cost_filters.insert("Service".to_string(), raw.filters.services);
+        let mut services = Vec::new();
+        for service in raw.filters.services {
+            let help = "the service name as Cost Explorer shows it, such as \"Amazon Elastic Compute Cloud - Compute\"";
+            let result = check_text(service.get_ref(), 256)
+                .and_then(|()| if service.get_ref().trim().is_empty() { Err("empty".to_string()) } else { Ok(()) });
+            if self.check(&service, result, "service filter", help) {
+                services.push(service.into_inner());
+            }
+        }
+        if !services.is_empty() {
+            cost_filters.insert("Service".to_string(), services);
         }
         let accounts: Vec<String> =
             raw.filters.linked_accounts.iter().filter(|a| self.account_id(a)).map(|a| a.get_ref().clone()).collect();
         if !accounts.is_empty() {
             cost_filters.insert("LinkedAccount".to_string(), accounts);
         }
-        let tags: Vec<String> =
-            raw.filters.tags.iter().flat_map(|(k, vs)| vs.iter().map(move |v| format!("user:{k}${v}"))).collect();
+        let mut tags = Vec::new();
+        let help = "tag keys are 1 to 128 and values up to 256 letters, digits, spaces or any of +-=._:/@";
+        for (key, values) in &raw.filters.tags {
+            if !self.check(key, check_tag_text(key.get_ref(), 1, 128), "tag key in the budget filter", help) {
+                continue;
+            }
+            for value in values {
+                if self.check(value, check_tag_text(value.get_ref(), 0, 256), "tag value in the budget filter", help) {
+                    tags.push(format!("user:{}${}", key.get_ref(), value.get_ref()));
+                }
+            }
+        }
         if !tags.is_empty() {
             cost_filters.insert("TagKeyValue".to_string(), tags);
         }
@@ -1094,13 +1170,25 @@ impl<'a> Validator<'a> {
                 b.span(),
                 format!("invalid bucket name \"{}\": {why}", b.get_ref()),
                 "not a valid S3 bucket name",
-                None,
+                Some(
+                    "3 to 63 lowercase letters, digits, hyphens or dots, starting and ending with a letter or digit, \
+                      such as \"example-cost-reports\""
+                        .into(),
+                ),
             );
         }
         BillingReports {
             report,
             bucket: raw.bucket.map(Spanned::into_inner),
-            prefix: raw.prefix.map_or_else(|| "cost-and-usage".to_string(), Spanned::into_inner),
+            prefix: raw.prefix.map_or_else(
+                || "cost-and-usage".to_string(),
+                |p| {
+                    let help = "up to 256 letters, digits or any of !-_.*'() in parts separated by /, such as \
+                                \"cost-and-usage\"";
+                    self.check(&p, check_s3_prefix(p.get_ref(), 256), "report prefix", help);
+                    p.into_inner()
+                },
+            ),
             time_unit: pick(self, raw.time_unit, "time_unit", &["HOURLY", "DAILY", "MONTHLY"], "DAILY"),
             format: pick(self, raw.format, "format", &["Parquet", "textORcsv"], "Parquet"),
         }
@@ -1122,12 +1210,22 @@ impl<'a> Validator<'a> {
             }
         };
         let delivery_prefix = raw.delivery_prefix.map(|p| {
-            if p.get_ref().contains("AWSLogs") || p.get_ref().starts_with('/') || p.get_ref().ends_with('/') {
-                self.error(p.span(), format!("invalid delivery_prefix \"{}\"", p.get_ref()), "not allowed as a Config prefix", Some("Config adds AWSLogs/<account>/Config itself: use a plain prefix such as \"config\", without slashes at either end".into()));
-            }
+            let help = "Config adds AWSLogs/<account>/Config itself: use a plain prefix such as \"config\", without \
+                        slashes at either end";
+            let result = check_s3_prefix(p.get_ref(), 256).and_then(|()| {
+                if p.get_ref().contains("AWSLogs") { Err("Config adds AWSLogs/ itself".to_string()) } else { Ok(()) }
+            });
+            self.check(&p, result, "delivery_prefix", help);
             p.into_inner()
         });
-        let recorder_name = raw.recorder_name.map_or_else(|| "default".to_string(), Spanned::into_inner);
+        let recorder_name = raw.recorder_name.map_or_else(
+            || "default".to_string(),
+            |n| {
+                let help = "1 to 256 characters on one line, such as \"default\"";
+                self.check(&n, check_config_name(n.get_ref(), 256), "recorder_name", help);
+                n.into_inner()
+            },
+        );
         let rules = match raw.rules {
             None => default_config_rules(),
             Some(list) => {
@@ -1135,13 +1233,19 @@ impl<'a> Validator<'a> {
                 let mut rules = Vec::new();
                 for rule in list {
                     let id = rule.identifier.get_ref();
-                    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+                    if !(1..=256).contains(&id.len())
+                        || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                    {
                         self.error(
                             rule.identifier.span(),
                             format!("invalid managed rule identifier \"{id}\""),
                             "not a managed rule identifier",
                             Some("use the AWS managed rule identifier, such as \"CLOUD_TRAIL_ENABLED\"".into()),
                         );
+                    }
+                    if let Some(n) = &rule.name {
+                        let help = "1 to 128 characters on one line, such as \"baseline-cloud-trail-enabled\"";
+                        self.check(n, check_config_name(n.get_ref(), 128), "Config rule name", help);
                     }
                     let name = rule.name.clone().unwrap_or_else(|| Spanned::new(rule.identifier.span(), rule_name(id)));
                     if !self.unique(&mut seen, &name, "Config rule name") {
@@ -1247,6 +1351,18 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// Reports `value` when `result` is an error: `invalid <what> "<value>"`, with the reason under the value and
+    /// `help` saying what would be valid.
+    fn check(&mut self, value: &Spanned<String>, result: Result<(), String>, what: &str, help: &str) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(why) => {
+                self.error(value.span(), format!("invalid {what} \"{}\"", value.get_ref()), &why, Some(help.into()));
+                false
+            }
+        }
+    }
+
     fn unique(&mut self, seen: &mut HashMap<String, Range<usize>>, value: &Spanned<String>, what: &str) -> bool {
         let key = value.get_ref().to_ascii_lowercase();
         if let Some(first) = seen.get(&key) {
@@ -1264,6 +1380,11 @@ impl<'a> Validator<'a> {
     }
 
     fn length(&mut self, value: &Spanned<String>, key: &str, min: usize, max: usize) {
+        if let Err(why) = hidden_problem(value.get_ref()) {
+            let help = "write the value on one line, without tabs or invisible characters";
+            self.error(value.span(), format!("invalid `{key}`: {why}"), "hidden character", Some(help.into()));
+            return;
+        }
         let n = value.get_ref().trim().chars().count();
         if n < min || value.get_ref().chars().count() > max {
             let label = if n < min { "empty".to_string() } else { format!("{n} characters") };
@@ -1272,16 +1393,16 @@ impl<'a> Validator<'a> {
     }
 
     fn email(&mut self, value: &Spanned<String>) -> bool {
-        let ok = is_email(value.get_ref());
-        if !ok {
+        let problem = email_problem(value.get_ref());
+        if let Some(why) = problem {
             self.error(
                 value.span(),
                 format!("invalid e-mail address \"{}\"", value.get_ref()),
-                "not an e-mail address",
+                why,
                 Some("use a distribution list address such as \"aws-security@example.com\"".into()),
             );
         }
-        ok
+        problem.is_none()
     }
 
     /// Alternate contacts accept digits, spaces, `+`, `-`, `(` and `)`, 1 to 25 characters.
@@ -1312,6 +1433,22 @@ impl<'a> Validator<'a> {
                 Some("start with + and the country code, 7 to 20 characters, such as \"+1 206 555 0100\"".into()),
             );
         }
+    }
+}
+
+/// The accounts a run of this file may touch, when the file says: `[accounts] ids` (less `exclude`), limited to
+/// `allowed_account_ids` when that is set too. `None`: decided at run time (the caller, or the organization).
+fn covered_accounts(allowed: &[String], accounts: Option<&RawAccounts>) -> Option<Vec<String>> {
+    let ids = accounts.filter(|a| !a.organization.as_ref().is_some_and(|o| *o.get_ref())).and_then(|a| {
+        let ids = a.ids.as_ref()?;
+        let excluded = |id: &String| a.exclude.iter().any(|e| e.get_ref() == id);
+        Some(ids.get_ref().iter().map(|i| i.get_ref().clone()).filter(|i| is_account_id(i) && !excluded(i)).collect())
+    });
+    match ids {
+        None if allowed.is_empty() => None,
+        None => Some(allowed.to_vec()),
+        Some(ids) if allowed.is_empty() => Some(ids),
+        Some(ids) => Some(ids.into_iter().filter(|i: &String| allowed.contains(i)).collect()),
     }
 }
 
@@ -1381,24 +1518,333 @@ pub fn check_bucket_name(name: &str) -> Result<(), &'static str> {
     if name.contains("..") || name.contains(".-") || name.contains("-.") {
         return Err("dots may not be doubled or next to a hyphen");
     }
-    if name.starts_with("xn--") || name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+    const RESERVED_PREFIXES: &[&str] = &["xn--", "sthree-", "amzn-s3-demo-"];
+    const RESERVED_SUFFIXES: &[&str] = &["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+    if RESERVED_PREFIXES.iter().any(|p| name.starts_with(p)) || RESERVED_SUFFIXES.iter().any(|p| name.ends_with(p)) {
         return Err("uses a reserved prefix or suffix");
     }
-    if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+    if looks_like_ip(name) {
         return Err("must not look like an IP address");
     }
     Ok(())
 }
 
-/// The address pattern AWS Account Management accepts for contacts.
+/// `192.168.5.4`: four dot-separated numbers of at most three digits.
+fn looks_like_ip(name: &str) -> bool {
+    name.split('.').count() == 4
+        && name.split('.').all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The partitions an ARN may name.
+const PARTITIONS: &[&str] =
+    &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+
+/// A reason when `s` holds a control or invisible character, naming it as `U+000A`.
+fn hidden_problem(s: &str) -> Result<(), String> {
+    match s.chars().find(|&c| is_hidden(c)) {
+        Some(c) => Err(format!("contains the hidden character U+{:04X}", u32::from(c))),
+        None => Ok(()),
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Splits `arn:<partition>:<service>:<region>:<account>:<resource>`, checking the partition and the service.
+fn split_arn<'a>(arn: &'a str, service: &str) -> Result<(&'a str, &'a str, &'a str), String> {
+    hidden_problem(arn)?;
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, svc, region, account, resource] = parts.as_slice() else {
+        return Err("not an ARN: expected arn:<partition>:<service>:<region>:<account>:<resource>".into());
+    };
+    if *prefix != "arn" {
+        return Err("an ARN starts with `arn:`".into());
+    }
+    if !PARTITIONS.contains(partition) {
+        return Err(format!("unknown partition \"{partition}\" (expected one of {})", PARTITIONS.join(", ")));
+    }
+    if *svc != service {
+        return Err(format!("not a `{service}` ARN"));
+    }
+    Ok((region, account, resource))
+}
+
+/// SNS: 1 to 256 letters, digits, hyphens and underscores.
+fn check_topic_name(name: &str) -> Result<(), String> {
+    hidden_problem(name)?;
+    if !name_ok(name, 1, 256, "-_") {
+        return Err("must be 1 to 256 letters, digits, hyphens or underscores".into());
+    }
+    Ok(())
+}
+
+/// CloudTrail: 3 to 128 letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit, no two of
+/// `.`, `_`, `-` in a row, not shaped like an IP address.
+fn check_trail_name(name: &str) -> Result<(), String> {
+    hidden_problem(name)?;
+    if !name_ok(name, 3, 128, "._-") {
+        return Err("must be 3 to 128 letters, digits, dots, underscores or hyphens".into());
+    }
+    let bytes = name.as_bytes();
+    if !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
+        return Err("must start and end with a letter or digit".into());
+    }
+    if bytes.windows(2).any(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric()) {
+        return Err("must not have two of `.`, `_`, `-` in a row".into());
+    }
+    if looks_like_ip(name) {
+        return Err("must not look like an IP address".into());
+    }
+    Ok(())
+}
+
+/// CloudWatch Logs: 1 to 512 letters, digits and `._-/#`; `aws/` is reserved for AWS services.
+fn check_log_group_name(name: &str) -> Result<(), String> {
+    hidden_problem(name)?;
+    if !name_ok(name, 1, 512, "._-/#") {
+        return Err("must be 1 to 512 letters, digits or any of ._-/#".into());
+    }
+    if name.to_ascii_lowercase().starts_with("aws/") {
+        return Err("the prefix `aws/` is reserved for AWS services".into());
+    }
+    Ok(())
+}
+
+/// IAM user, group and role names: 1 to `max` letters, digits and `+=,.@_-`.
+fn check_iam_name(name: &str, max: usize) -> Result<(), String> {
+    hidden_problem(name)?;
+    if !name_ok(name, 1, max, "+=,.@_-") {
+        return Err(format!("must be 1 to {max} letters, digits or any of +=,.@_-"));
+    }
+    Ok(())
+}
+
+/// IAM paths: `/`, or `/` + printable ASCII without spaces + `/`, at most 512 characters.
+fn check_iam_path(path: &str) -> Result<(), String> {
+    hidden_problem(path)?;
+    if path.is_empty() || path.len() > 512 {
+        return Err("must be 1 to 512 characters".into());
+    }
+    if !(path.starts_with('/') && path.ends_with('/')) {
+        return Err("must start and end with /".into());
+    }
+    if !path.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err("only printable ASCII characters without spaces are allowed".into());
+    }
+    if path.contains('*') || path.contains('?') {
+        return Err("wildcards are not allowed in a path".into());
+    }
+    Ok(())
+}
+
+/// Who owns a managed policy.
+#[derive(Debug, PartialEq, Eq)]
+enum PolicyOwner {
+    Aws,
+    Account(String),
+}
+
+/// `arn:<partition>:iam::aws:policy/<path/>Name` or `arn:<partition>:iam::<account>:policy/<path/>Name`.
+fn parse_policy_arn(arn: &str) -> Result<PolicyOwner, String> {
+    let (region, account, resource) = split_arn(arn, "iam")?;
+    if !region.is_empty() {
+        return Err("IAM is global: the region field of the ARN must be empty".into());
+    }
+    let Some(path_and_name) = resource.strip_prefix("policy/") else {
+        return Err("not a policy: the resource must start with `policy/`".into());
+    };
+    if path_and_name.contains('*') || path_and_name.contains('?') {
+        return Err("wildcards are not allowed in a policy ARN".into());
+    }
+    let mut segments: Vec<&str> = path_and_name.split('/').collect();
+    let name = segments.pop().unwrap_or_default();
+    if !name_ok(name, 1, 128, "+=,.@_-") {
+        return Err("the policy name must be 1 to 128 letters, digits or any of +=,.@_-".into());
+    }
+    if path_and_name.len() > 512 + 128 || !segments.iter().all(|s| name_ok(s, 1, 512, "+=,.@_-")) {
+        return Err("the policy path must be names separated by single slashes".into());
+    }
+    match account {
+        "aws" => Ok(PolicyOwner::Aws),
+        a if is_account_id(a) => Ok(PolicyOwner::Account(a.to_string())),
+        _ => Err("the account must be `aws` (an AWS managed policy) or a 12-digit account id".into()),
+    }
+}
+
+/// An IAM principal a trust policy may name: an account root, a role, a user or an assumed-role session. Never a
+/// wildcard: `*` would let any AWS principal assume the role.
+fn check_principal_arn(arn: &str) -> Result<(), String> {
+    if arn.contains('*') || arn.contains('?') {
+        return Err("wildcards are not allowed: the role would trust principals nobody chose".into());
+    }
+    let service = if arn.split(':').nth(2) == Some("sts") { "sts" } else { "iam" };
+    let (region, account, resource) = split_arn(arn, service)?;
+    if !region.is_empty() {
+        return Err("IAM is global: the region field of the ARN must be empty".into());
+    }
+    if !is_account_id(account) {
+        return Err("the account must be a 12-digit account id".into());
+    }
+    let path_ok = |rest: &str| {
+        let mut segments: Vec<&str> = rest.split('/').collect();
+        let name = segments.pop().unwrap_or_default();
+        name_ok(name, 1, 64, "+=,.@_-") && segments.iter().all(|s| name_ok(s, 1, 512, "+=,.@_-"))
+    };
+    let ok = match (service, resource.split_once('/')) {
+        ("iam", None) => resource == "root",
+        ("iam", Some(("role" | "user", rest))) => path_ok(rest),
+        ("sts", Some(("assumed-role", rest))) => {
+            rest.split_once('/').is_some_and(|(role, session)| path_ok(role) && name_ok(session, 2, 64, "+=,.@_-"))
+        }
+        _ => false,
+    };
+    if !ok {
+        return Err("expected arn:<partition>:iam::<account>:root, :role/<name> or :user/<name>".into());
+    }
+    Ok(())
+}
+
+/// A KMS key for encryption: `arn:<partition>:kms:<region>:<account>:key/<id>` or `...:alias/<name>`, never an AWS
+/// managed key (`alias/aws/...`), which cannot be shared with CloudTrail or other accounts.
+fn check_kms_key_arn(arn: &str) -> Result<(), String> {
+    let (region, account, resource) = split_arn(arn, "kms")?;
+    if !KNOWN_REGIONS.contains(&region) {
+        return Err(format!("unknown region \"{region}\" in the key ARN"));
+    }
+    if !is_account_id(account) {
+        return Err("the account must be a 12-digit account id".into());
+    }
+    match resource.split_once('/') {
+        Some(("key", id)) if name_ok(id, 1, 128, "-") => Ok(()),
+        Some(("alias", name)) if name.starts_with("aws/") => {
+            Err("an AWS managed key cannot be used here; create a customer managed key".into())
+        }
+        Some(("alias", name)) if name_ok(name, 1, 250, "/_-") => Ok(()),
+        _ => Err("the resource must be key/<key id> or alias/<alias name>".into()),
+    }
+}
+
+/// AWS Config recorder, delivery channel and rule names: 1 to `max` characters, not blank, on one line.
+fn check_config_name(name: &str, max: usize) -> Result<(), String> {
+    check_text(name, max)?;
+    if name.trim().is_empty() {
+        return Err("must not be blank".into());
+    }
+    Ok(())
+}
+
+/// Budgets: 1 to 100 characters without `:` and `\`.
+fn check_budget_name(name: &str) -> Result<(), String> {
+    hidden_problem(name)?;
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err("must be 1 to 100 characters".into());
+    }
+    if name.contains(':') || name.contains('\\') {
+        return Err("must not contain : or \\".into());
+    }
+    Ok(())
+}
+
+/// CloudWatch namespaces and metric names: printable ASCII, 1 to 255 characters, not blank.
+fn check_metric_text(value: &str) -> Result<(), String> {
+    hidden_problem(value)?;
+    if value.trim().is_empty() || value.len() > 255 {
+        return Err("must be 1 to 255 characters, not blank".into());
+    }
+    if !value.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return Err("only printable ASCII characters are allowed".into());
+    }
+    Ok(())
+}
+
+/// A CloudWatch metric namespace: a metric name that does not start with `:` nor with `AWS/` (reserved).
+fn check_namespace(value: &str) -> Result<(), String> {
+    check_metric_text(value)?;
+    if value.starts_with(':') {
+        return Err("must not start with `:`".into());
+    }
+    if value.starts_with("AWS/") {
+        return Err("the prefix `AWS/` is reserved for AWS services".into());
+    }
+    Ok(())
+}
+
+/// An S3 key prefix: letters, digits and `!-_.*'()/`, names separated by single slashes, no `.` or `..` part.
+fn check_s3_prefix(prefix: &str, max: usize) -> Result<(), String> {
+    hidden_problem(prefix)?;
+    if !name_ok(prefix, 1, max, "!-_.*'()/") {
+        return Err(format!("must be 1 to {max} letters, digits or any of !-_.*'()/"));
+    }
+    if prefix.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        return Err("parts must be separated by single slashes, with none at either end and no `.` or `..`".into());
+    }
+    Ok(())
+}
+
+/// Free text (contact names, addresses, descriptions): at most `max` characters, no control character.
+fn check_text(value: &str, max: usize) -> Result<(), String> {
+    hidden_problem(value)?;
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    Ok(())
+}
+
+/// Tag keys and values: letters, digits, spaces and `+-=._:/@` (AWS's common tagging rule).
+fn check_tag_text(value: &str, min: usize, max: usize) -> Result<(), String> {
+    hidden_problem(value)?;
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(format!("must be {min} to {max} characters"));
+    }
+    if let Some(c) = value.chars().find(|&c| !(c.is_alphanumeric() || c == ' ' || "+-=._:/@".contains(c))) {
+        return Err(format!("`{c}` is not allowed: use letters, digits, spaces and +-=._:/@"));
+    }
+    Ok(())
+}
+
+/// The address pattern AWS Account Management accepts for contacts, and SNS and Budgets for subscribers.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
-    let local_ok = !local.is_empty() && local.chars().all(|c| c.is_alphanumeric() || "_+=.#|!&-".contains(c));
-    let domain_ok = domain.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c))
-        && domain.rsplit_once('.').is_some_and(|(host, tld)| {
-            !host.is_empty() && !tld.is_empty() && tld.chars().all(|c| c.is_alphanumeric() || c == '_')
-        });
-    local_ok && domain_ok && s.len() <= 254
+    email_problem(s).is_none()
+}
+
+/// Why `s` is not an e-mail address AWS accepts; `None` when it is one. The characters that would let a value
+/// smuggle extra recipients or headers (spaces, line breaks, commas, semicolons, angle brackets, quotes) are refused.
+fn email_problem(s: &str) -> Option<&'static str> {
+    if s.chars().any(|c| c.is_whitespace() || is_hidden(c)) {
+        return Some("contains a space, line break or control character");
+    }
+    if s.chars().any(|c| ",;<>\"'()[]\\`".contains(c)) {
+        return Some("contains , ; < > quotes, brackets or a backslash");
+    }
+    if s.len() > 254 {
+        return Some("longer than 254 characters");
+    }
+    let Some((local, domain)) = s.split_once('@') else { return Some("not an e-mail address") };
+    if domain.contains('@') {
+        return Some("more than one @");
+    }
+    let local_ok = (1..=64).contains(&local.len())
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "_+=.#|!&-".contains(c))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    if !local_ok {
+        return Some("not an e-mail address");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let tld_ok = labels.last().is_some_and(|t| t.len() >= 2 && !t.bytes().all(|b| b.is_ascii_digit()));
+    if labels.len() < 2 || !labels.iter().all(label_ok) || !tld_ok {
+        return Some("the domain must be a host name with a dot, such as example.com");
+    }
+    None
 }
 
 fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -1424,24 +1870,413 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// The first error's message and label for `text`, or `None` when it loads.
+    fn first_error(text: &str) -> Option<(String, String)> {
+        let errors = crate::config::parse(std::path::Path::new("baseline.toml"), text).err()?;
+        let e = &errors.errors[0];
+        assert!(e.line >= 1 && e.column >= 1 && e.help.is_some(), "{e:?}");
+        Some((e.message.clone(), e.label.clone()))
+    }
+
     #[test]
     fn email_pattern() {
-        for ok in ["a@b.co", "aws-security+alerts@example.com", "first.last@mail.example.org"] {
+        for ok in [
+            "a@b.co",
+            "aws-security+alerts@example.com",
+            "first.last@mail.example.org",
+            "ops#1|x!&=@sub-domain.example.xn--p1ai",
+        ] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in
-            ["", "bob", "bob@", "@example.com", "bob@example", "bob@@example.com", "bob smith@example.com", "bob@.com"]
-        {
-            assert!(!is_email(bad), "{bad}");
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        let too_long = format!("a@{}.com", vec!["b".repeat(63); 4].join("."));
+        for bad in [
+            "",
+            "bob",
+            "bob@",
+            "@example.com",
+            "bob@example",
+            "bob@@example.com",
+            "bob@ex@ample.com",
+            "bob smith@example.com",
+            "bob@.com",
+            "bob@a..com",
+            "bob@-a.com",
+            "bob@a-.com",
+            "bob@example.c",
+            "bob@1.2.3.4",
+            "bob@example_x.com",
+            ".bob@example.com",
+            "bob.@example.com",
+            "b..ob@example.com",
+            "bob@example.com\n",
+            "bob@example.com\nBcc: eve@example.org",
+            "bob\t@example.com",
+            "bob@example.com,eve@example.org",
+            "bob@example.com;eve@example.org",
+            "Bob <bob@example.com>",
+            "\"bob\"@example.com",
+            "bob'@example.com",
+            "bób@example.com",
+            "bob@exämple.com",
+            "bob\u{202e}@example.com",
+            &long_local,
+            &too_long,
+        ] {
+            assert!(!is_email(bad), "{bad:?}");
         }
+        assert_eq!(email_problem("a b@example.com"), Some("contains a space, line break or control character"));
+        assert_eq!(email_problem("a@b@example.com"), Some("more than one @"));
+        assert_eq!(email_problem("<a@example.com>"), Some("contains , ; < > quotes, brackets or a backslash"));
     }
 
     #[test]
     fn bucket_names() {
-        assert!(check_bucket_name("baseline-logs-123456789012-us-east-1").is_ok());
-        for bad in ["ab", "Upper-case", "-leading", "trailing-", "a..b", "192.168.1.1", "xn--punycode", &"a".repeat(64)]
+        for ok in ["baseline-logs-123456789012-us-east-1", "abc", "a.b.c", "1.2.3", "192.168.1.1.5", "my-xn--bucket"] {
+            assert!(check_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "Upper-case",
+            "under_score",
+            "-leading",
+            "trailing-",
+            ".dot",
+            "a..b",
+            "a.-b",
+            "a-.b",
+            "192.168.1.1",
+            "10.0.0.255",
+            "xn--punycode",
+            "sthree-bucket",
+            "sthree-configurator",
+            "amzn-s3-demo-bucket",
+            "logs-s3alias",
+            "logs--ol-s3",
+            "logs.mrap",
+            "logs--x-s3",
+            "logs--table-s3",
+            "with space",
+            "new\nline",
+            "tab\tbed",
+            "uni\u{e9}code",
+            &"a".repeat(64),
+        ] {
+            assert!(check_bucket_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(check_bucket_name("192.168.1.1"), Err("must not look like an IP address"));
+        assert_eq!(check_bucket_name("sthree-x"), Err("uses a reserved prefix or suffix"));
+    }
+
+    #[test]
+    fn hidden_characters_are_named() {
+        assert_eq!(hidden_problem("a\nb"), Err("contains the hidden character U+000A".into()));
+        assert_eq!(hidden_problem("a\u{1b}[2J"), Err("contains the hidden character U+001B".into()));
+        assert_eq!(hidden_problem("a\u{202e}b"), Err("contains the hidden character U+202E".into()));
+        assert_eq!(hidden_problem("a\u{200b}b"), Err("contains the hidden character U+200B".into()));
+        assert_eq!(hidden_problem("Zoë & co, 2nd floor"), Ok(()));
+    }
+
+    #[test]
+    fn topic_names() {
+        for ok in ["a", "security-notifications", "billing_alerts_2", &"t".repeat(256)] {
+            assert!(check_topic_name(ok).is_ok(), "{ok}");
+        }
+        for bad in
+            ["", "security alerts", "topic.fifo", "a/b", "*", "topic\n", "töpic", "arn:aws:sns:x", &"t".repeat(257)]
         {
-            assert!(check_bucket_name(bad).is_err(), "{bad}");
+            assert!(check_topic_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn trail_names() {
+        for ok in ["baseline-trail", "abc", "My.Trail_1", &"t".repeat(128)] {
+            assert!(check_trail_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "-trail",
+            "trail-",
+            "_trail",
+            "my--trail",
+            "my-_trail",
+            "my._trail",
+            "192.168.5.4",
+            "my trail",
+            "trail\n",
+            "../trail",
+            "tr*il",
+            &"t".repeat(129),
+        ] {
+            assert!(check_trail_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn log_group_names() {
+        for ok in ["baseline-cloudtrail", "/org/cloudtrail#1", "a", "my.group_x", &"g".repeat(512)] {
+            assert!(check_log_group_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "aws/cloudtrail", "AWS/x", "log group", "group\n", "gr*up", "grüppe", &"g".repeat(513)] {
+            assert!(check_log_group_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn iam_names_and_paths() {
+        for ok in ["security-auditors", "a", "Team+Ops=1,x.y@z_w", &"n".repeat(64)] {
+            assert!(check_iam_name(ok, 64).is_ok(), "{ok}");
+        }
+        assert!(check_iam_name(&"n".repeat(128), 128).is_ok());
+        for bad in ["", "my group", "group/x", "gr*up", "role\n", "arn:aws:iam::111111111111:role/x", &"n".repeat(65)] {
+            assert!(check_iam_name(bad, 64).is_err(), "{bad:?}");
+        }
+        for ok in ["/", "/baseline/", "/teams/security/", "/a-b_c.d/"] {
+            assert!(check_iam_path(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "baseline",
+            "/baseline",
+            "baseline/",
+            "/a b/",
+            "/a\n/",
+            "/*/",
+            "/tëam/",
+            &format!("/{}/", "p".repeat(511)),
+        ] {
+            assert!(check_iam_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn policy_arns() {
+        assert_eq!(parse_policy_arn("arn:aws:iam::aws:policy/SecurityAudit"), Ok(PolicyOwner::Aws));
+        assert_eq!(parse_policy_arn("arn:aws:iam::aws:policy/job-function/Billing"), Ok(PolicyOwner::Aws));
+        assert_eq!(parse_policy_arn("arn:aws-us-gov:iam::aws:policy/service-role/AWSConfigRole"), Ok(PolicyOwner::Aws));
+        assert_eq!(
+            parse_policy_arn("arn:aws:iam::111111111111:policy/teams/Auditors"),
+            Ok(PolicyOwner::Account("111111111111".into()))
+        );
+        for bad in [
+            "SecurityAudit",
+            "arn:aws:iam::aws:role/SecurityAudit",
+            "arn:aws:iam::aws:policy/",
+            "arn:aws:iam::aws:policy/*",
+            "arn:aws:iam::aws:policy/Admin*",
+            "arn:aws:iam::aws:policy//x",
+            "arn:aws:iam::aws:policy/a b",
+            "arn:aws:iam::aws:policy/x\n",
+            "arn:aws:iam::*:policy/x",
+            "arn:aws:iam::12345:policy/x",
+            "arn:aws:iam:us-east-1:aws:policy/x",
+            "arn:mars:iam::aws:policy/x",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::aws",
+        ] {
+            assert!(parse_policy_arn(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn principal_arns() {
+        for ok in [
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:iam::123456789012:role/SupportTeam",
+            "arn:aws:iam::123456789012:role/teams/SupportTeam",
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws-cn:iam::123456789012:role/x",
+            "arn:aws:sts::123456789012:assumed-role/Support/alice",
+        ] {
+            assert!(check_principal_arn(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "*",
+            "arn:aws:iam::*:root",
+            "arn:aws:iam::123456789012:role/*",
+            "arn:aws:iam::123456789012:role/Sup?",
+            "arn:aws:iam::123456789012:group/admins",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:root/x",
+            "arn:aws:iam::12345678901:root",
+            "arn:aws:iam:us-east-1:123456789012:root",
+            "arn:aws:iam::123456789012:role/a b",
+            "arn:aws:iam::123456789012:role/x\n",
+            "arn:aws:s3:::bucket",
+            "123456789012",
+            "cloudtrail.amazonaws.com",
+            "arn:aws:sts::123456789012:assumed-role/Support",
+        ] {
+            assert!(check_principal_arn(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_principal_arn("arn:aws:iam::*:root").unwrap_err().contains("wildcards"));
+    }
+
+    #[test]
+    fn kms_key_arns() {
+        for ok in [
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:alias/logs",
+            "arn:aws:kms:us-east-1:123456789012:alias/team/logs_1",
+        ] {
+            assert!(check_kms_key_arn(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "alias/logs",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:alias/aws/s3",
+            "arn:aws:kms:us-east-1:123456789012:key/",
+            "arn:aws:kms:us-east-1:123456789012:key/*",
+            "arn:aws:kms:us-east-1:*:key/abc",
+            "arn:aws:kms:*:123456789012:key/abc",
+            "arn:aws:kms::123456789012:key/abc",
+            "arn:aws:kms:us-east-1:123456789012:abc",
+            "arn:aws:kms:us-east-1:123456789012:key/abc\n",
+            "arn:aws:s3:us-east-1:123456789012:key/abc",
+            "arn:aws:kms:us-east-1:123456789012",
+        ] {
+            assert!(check_kms_key_arn(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn budget_names() {
+        for ok in ["monthly-total-cost", "Monthly cost (EUR)", "a", &"b".repeat(100)] {
+            assert!(check_budget_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "  ", "a:b", "a\\b", "line\nbreak", "nul\0", &"b".repeat(101)] {
+            assert!(check_budget_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn metric_namespaces_and_names() {
+        for ok in ["CISBenchmark", "Org/Security", "a b"] {
+            assert!(check_namespace(ok).is_ok(), "{ok}");
+            assert!(check_metric_text(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " ", ":ns", "AWS/Logs", "ns\n", "nämespace", &"n".repeat(256)] {
+            assert!(check_namespace(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_metric_text("Metric\tName").is_err());
+    }
+
+    #[test]
+    fn s3_prefixes() {
+        for ok in ["cloudtrail", "org/cloudtrail", "a!-_.*'()b"] {
+            assert!(check_s3_prefix(ok, 200).is_ok(), "{ok}");
+        }
+        for bad in ["", "/trail", "trail/", "a//b", "../etc", "a/./b", "a/..", "a b", "a\nb", "ü", &"p".repeat(201)] {
+            assert!(check_s3_prefix(bad, 200).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tag_text() {
+        for ok in ["owner", "cost-center", "team: platform/security@x+y=z", "Zoë"] {
+            assert!(check_tag_text(ok, 1, 128).is_ok(), "{ok}");
+        }
+        assert!(check_tag_text("", 0, 256).is_ok());
+        for bad in ["", "a$b", "a*", "a\nb", "<script>", "a,b", &"k".repeat(129)] {
+            assert!(check_tag_text(bad, 1, 128).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn text_and_config_names() {
+        assert!(check_text("100 Main Street, Suite 5", 60).is_ok());
+        assert!(check_text("line\nbreak", 60).is_err());
+        assert!(check_text(&"x".repeat(61), 60).is_err());
+        assert!(check_config_name("default", 256).is_ok());
+        for bad in ["", " ", "rec\norder", &"r".repeat(257)] {
+            assert!(check_config_name(bad, 256).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn customer_policies_must_belong_to_a_covered_account() {
+        let group = |arn: &str| format!("[[iam.groups]]\nname = \"auditors\"\npolicies = [\"{arn}\"]\n");
+        let mine = "arn:aws:iam::111111111111:policy/Auditors";
+        // AWS managed: always fine.
+        assert_eq!(first_error(&group("arn:aws:iam::aws:policy/SecurityAudit")), None);
+        // No account listed: cannot tell whose account the run touches.
+        let (message, label) = first_error(&group(mine)).unwrap();
+        assert!(message.contains("which this baseline does not list"), "{message}");
+        assert_eq!(label, "account not listed");
+        // Listed in allowed_account_ids, or in [accounts] ids: fine.
+        let allowed = "[baseline]\nallowed_account_ids = [\"111111111111\"]\n";
+        assert_eq!(first_error(&format!("{allowed}{}", group(mine))), None);
+        let ids = "[accounts]\nids = [\"111111111111\"]\n";
+        assert_eq!(first_error(&format!("{}{ids}", group(mine))), None);
+        // Another account: rejected.
+        let other = "arn:aws:iam::999999999999:policy/Auditors";
+        let (message, _) = first_error(&format!("{allowed}{}", group(other))).unwrap();
+        assert_eq!(message, format!("managed policy ARN \"{other}\" points at another account (999999999999)"));
+        let (message, _) = first_error(&format!("{}{ids}", group(other))).unwrap();
+        assert!(message.contains("points at another account"), "{message}");
+        // Excluded from the list: not covered.
+        let excluded = "[accounts]\nids = [\"111111111111\", \"222222222222\"]\nexclude = [\"111111111111\"]\n";
+        assert!(first_error(&format!("{}{excluded}", group(mine))).is_some());
+        // Organization without allowed_account_ids: unknown, rejected.
+        let org = "[accounts]\norganization = true\n";
+        assert!(first_error(&format!("{}{org}", group(mine))).is_some());
+        // Covered among several: allowed, with a warning.
+        let two = "[accounts]\nids = [\"111111111111\", \"222222222222\"]\n";
+        let loaded =
+            crate::config::parse(std::path::Path::new("baseline.toml"), &format!("{}{two}", group(mine))).unwrap();
+        assert!(loaded.warnings.iter().any(|w| w.message.contains("exists only in account 111111111111")));
+    }
+
+    #[test]
+    fn hostile_values_are_rejected_with_a_location() {
+        let contact = "[contacts.security]\nname = \"Sec\\u001b[2J\"\ntitle = \"T\"\nemail = \"s@example.com\"\nphone = \"+1 206 555 0100\"\n";
+        let (message, label) = first_error(contact).unwrap();
+        assert_eq!(message, "invalid `name`: contains the hidden character U+001B");
+        assert_eq!(label, "hidden character");
+        let cases = [
+            ("[notifications.security]\ntopic = \"a\\nb\"\n", "invalid SNS topic name \"a\\u{a}b\""),
+            (
+                "[log_archive]\nbucket = \"sthree-logs\"\n",
+                "invalid bucket name \"sthree-logs\": uses a reserved prefix or suffix",
+            ),
+            (
+                "[log_archive]\nbucket = \"10.0.0.1\"\n",
+                "invalid bucket name \"10.0.0.1\": must not look like an IP address",
+            ),
+            (
+                "[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\ntrail = \"my--trail\"\n",
+                "invalid trail name \"my--trail\"",
+            ),
+            (
+                "[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\nlog_group = \"aws/trail\"\n",
+                "invalid log group name \"aws/trail\"",
+            ),
+            (
+                "[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\ns3_key_prefix = \"../x\"\n",
+                "invalid s3_key_prefix \"../x\"",
+            ),
+            (
+                "[iam.support_role]\ntrusted_principal = \"arn:aws:iam::*:root\"\n",
+                "invalid principal \"arn:aws:iam::*:root\"",
+            ),
+            ("[iam.support_role]\nname = \"support team\"\n", "invalid role name \"support team\""),
+            ("[[iam.groups]]\nname = \"g\"\npath = \"/a\\tb/\"\n", "invalid group path \"/a\\u{9}b/\""),
+            ("[baseline]\ntags = { owner = \"a\\nb\" }\n", "invalid value for tag \"owner\" \"a\\u{a}b\""),
+            (
+                "[notifications.billing]\ntopic = \"b\"\n[[budgets]]\nname = \"a\\nb\"\nlimit = 1.0\n",
+                "invalid budget name \"a\\u{a}b\"",
+            ),
+            (
+                "[notifications.billing]\ntopic = \"b\"\n[[budgets]]\nname = \"m\"\nlimit = 1.0\n[budgets.filters]\ntags = { \"k$\" = [\"v\"] }\n",
+                "invalid tag key in the budget filter \"k$\"",
+            ),
+            ("[billing_reports]\nbucket = \"reports-bucket\"\nprefix = \"/cur\"\n", "invalid report prefix \"/cur\""),
+        ];
+        for (text, expected) in cases {
+            let (message, _) = first_error(text).unwrap_or_else(|| panic!("accepted: {text}"));
+            assert_eq!(message, expected, "{text}");
         }
     }
 

@@ -285,6 +285,74 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize, usize, &'static st
             21,
             "exactly 12 digits",
         ),
+        (
+            "e-mail smuggling a second recipient",
+            "[notifications.security]\ntopic = \"sec\"\nemails = [\"sec@example.com,eve@example.org\"]\n".to_string(),
+            "invalid e-mail address \"sec@example.com,eve@example.org\"",
+            3,
+            11,
+            "contains , ; < > quotes, brackets or a backslash",
+        ),
+        (
+            "e-mail with a line break",
+            "[notifications.security]\ntopic = \"sec\"\nemails = [\"sec@example.com\\nBcc: eve@example.org\"]\n"
+                .to_string(),
+            "invalid e-mail address \"sec@example.com\\u{a}Bcc: eve@example.org\"",
+            3,
+            11,
+            "line break",
+        ),
+        (
+            "bucket with a reserved prefix",
+            "[log_archive]\nbucket = \"sthree-{account_id}\"\n".to_string(),
+            "invalid bucket name \"sthree-{account_id}\": uses a reserved prefix or suffix",
+            2,
+            10,
+            "baseline-logs-{account_id}-{region}",
+        ),
+        (
+            "bucket shaped like an IP address",
+            "[billing_reports]\nbucket = \"192.168.1.1\"\n".to_string(),
+            "invalid bucket name \"192.168.1.1\": must not look like an IP address",
+            2,
+            10,
+            "example-cost-reports",
+        ),
+        (
+            "policy of an account the baseline does not cover",
+            "[baseline]\nallowed_account_ids = [\"111111111111\"]\n[[iam.groups]]\nname = \"auditors\"\n\
+             policies = [\"arn:aws:iam::999999999999:policy/Auditors\"]\n"
+                .to_string(),
+            "managed policy ARN \"arn:aws:iam::999999999999:policy/Auditors\" points at another account (999999999999)",
+            5,
+            13,
+            "use a policy of that account",
+        ),
+        (
+            "wildcard trusted principal",
+            "[iam.support_role]\ntrusted_principal = \"arn:aws:iam::*:root\"\n".to_string(),
+            "invalid principal \"arn:aws:iam::*:root\"",
+            2,
+            21,
+            "wildcards are not allowed",
+        ),
+        (
+            "AWS managed KMS key",
+            "[log_archive]\nbucket = \"logs-{account_id}\"\nkms_key_arn = \"arn:aws:kms:us-east-1:123456789012:alias/aws/s3\"\n"
+                .to_string(),
+            "invalid KMS key \"arn:aws:kms:us-east-1:123456789012:alias/aws/s3\"",
+            3,
+            15,
+            "create a customer managed key",
+        ),
+        (
+            "trail name with a hidden character",
+            "[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\ntrail = \"main\\u202Etrail\"\n".to_string(),
+            "invalid trail name \"main\\u{202e}trail\"",
+            4,
+            9,
+            "contains the hidden character U+202E",
+        ),
     ]
 }
 
