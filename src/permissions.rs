@@ -145,9 +145,12 @@ pub fn required(desired: &Desired, scope: Scope, command: Command) -> Vec<Need> 
     merge(needs.list, command)
 }
 
+/// An action, and the operator and key of its condition if it has one.
+type MergeKey = (&'static str, Option<(&'static str, &'static str)>);
+
 /// One entry per action (and condition): resources unioned, `*` winning; writes dropped for `plan`.
 fn merge(list: Vec<Need>, command: Command) -> Vec<Need> {
-    let mut merged: BTreeMap<(&'static str, Option<(&'static str, &'static str)>), Need> = BTreeMap::new();
+    let mut merged: BTreeMap<MergeKey, Need> = BTreeMap::new();
     for need in list {
         if command == Command::Plan && !is_read(need.action) {
             continue;
@@ -235,7 +238,7 @@ pub fn for_emulator(needs: Vec<Need>) -> Vec<Need> {
             need.resources = Resources::Any("the emulator checks this action against `*`");
         }
         need.condition = None;
-        if let Some(alias) = emulator_alias(need.action) {
+        for alias in emulator_aliases(need.action) {
             out.push(Need { action: alias, ..need.clone() });
         }
         out.push(need);
@@ -244,20 +247,39 @@ pub fn for_emulator(needs: Vec<Need>) -> Vec<Need> {
     merge(out, Command::Apply)
 }
 
-/// The action name the emulator checks, where it differs from AWS's.
-fn emulator_alias(action: &str) -> Option<&'static str> {
-    Some(match action {
-        // Sub-resources missing from its S3 action table fall back to the bucket's default actions.
+/// The action names the emulator checks where they differ from AWS's: it names an action after the signing
+/// name and the API operation (CloudWatch signs as `monitoring`; Budgets' operations are not mapped to
+/// `ViewBudget`/`ModifyBudget`), and falls back to the bucket's default actions for S3 sub-resources missing
+/// from its table.
+fn emulator_aliases(action: &str) -> &'static [&'static str] {
+    match action {
         "s3:GetEncryptionConfiguration" | "s3:GetBucketOwnershipControls" | "s3:GetBucketPublicAccessBlock" => {
-            "s3:ListBucket"
+            &["s3:ListBucket"]
         }
         "s3:PutEncryptionConfiguration" | "s3:PutBucketOwnershipControls" | "s3:PutBucketPublicAccessBlock" => {
-            "s3:CreateBucket"
+            &["s3:CreateBucket"]
         }
-        "s3:GetAccountPublicAccessBlock" => "s3:GetPublicAccessBlock",
-        "s3:PutAccountPublicAccessBlock" => "s3:PutPublicAccessBlock",
-        _ => return None,
-    })
+        "s3:GetAccountPublicAccessBlock" => &["s3:GetPublicAccessBlock"],
+        "s3:PutAccountPublicAccessBlock" => &["s3:PutPublicAccessBlock"],
+        "cloudwatch:DescribeAlarms" => &["monitoring:DescribeAlarms"],
+        "cloudwatch:PutMetricAlarm" => &["monitoring:PutMetricAlarm"],
+        "cloudwatch:TagResource" => &["monitoring:TagResource"],
+        "budgets:ViewBudget" => &[
+            "budgets:DescribeBudgets",
+            "budgets:DescribeNotificationsForBudget",
+            "budgets:DescribeSubscribersForNotification",
+        ],
+        "budgets:ModifyBudget" => &[
+            "budgets:CreateBudget",
+            "budgets:UpdateBudget",
+            "budgets:CreateNotification",
+            "budgets:UpdateNotification",
+            "budgets:DeleteNotification",
+            "budgets:CreateSubscriber",
+            "budgets:DeleteSubscriber",
+        ],
+        _ => &[],
+    }
 }
 
 /// The actions granted on `*`, with the reason: for the commentary beside the policy.
@@ -312,7 +334,8 @@ mod tests {
         let desired = shipped(&format!(
             "{ORGANIZATION}\n[[iam.groups]]\nname = \"admins\"\npolicies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\nexclusive = true\n"
         ));
-        let families: [(&str, fn(&Desired, &mut Needs)); 12] = [
+        type Family = fn(&Desired, &mut Needs);
+        let families: [(&str, Family); 12] = [
             ("resources/sns.rs", crate::resources::sns::permissions),
             ("resources/contacts.rs", crate::resources::contacts::permissions),
             ("resources/log_bucket.rs", crate::resources::log_bucket::permissions),

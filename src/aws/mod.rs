@@ -3,6 +3,7 @@
 
 mod assume;
 mod error;
+mod form;
 pub mod guard;
 mod limit;
 
@@ -59,6 +60,7 @@ macro_rules! regional_client {
             let conf = $krate::config::Builder::from(&self.sdk)
                 .region(Region::new(region.to_string()))
                 .interceptor(self.guard.clone())
+                .interceptor(self.plus_for_space())
                 .retry_classifier(self.not_implemented())
                 .build();
             $krate::Client::from_conf(conf)
@@ -193,9 +195,16 @@ impl Session {
         let conf = aws_sdk_iam::config::Builder::from(&self.sdk)
             .region(Region::new(control_plane_region(partition)))
             .interceptor(self.guard.clone())
+            .interceptor(self.plus_for_space())
             .retry_classifier(self.not_implemented())
             .build();
         aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    /// Query-protocol clients write spaces in form bodies as `+` through a custom endpoint: see
+    /// [`form::PlusForSpace`].
+    fn plus_for_space(&self) -> form::PlusForSpace {
+        form::PlusForSpace { custom_endpoint: self.custom_endpoint() }
     }
 
     /// The retry classifier every client carries: see [`NotImplementedHere`].

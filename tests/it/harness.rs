@@ -115,6 +115,11 @@ impl Drop for Moto {
 
 /// Runs the binary in `dir` with test credentials and nothing from the developer's AWS setup.
 pub fn cli_with_endpoint(dir: &Path, endpoint: &str, args: &[&str]) -> Output {
+    cli_as(dir, endpoint, ("test", "test"), args)
+}
+
+/// Runs the binary in `dir` with these access keys.
+pub fn cli_as(dir: &Path, endpoint: &str, (key, secret): (&str, &str), args: &[&str]) -> Output {
     let mut all = vec!["--endpoint-url", endpoint, "--color", "never"];
     all.extend_from_slice(args);
     Command::new(env!("CARGO_BIN_EXE_baseline"))
@@ -123,8 +128,8 @@ pub fn cli_with_endpoint(dir: &Path, endpoint: &str, args: &[&str]) -> Output {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_REGION", REGION)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())
@@ -155,4 +160,20 @@ pub async fn target(session: &Session, desired: &Desired) -> Target {
 
 pub fn topic_arn(name: &str) -> String {
     format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")
+}
+
+/// Posts to the emulator's control API (no AWS signature needed).
+pub fn moto_api(endpoint: &str, path: &str, body: &str) {
+    let address = endpoint.trim_start_matches("http://");
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }

@@ -3,15 +3,13 @@
 //! reached.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Output;
 
 use aws_sdk_sts::config::Credentials;
 use serde_json::Value;
 
-use crate::harness::{ACCOUNT, Moto, REGION, stderr};
+use crate::harness::{ACCOUNT, Moto, REGION, moto_api, stderr};
 
 /// Creates the organization (the emulator's default account is the management account) and `n` members.
 pub(crate) async fn organization(moto: &Moto, n: usize) -> (aws_sdk_organizations::Client, Vec<String>) {
@@ -263,21 +261,6 @@ async fn organization_converges_with_one_archive_and_picks_up_new_accounts() {
     let out = moto.cli(dir.path(), &["plan", "--accounts", "999999999999"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("999999999999"), "{}", stderr(&out));
-}
-
-/// Posts to the emulator's control API (no AWS signature needed).
-fn moto_api(endpoint: &str, path: &str, body: &str) {
-    let address = endpoint.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
