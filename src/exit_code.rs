@@ -8,6 +8,8 @@ pub enum ExitCode {
     Error = 1,
     /// `plan --detailed-exitcode` only: changes are pending.
     Changes = 2,
+    /// `apply` stopped by Ctrl-C (SIGINT) after the changes in flight finished; the rest is still pending.
+    Interrupted = 130,
 }
 
 impl From<ExitCode> for std::process::ExitCode {
@@ -25,5 +27,6 @@ mod tests {
         assert_eq!(ExitCode::Success as u8, 0);
         assert_eq!(ExitCode::Error as u8, 1);
         assert_eq!(ExitCode::Changes as u8, 2);
+        assert_eq!(ExitCode::Interrupted as u8, 130);
     }
 }

@@ -15,7 +15,7 @@ pub mod target;
 
 pub use target::{Scope, Target};
 
-use engine::{ApplyReport, EventSink, Plan};
+use engine::{ApplyReport, EventSink, Plan, Stop};
 
 /// Observes the target and computes the changes that bring it to the baseline. Makes only read calls.
 pub async fn plan(desired: &config::Desired, target: &Target) -> Plan {
@@ -28,16 +28,18 @@ pub const APPLY_CONCURRENCY: usize = 8;
 /// Applies the plan's pending changes in dependency order. The caller must have allowed writes on the
 /// session's guard; otherwise every write is refused and reported as failed.
 pub async fn apply(plan: &Plan, target: &Target, events: &dyn EventSink) -> ApplyReport {
-    apply_after(plan, &[], target, events).await
+    apply_after(plan, &[], target, events, &Stop::default()).await
 }
 
 /// [`apply`], skipping the changes that wait on another account's failed changes (an organization run:
-/// member trails wait on the log archive account's bucket policy).
+/// member trails wait on the log archive account's bucket policy), and starting no change once `stop` is
+/// requested (Ctrl-C): those in flight finish, the others are reported as not started.
 pub async fn apply_after(
     plan: &Plan,
     upstream_failed: &[engine::Address],
     target: &Target,
     events: &dyn EventSink,
+    stop: &Stop,
 ) -> ApplyReport {
     engine::apply::run_after(
         plan,
@@ -50,6 +52,7 @@ pub async fn apply_after(
             }
         },
         events,
+        stop,
     )
     .await
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use baseline::aws::ApiGuard;
 use baseline::config::Loaded;
-use baseline::engine::Plan;
+use baseline::engine::{Plan, Stop};
 use baseline::fleet::{
     self, AccountOutcome, AccountReport, Discovery, Filters, Fleet, FleetSink, Member, Planned, Stage,
 };
@@ -125,10 +125,13 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
         Ok(p) => p,
         Err(code) => return code,
     };
-    let fleet = Fleet::new(&p.session, &loaded.desired, &p.discovery, &p.filters, accounts_in_flight(&args.run));
+    let stop = Stop::default();
+    let fleet = Fleet::new(&p.session, &loaded.desired, &p.discovery, &p.filters, accounts_in_flight(&args.run))
+        .with_stop(stop.clone());
     let state = if args.auto_approve {
         // Each account is planned and applied in one go: nothing waits for the rest of the fleet.
         p.session.guard.allow_writes();
+        super::stop_on_ctrl_c(&stop);
         let printer = Printer::new(out, args.json, &p, p.members.len(), false);
         printer.start(&p.describe(&args.run), "Applying to");
         fleet.apply(&p.members, &printer).await;
@@ -163,6 +166,7 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
             return ExitCode::Error;
         }
         p.session.guard.allow_writes();
+        super::stop_on_ctrl_c(&stop);
         let printer = Printer { results_only: true, ..Printer::new(out, args.json, &p, accounts, false) };
         eprintln!("Applying to {accounts} account{}.", plural(accounts));
         // Accounts with nothing to apply keep their row; unreachable ones stay failed, without a new attempt.
@@ -182,7 +186,13 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
         state
     };
     close(out, args.json, &args.run, "baseline apply", &state.rows, &p.session.guard);
-    if state.rows.iter().any(|r| r.status == Status::Failed) { ExitCode::Error } else { ExitCode::Success }
+    if stop.requested() {
+        ExitCode::Interrupted
+    } else if state.rows.iter().any(|r| r.status == Status::Failed) {
+        ExitCode::Error
+    } else {
+        ExitCode::Success
+    }
 }
 
 /// The summary: a table (or a JSON line) on stdout, and Markdown appended to a file when asked.

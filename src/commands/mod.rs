@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use baseline::aws::{ConnectOptions, Session};
 use baseline::config::{self, LoadError, Loaded};
-use baseline::engine::{Event, EventSink, NullSink};
+use baseline::engine::{Event, EventSink, NullSink, Stop};
 use baseline::render::{Palette, human, json};
 use baseline::target::Target;
 
@@ -221,13 +221,15 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
     }
 
     session.guard.allow_writes();
+    let stop = Stop::default();
+    stop_on_ctrl_c(&stop);
     let report = if args.json {
-        baseline::apply(&plan, &target, &NullSink).await
+        baseline::apply_after(&plan, &[], &target, &NullSink, &stop).await
     } else {
         if plan.has_pending() && !out.quiet {
             println!();
         }
-        baseline::apply(&plan, &target, &PrintEvents { palette, quiet: out.quiet }).await
+        baseline::apply_after(&plan, &[], &target, &PrintEvents { palette, quiet: out.quiet }, &stop).await
     };
     let calls = session.guard.counts();
     let stdout = &mut io::stdout().lock();
@@ -239,7 +241,32 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
         }
         human::apply_summary(stdout, &report, calls, &palette)
     };
-    if report.succeeded() && plan.errors.is_empty() { ExitCode::Success } else { ExitCode::Error }
+    if stop.requested() {
+        ExitCode::Interrupted
+    } else if report.succeeded() && plan.errors.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::Error
+    }
+}
+
+/// From now on, Ctrl-C (SIGINT) asks the apply to stop: the changes in flight finish and are reported, no
+/// new one starts. A second Ctrl-C quits at once. Before this, Ctrl-C ends the process as usual (planning
+/// only reads).
+pub(crate) fn stop_on_ctrl_c(stop: &Stop) {
+    let handle = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            handle.request();
+            eprintln!(
+                "\nInterrupted: waiting for the changes in flight to finish; no new change starts. \
+                 Press Ctrl-C again to quit at once."
+            );
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(ExitCode::Interrupted as i32);
+            }
+        }
+    });
 }
 
 /// Asks on the terminal; only `yes` proceeds.

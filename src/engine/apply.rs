@@ -17,8 +17,30 @@ use crate::aws::AwsError;
 pub enum Outcome {
     Created,
     Updated,
-    Failed { error: AwsError },
-    Skipped { because: Address },
+    Failed {
+        error: AwsError,
+    },
+    Skipped {
+        because: Address,
+    },
+    /// The run was interrupted (Ctrl-C) before this change started; it is still pending.
+    #[serde(rename = "not-started")]
+    NotStarted,
+}
+
+/// Asks a running apply to stop: changes in flight finish, no new one starts. Cloned handles share the
+/// request (the CLI sets it on Ctrl-C).
+#[derive(Debug, Clone, Default)]
+pub struct Stop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Stop {
+    pub fn request(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn requested(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,8 +77,16 @@ impl ApplyReport {
     pub fn skipped(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Skipped { .. }))
     }
+    pub fn not_started(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::NotStarted))
+    }
+    /// Every change applied: none failed, skipped or left unstarted.
     pub fn succeeded(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0
+        self.failed() == 0 && self.skipped() == 0 && self.not_started() == 0
+    }
+    /// The changes an interruption left pending.
+    pub fn unstarted(&self) -> impl Iterator<Item = &Address> {
+        self.results.iter().filter(|r| matches!(r.outcome, Outcome::NotStarted)).map(|r| &r.address)
     }
 }
 
@@ -67,17 +97,19 @@ where
     F: Fn(&'p ResourceChange) -> Fut,
     Fut: Future<Output = Result<(), AwsError>>,
 {
-    run_after(plan, &[], concurrency, execute, events).await
+    run_after(plan, &[], concurrency, execute, events, &Stop::default()).await
 }
 
 /// [`run`], for a plan whose changes may depend on changes of another plan (another account's) that
-/// failed: those changes and their dependents are skipped.
+/// failed: those changes and their dependents are skipped. Once `stop` is requested no change starts; the
+/// ones in flight finish, the rest are reported as not started.
 pub async fn run_after<'p, F, Fut>(
     plan: &'p Plan,
     upstream_failed: &[Address],
     concurrency: usize,
     execute: F,
     events: &dyn EventSink,
+    stop: &Stop,
 ) -> ApplyReport
 where
     F: Fn(&'p ResourceChange) -> Fut,
@@ -120,7 +152,7 @@ where
     let concurrency = concurrency.max(1);
 
     loop {
-        while running.len() < concurrency {
+        while running.len() < concurrency && !stop.requested() {
             let Some(i) = ready.pop() else { break };
             let change = pending[i];
             events.emit(Event::Started { address: &change.address, action: change.action });
@@ -155,6 +187,19 @@ where
             }
         }
         report.results.push(ChangeResult { address: change.address.clone(), outcome, elapsed });
+    }
+    // Interrupted: what never started is still pending.
+    if stop.requested() {
+        for (i, change) in pending.iter().enumerate() {
+            if !done[i] {
+                done[i] = true;
+                report.results.push(ChangeResult {
+                    address: change.address.clone(),
+                    outcome: Outcome::NotStarted,
+                    elapsed: Duration::ZERO,
+                });
+            }
+        }
     }
     // Anything left is part of a dependency cycle: report it rather than silently dropping it.
     for (i, change) in pending.iter().enumerate() {
@@ -232,12 +277,49 @@ mod tests {
                 async { Ok(()) }
             },
             &NullSink,
+            &Stop::default(),
         )
         .await;
         assert_eq!(*ran.lock().unwrap(), vec!["topic"]);
         assert_eq!((report.skipped(), report.created()), (2, 1));
         let skipped_trail = report.results.iter().find(|r| r.address.name == "trail").unwrap();
         assert!(matches!(&skipped_trail.outcome, Outcome::Skipped { because } if *because == bucket_policy));
+    }
+
+    /// Ctrl-C while two changes run: both finish and are reported, nothing else starts, and the rest is
+    /// reported as not started (still pending).
+    #[tokio::test]
+    async fn a_stop_lets_changes_in_flight_finish_and_starts_no_other() {
+        let plan = Plan {
+            changes: vec![change("a", &[]), change("b", &[]), change("c", &["a"]), change("d", &[]), change("e", &[])],
+            ..Plan::default()
+        };
+        let stop = Stop::default();
+        let started = Mutex::new(Vec::new());
+        let report = run_after(
+            &plan,
+            &[],
+            2,
+            |c| {
+                started.lock().unwrap().push(c.address.name.clone());
+                let stop = stop.clone();
+                async move {
+                    // The interruption arrives while the first two changes are in flight.
+                    stop.request();
+                    tokio::task::yield_now().await;
+                    Ok(())
+                }
+            },
+            &NullSink,
+            &stop,
+        )
+        .await;
+        assert_eq!(started.lock().unwrap().len(), 2, "only the changes in flight ran");
+        assert_eq!((report.created(), report.not_started()), (2, 3));
+        assert!(!report.succeeded());
+        let unstarted: Vec<&str> = report.unstarted().map(|a| a.name.as_str()).collect();
+        assert_eq!(unstarted.len(), 3);
+        assert!(unstarted.contains(&"c"), "dependents of applied changes too: {unstarted:?}");
     }
 
     async fn run_with_failures(plan: &Plan, fail: &[&str], concurrency: usize) -> (ApplyReport, Vec<String>) {

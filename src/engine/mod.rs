@@ -4,7 +4,7 @@ pub mod apply;
 pub mod events;
 pub mod plan;
 
-pub use apply::{ApplyReport, ChangeResult, Outcome};
+pub use apply::{ApplyReport, ChangeResult, Outcome, Stop};
 pub use events::{Event, EventSink, NullSink};
 pub use plan::{
     Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, PlanError, ResourceChange, Summary,

@@ -125,6 +125,8 @@ pub struct Fleet<'a> {
     accounts_in_flight: usize,
     /// With a central log archive (`[log_archive] account_id`): every covered account, for its bucket policy.
     writers: Option<Arc<[String]>>,
+    /// Set on Ctrl-C: changes in flight finish, no new one starts in any account.
+    stop: crate::engine::Stop,
 }
 
 /// An accepted plan waiting to be applied.
@@ -146,7 +148,14 @@ impl<'a> Fleet<'a> {
     ) -> Self {
         let central = desired.log_archive.as_ref().is_some_and(|a| a.account_id.is_some());
         let writers = central.then(|| discovery.members.iter().map(|m| m.id.clone()).collect());
-        Self { session, desired, discovery, filters, accounts_in_flight: accounts_in_flight.max(1), writers }
+        let accounts_in_flight = accounts_in_flight.max(1);
+        Self { session, desired, discovery, filters, accounts_in_flight, writers, stop: Default::default() }
+    }
+
+    /// Applies stop starting changes once `stop` is requested.
+    pub fn with_stop(mut self, stop: crate::engine::Stop) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// Plans every account; read-only.
@@ -266,7 +275,7 @@ impl<'a> Fleet<'a> {
         if plan.has_pending() {
             sink.stage(&member.id, Stage::Applying);
         }
-        let report = crate::apply_after(&plan, upstream_failed, target, &NullSink).await;
+        let report = crate::apply_after(&plan, upstream_failed, target, &NullSink, &self.stop).await;
         AccountOutcome::Applied { plan, report }
     }
 

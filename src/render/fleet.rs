@@ -62,6 +62,7 @@ impl AccountRow {
                         crate::engine::Outcome::Skipped { because } => {
                             Some(format!("{}: skipped, because {because} failed", r.address))
                         }
+                        crate::engine::Outcome::NotStarted => Some(format!("{}: not started (interrupted)", r.address)),
                         _ => None,
                     })
                     .collect();
@@ -146,15 +147,22 @@ pub fn account_block(
                         crate::engine::Outcome::Skipped { because } => {
                             writeln!(out, "  {} {}: skipped, because {because} failed", p.yellow("-"), r.address)?
                         }
+                        crate::engine::Outcome::NotStarted => {
+                            writeln!(out, "  {} {}: not started (interrupted)", p.yellow("~"), r.address)?
+                        }
                         _ => {}
                     }
                 }
                 let line = format!(
-                    "Applied: {} created, {} updated, {} failed, {} skipped.",
+                    "Applied: {} created, {} updated, {} failed, {} skipped{}.",
                     report.created(),
                     report.updated(),
                     report.failed(),
-                    report.skipped()
+                    report.skipped(),
+                    match report.not_started() {
+                        0 => String::new(),
+                        n => format!(", {n} not started"),
+                    }
                 );
                 writeln!(out, "{}", if report.succeeded() { p.green(&line) } else { p.red(&line) })?;
             }

@@ -199,17 +199,26 @@ pub fn event(out: &mut dyn Write, event: &Event<'_>, p: &Palette) -> io::Result<
 }
 
 pub fn apply_summary(out: &mut dyn Write, report: &ApplyReport, calls: CallCounts, p: &Palette) -> io::Result<()> {
+    let unstarted = report.not_started();
     let line = format!(
-        "Apply complete: {} created, {} updated, {} failed.",
+        "Apply {}: {} created, {} updated, {} failed{}.",
+        if unstarted > 0 { "interrupted" } else { "complete" },
         report.created(),
         report.updated(),
-        report.failed()
+        report.failed(),
+        if unstarted > 0 { format!(", {unstarted} not started") } else { String::new() }
     );
-    let line = if report.failed() > 0 { p.red(&line) } else { p.green(&line) };
+    let line = if report.failed() > 0 || unstarted > 0 { p.red(&line) } else { p.green(&line) };
     writeln!(out, "{line}")?;
     if report.skipped() > 0 {
         let n = report.skipped();
         writeln!(out, "{n} skipped: a change they depend on failed.")?;
+    }
+    if unstarted > 0 {
+        writeln!(out, "Not applied (interrupted before they started; run `baseline apply` again to finish):")?;
+        for address in report.unstarted() {
+            writeln!(out, "  {} {address}", p.yellow("~"))?;
+        }
     }
     writeln!(out, "{}", p.dim(&format!("AWS API calls: {} read, {} write.", calls.reads, calls.writes)))
 }

@@ -38,6 +38,8 @@ struct ApplySummary {
     updated: usize,
     failed: usize,
     skipped: usize,
+    /// Interrupted (Ctrl-C) before they started: still pending.
+    not_started: usize,
 }
 
 #[derive(Serialize)]
@@ -59,6 +61,7 @@ pub fn apply<'a>(planned: &'a Plan, account: &'a str, report: &'a ApplyReport, c
             updated: report.updated(),
             failed: report.failed(),
             skipped: report.skipped(),
+            not_started: report.not_started(),
         },
         api_calls: calls,
     }

@@ -119,10 +119,16 @@ pub fn cli_with_endpoint(dir: &Path, endpoint: &str, args: &[&str]) -> Output {
 }
 
 /// Runs the binary in `dir` with these access keys.
-pub fn cli_as(dir: &Path, endpoint: &str, (key, secret): (&str, &str), args: &[&str]) -> Output {
+pub fn cli_as(dir: &Path, endpoint: &str, credentials: (&str, &str), args: &[&str]) -> Output {
+    command(dir, endpoint, credentials, args).output().expect("run baseline")
+}
+
+/// The `baseline` command [`cli_as`] runs, to spawn it instead (and stop it midway).
+pub fn command(dir: &Path, endpoint: &str, (key, secret): (&str, &str), args: &[&str]) -> Command {
     let mut all = vec!["--endpoint-url", endpoint, "--color", "never"];
     all.extend_from_slice(args);
-    Command::new(env!("CARGO_BIN_EXE_baseline"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baseline"));
+    command
         .current_dir(dir)
         .args(all)
         .env_clear()
@@ -132,9 +138,8 @@ pub fn cli_as(dir: &Path, endpoint: &str, (key, secret): (&str, &str), args: &[&
         .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_REGION", REGION)
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run baseline")
+        .stdin(Stdio::null());
+    command
 }
 
 pub fn stdout(out: &Output) -> String {

@@ -7,6 +7,7 @@ mod config_recording;
 mod drift;
 mod harness;
 mod hygiene;
+mod interruption;
 mod least_privilege;
 mod log_archive;
 mod mocked;
