@@ -5,6 +5,8 @@ mod cli;
 mod config_errors;
 mod config_recording;
 mod drift;
+mod fault_proxy;
+mod faults;
 mod harness;
 mod hygiene;
 mod interruption;
