@@ -403,7 +403,12 @@ mod tests {
         assert_eq!(arns("budgets:ModifyBudget"), ["arn:aws:budgets::*:budget/monthly-total-cost"]);
         assert_eq!(
             arns("iam:CreateGroup"),
-            ["arn:aws:iam::*:group/baseline/billing-admins", "arn:aws:iam::*:group/baseline/security-auditors"]
+            [
+                "arn:aws:iam::*:group/baseline/billing-admins",
+                "arn:aws:iam::*:group/baseline/security-auditors",
+                "arn:aws:iam::*:group/billing-admins",
+                "arn:aws:iam::*:group/security-auditors"
+            ]
         );
         // Only the managed policies baseline.toml names may be attached.
         let attach = on("iam:AttachGroupPolicy").condition.clone().unwrap();

@@ -79,11 +79,8 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     needs.on(&["logs:DescribeMetricFilters", "logs:PutMetricFilter"], [groups]);
     needs.any(&["cloudwatch:DescribeAlarms"], crate::permissions::LISTS_ALL);
     let alarms = needs.home_arn("cloudwatch", &format!("alarm:{NAME_PREFIX}*"));
-    let mut writes = vec!["cloudwatch:PutMetricAlarm"];
-    if !desired.tags.is_empty() {
-        writes.push("cloudwatch:TagResource");
-    }
-    needs.on(&writes, [alarms]);
+    // Alarms are created with their tags (at least `managed-by`).
+    needs.on(&["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"], [alarms]);
 }
 
 pub async fn plan(desired: &Desired, target: &Target, placement: Option<LogGroupPlacement>) -> Plan {

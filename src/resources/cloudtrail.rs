@@ -232,18 +232,23 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     );
     needs.any(&["logs:DescribeLogGroups"], crate::permissions::LISTS_ALL);
     let group = needs.home_arn("logs", &format!("log-group:{}", spec.log_group));
-    let mut writes = vec!["logs:CreateLogGroup", "logs:PutRetentionPolicy"];
-    if !desired.tags.is_empty() {
-        writes.push("logs:TagResource");
-    }
-    needs.on(&writes, [group.clone(), format!("{group}:*")]);
+    // The log group and the role are created with their tags (at least `managed-by`).
+    needs.on(
+        &["logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:TagResource"],
+        [group.clone(), format!("{group}:*")],
+    );
     let role = needs.iam_arn("role", &spec.role);
-    let mut role_actions =
-        vec!["iam:GetRole", "iam:GetRolePolicy", "iam:CreateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"];
-    if !desired.tags.is_empty() {
-        role_actions.push("iam:TagRole");
-    }
-    needs.on(&role_actions, [role.clone()]);
+    needs.on(
+        &[
+            "iam:GetRole",
+            "iam:GetRolePolicy",
+            "iam:CreateRole",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:PutRolePolicy",
+            "iam:TagRole",
+        ],
+        [role.clone()],
+    );
     let to_cloudtrail = Condition {
         operator: "StringEquals",
         key: "iam:PassedToService",

@@ -199,12 +199,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     }
     if spec.notify_noncompliance {
         let rule = needs.arn("events", "*", &format!("rule/{EVENT_RULE_NAME}"));
-        let mut actions =
-            vec!["events:DescribeRule", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets"];
-        if !desired.tags.is_empty() {
-            actions.push("events:TagResource");
-        }
-        needs.on(&actions, [rule]);
+        needs.on(&["events:DescribeRule", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets"], [rule]);
         // Regions other than the home region forward through a role of the baseline's.
         let role = needs.iam_arn("role", FORWARDER_ROLE_NAME);
         needs.on(

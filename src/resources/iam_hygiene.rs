@@ -91,8 +91,12 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         values: arns.into_iter().collect(),
     };
     if !spec.groups.is_empty() {
-        let groups: Vec<String> =
-            spec.groups.iter().map(|g| needs.iam_arn("group", &format!("{}{}", g.path, g.name))).collect();
+        // A group's ARN carries its path; before the group exists IAM can only know its name.
+        let groups: Vec<String> = spec
+            .groups
+            .iter()
+            .flat_map(|g| [needs.iam_arn("group", &format!("{}{}", g.path, g.name)), needs.iam_arn("group", &g.name)])
+            .collect();
         needs.on(&["iam:ListAttachedGroupPolicies", "iam:CreateGroup"], groups.clone());
         let policies = spec.groups.iter().flat_map(|g| g.policies.iter().cloned()).collect();
         needs.on_if("iam:AttachGroupPolicy", groups.clone(), attachable(policies));
