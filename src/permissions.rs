@@ -145,17 +145,18 @@ pub fn required(desired: &Desired, scope: Scope, command: Command) -> Vec<Need> 
     merge(needs.list, command)
 }
 
-/// An action, and the operator and key of its condition if it has one.
-type MergeKey = (&'static str, Option<(&'static str, &'static str)>);
+/// An action, and its condition if it has one.
+type MergeKey = (&'static str, Option<Condition>);
 
-/// One entry per action (and condition): resources unioned, `*` winning; writes dropped for `plan`.
+/// One entry per action and condition: resources unioned, `*` winning; writes dropped for `plan`. Grants under
+/// different conditions stay apart, so a role passable to one service is not passable to another.
 fn merge(list: Vec<Need>, command: Command) -> Vec<Need> {
     let mut merged: BTreeMap<MergeKey, Need> = BTreeMap::new();
     for need in list {
         if command == Command::Plan && !is_read(need.action) {
             continue;
         }
-        let key = (need.action, need.condition.as_ref().map(|c| (c.operator, c.key)));
+        let key = (need.action, need.condition.clone());
         match merged.get_mut(&key) {
             None => {
                 merged.insert(key, need);
@@ -168,16 +169,18 @@ fn merge(list: Vec<Need>, command: Command) -> Vec<Need> {
                         Resources::Arns(a)
                     }
                 };
-                if let (Some(have), Some(new)) = (&mut have.condition, need.condition) {
-                    have.values.extend(new.values);
-                }
             }
         }
     }
-    // An unconditional grant makes a conditional one of the same action redundant.
-    let unconditional: BTreeSet<&'static str> =
-        merged.values().filter(|n| n.condition.is_none()).map(|n| n.action).collect();
-    merged.into_values().filter(|n| n.condition.is_none() || !unconditional.contains(n.action)).collect()
+    // An unconditional grant on the same resources (or on `*`) makes a conditional one redundant.
+    let unconditional: BTreeMap<&'static str, Resources> =
+        merged.values().filter(|n| n.condition.is_none()).map(|n| (n.action, n.resources.clone())).collect();
+    let covered = |n: &Need| match (unconditional.get(n.action), &n.resources) {
+        (Some(Resources::Any(_)), _) => true,
+        (Some(Resources::Arns(all)), Resources::Arns(these)) => these.is_subset(all),
+        _ => false,
+    };
+    merged.into_values().filter(|n| n.condition.is_none() || !covered(n)).collect()
 }
 
 /// Whether `service:Action` only reads.
@@ -191,17 +194,16 @@ pub fn document(needs: &[Need]) -> Value {
     for need in needs {
         groups.entry((&need.resources, &need.condition)).or_default().insert(need.action);
     }
-    let mut sids: BTreeMap<String, usize> = BTreeMap::new();
+    // No Sids: a managed policy holds 6,144 characters, and the statements read well without them.
     let statements: Vec<Value> = groups
         .into_iter()
         .map(|((resources, condition), actions)| {
-            let sid = statement_sid(&actions, resources, &mut sids);
             let resource = match resources {
                 Resources::Any(_) => json!("*"),
                 Resources::Arns(arns) if arns.len() == 1 => json!(arns.iter().next()),
                 Resources::Arns(arns) => json!(arns),
             };
-            let mut statement = json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource });
+            let mut statement = json!({ "Effect": "Allow", "Action": actions, "Resource": resource });
             if let Some(c) = condition {
                 statement["Condition"] = json!({ c.operator: { c.key: c.values } });
             }
@@ -209,22 +211,6 @@ pub fn document(needs: &[Need]) -> Value {
         })
         .collect();
     json!({ "Version": "2012-10-17", "Statement": statements })
-}
-
-/// `SnsOnResources`, `Ec2OnAny`, numbered when a service has several statements of a kind.
-fn statement_sid(actions: &BTreeSet<&str>, resources: &Resources, seen: &mut BTreeMap<String, usize>) -> String {
-    let services: BTreeSet<&str> = actions.iter().filter_map(|a| a.split(':').next()).collect();
-    let mut sid: String = services
-        .iter()
-        .map(|s| {
-            let mut c = s.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-        })
-        .collect();
-    sid.push_str(if matches!(resources, Resources::Any(_)) { "OnAny" } else { "OnResources" });
-    let n = seen.entry(sid.clone()).or_insert(0);
-    *n += 1;
-    if *n > 1 { format!("{sid}{n}") } else { sid }
 }
 
 /// The emulator the tests run against (moto) checks most requests against the resource `*` and some S3
@@ -280,6 +266,20 @@ fn emulator_aliases(action: &str) -> &'static [&'static str] {
         ],
         _ => &[],
     }
+}
+
+/// The most characters (whitespace aside) IAM accepts in a managed policy, and in a role's inline policies.
+pub const MANAGED_POLICY_MAX: usize = 6_144;
+pub const INLINE_ROLE_POLICIES_MAX: usize = 10_240;
+
+/// The document's size as IAM counts it: characters other than whitespace.
+pub fn size(document: &Value) -> usize {
+    document.to_string().chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// How many distinct actions the needs grant (an action granted under two conditions counts once).
+pub fn action_count(needs: &[Need]) -> usize {
+    needs.iter().map(|n| n.action).collect::<BTreeSet<_>>().len()
 }
 
 /// The actions granted on `*`, with the reason: for the commentary beside the policy.
@@ -403,20 +403,38 @@ mod tests {
         assert_eq!(arns("budgets:ModifyBudget"), ["arn:aws:budgets::*:budget/monthly-total-cost"]);
         assert_eq!(
             arns("iam:CreateGroup"),
+            ["arn:aws:iam::*:group/baseline/billing-admins", "arn:aws:iam::*:group/baseline/security-auditors"]
+        );
+        // Each group may get only the managed policies baseline.toml lists for it.
+        let attach: Vec<(Vec<String>, Vec<String>)> = apply
+            .iter()
+            .filter(|n| n.action == "iam:AttachGroupPolicy")
+            .map(|n| match (&n.resources, &n.condition) {
+                (Resources::Arns(groups), Some(c)) if c.key == "iam:PolicyARN" => {
+                    (groups.iter().cloned().collect(), c.values.iter().cloned().collect())
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let mut attach = attach;
+        attach.sort();
+        assert_eq!(
+            attach,
             [
-                "arn:aws:iam::*:group/baseline/billing-admins",
-                "arn:aws:iam::*:group/baseline/security-auditors",
-                "arn:aws:iam::*:group/billing-admins",
-                "arn:aws:iam::*:group/security-auditors"
+                (
+                    vec!["arn:aws:iam::*:group/baseline/billing-admins".to_string()],
+                    vec!["arn:aws:iam::aws:policy/job-function/Billing".to_string()]
+                ),
+                (
+                    vec!["arn:aws:iam::*:group/baseline/security-auditors".to_string()],
+                    vec!["arn:aws:iam::aws:policy/SecurityAudit".to_string()]
+                ),
             ]
         );
-        // Only the managed policies baseline.toml names may be attached.
-        let attach = on("iam:AttachGroupPolicy").condition.clone().unwrap();
-        assert_eq!(attach.key, "iam:PolicyARN");
-        assert_eq!(
-            attach.values.into_iter().collect::<Vec<_>>(),
-            ["arn:aws:iam::aws:policy/SecurityAudit", "arn:aws:iam::aws:policy/job-function/Billing"]
-        );
+        // A role may be passed only to its own service.
+        let passes: Vec<_> = apply.iter().filter(|n| n.action == "iam:PassRole").collect();
+        assert_eq!(passes.len(), 3, "{passes:?}");
+        assert!(passes.iter().all(|n| matches!(&n.resources, Resources::Arns(a) if a.len() == 1)));
         // Every `*` says why.
         for (action, why) in unscoped(&apply) {
             assert!(!why.is_empty(), "{action}");
@@ -436,10 +454,14 @@ mod tests {
         let needs = required(&desired, scope_for(&desired, None), Command::Apply);
         let doc = document(&needs);
         let statements = doc["Statement"].as_array().unwrap();
-        let sids: BTreeSet<&str> = statements.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
-        assert_eq!(sids.len(), statements.len(), "Sids are unique");
         let granted: usize = statements.iter().map(|s| s["Action"].as_array().unwrap().len()).sum();
-        assert_eq!(granted, needs.len(), "each action once");
+        let entries = needs.iter().map(|n| (n.action, &n.condition)).collect::<BTreeSet<_>>().len();
+        assert_eq!(granted, entries, "each action once per condition");
+        assert!(
+            size(&doc) <= MANAGED_POLICY_MAX,
+            "the shipped baseline's policy fits a managed policy: {}",
+            size(&doc)
+        );
         assert!(statements.iter().any(|s| s["Condition"]["ArnEquals"]["iam:PolicyARN"].is_array()));
     }
 

@@ -241,7 +241,7 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
         }
         human::apply_summary(stdout, &report, calls, &palette)
     };
-    if stop.requested() {
+    if report.not_started() > 0 {
         ExitCode::Interrupted
     } else if report.succeeded() && plan.errors.is_empty() {
         ExitCode::Success
@@ -255,14 +255,23 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
 /// only reads).
 pub(crate) fn stop_on_ctrl_c(stop: &Stop) {
     let handle = stop.clone();
+    // The handler is installed here, before this returns, not when the task first runs.
+    #[cfg(unix)]
+    let Ok(mut interrupts) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) else {
+        return;
+    };
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        #[cfg(unix)]
+        let mut interrupted = async || interrupts.recv().await.is_some();
+        #[cfg(not(unix))]
+        let mut interrupted = async || tokio::signal::ctrl_c().await.is_ok();
+        if interrupted().await {
             handle.request();
             eprintln!(
                 "\nInterrupted: waiting for the changes in flight to finish; no new change starts. \
                  Press Ctrl-C again to quit at once."
             );
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if interrupted().await {
                 std::process::exit(ExitCode::Interrupted as i32);
             }
         }

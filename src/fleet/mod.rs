@@ -84,6 +84,8 @@ pub enum AccountOutcome {
         plan: Plan,
         report: ApplyReport,
     },
+    /// The run was interrupted (Ctrl-C) before this account was started: nothing read or changed.
+    NotStarted,
 }
 
 #[derive(Debug)]
@@ -96,14 +98,14 @@ impl AccountReport {
     pub fn plan(&self) -> Option<&Plan> {
         match &self.outcome {
             AccountOutcome::Planned { plan, .. } | AccountOutcome::Applied { plan, .. } => Some(plan),
-            AccountOutcome::Unreachable(_) => None,
+            AccountOutcome::Unreachable(_) | AccountOutcome::NotStarted => None,
         }
     }
 
     /// Unreachable, a resource that could not be read, or a change that failed or was skipped.
     pub fn failed(&self) -> bool {
         match &self.outcome {
-            AccountOutcome::Unreachable(_) => true,
+            AccountOutcome::Unreachable(_) | AccountOutcome::NotStarted => true,
             AccountOutcome::Planned { plan, .. } => !plan.errors.is_empty(),
             AccountOutcome::Applied { plan, report } => !plan.errors.is_empty() || !report.succeeded(),
         }
@@ -178,9 +180,13 @@ impl<'a> Fleet<'a> {
         let run = |m: &Member, upstream: Vec<Address>| {
             let m = m.clone();
             async move {
-                let outcome = match self.plan_one(&m, sink).await {
-                    Ok((target, plan)) => self.apply_one(&m, &target, plan, &upstream, sink).await,
-                    Err(e) => AccountOutcome::Unreachable(e),
+                let outcome = if self.stop.requested() {
+                    AccountOutcome::NotStarted
+                } else {
+                    match self.plan_one(&m, sink).await {
+                        Ok((target, plan)) => self.apply_one(&m, &target, plan, &upstream, sink).await,
+                        Err(e) => AccountOutcome::Unreachable(e),
+                    }
                 };
                 AccountReport { member: m, outcome }
             }
@@ -242,7 +248,7 @@ impl<'a> Fleet<'a> {
         let bucket = |a: &Address| a.account == at.owner && a.name == at.name && log_bucket::is_bucket_kind(a.kind);
         let unread = |plan: &Plan| plan.errors.iter().any(|e| bucket(&e.address));
         let failed = match &report.outcome {
-            AccountOutcome::Unreachable(_) => true,
+            AccountOutcome::Unreachable(_) | AccountOutcome::NotStarted => true,
             AccountOutcome::Planned { plan, .. } => unread(plan),
             AccountOutcome::Applied { plan, report } => {
                 unread(plan)

@@ -10,6 +10,9 @@ use super::{Palette, human, json, plural};
 use crate::aws::CallCounts;
 use crate::fleet::{AccountOutcome, AccountReport, Stage};
 
+/// What an interruption (Ctrl-C) left undone says.
+const NOT_STARTED: &str = "not started: the run was interrupted (Ctrl-C)";
+
 /// One account's line in the summary: small, kept for every account until the end of the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountRow {
@@ -53,6 +56,7 @@ impl AccountRow {
         }
         match &report.outcome {
             AccountOutcome::Unreachable(e) => row.error = Some(e.to_string()),
+            AccountOutcome::NotStarted => row.error = Some(NOT_STARTED.into()),
             AccountOutcome::Applied { report: applied, .. } => {
                 let problems: Vec<String> = applied
                     .results
@@ -62,7 +66,7 @@ impl AccountRow {
                         crate::engine::Outcome::Skipped { because } => {
                             Some(format!("{}: skipped, because {because} failed", r.address))
                         }
-                        crate::engine::Outcome::NotStarted => Some(format!("{}: not started (interrupted)", r.address)),
+                        crate::engine::Outcome::NotStarted => Some(format!("{}: {NOT_STARTED}", r.address)),
                         _ => None,
                     })
                     .collect();
@@ -135,6 +139,7 @@ pub fn account_block(
             writeln!(out, "  {} {e}", p.red("x"))?;
             writeln!(out, "      {} {}", p.dim("hint:"), e.hint())?;
         }
+        AccountOutcome::NotStarted => writeln!(out, "  {} {NOT_STARTED}", p.yellow("~"))?,
         AccountOutcome::Planned { plan, .. } => show_plan(out, plan, id)?,
         AccountOutcome::Applied { plan, report } => {
             show_plan(out, plan, id)?;
@@ -148,7 +153,7 @@ pub fn account_block(
                             writeln!(out, "  {} {}: skipped, because {because} failed", p.yellow("-"), r.address)?
                         }
                         crate::engine::Outcome::NotStarted => {
-                            writeln!(out, "  {} {}: not started (interrupted)", p.yellow("~"), r.address)?
+                            writeln!(out, "  {} {}: {NOT_STARTED}", p.yellow("~"), r.address)?
                         }
                         _ => {}
                     }
@@ -287,6 +292,7 @@ pub fn json_line(report: &AccountReport, row: &AccountRow, kind: &'static str) -
     let id = report.member.id.as_str();
     let (plan, results, error) = match &report.outcome {
         AccountOutcome::Unreachable(e) => (None, None, Some(format!("{e}; hint: {}", e.hint()))),
+        AccountOutcome::NotStarted => (None, None, Some(NOT_STARTED.into())),
         AccountOutcome::Planned { plan, .. } => (Some(json::plan(plan, id)), None, None),
         AccountOutcome::Applied { plan, report } => (Some(json::plan(plan, id)), Some(report.results.as_slice()), None),
     };

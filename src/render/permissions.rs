@@ -20,16 +20,26 @@ pub fn commentary(out: &mut dyn Write, needs: &[Need], command: Command) -> io::
         Command::Plan => "plan",
         Command::Apply => "apply",
     };
+    let actions = permissions::action_count(needs);
     writeln!(
         out,
-        "# baseline {name}: {} action{}, {} on the baseline's own resources, {} on \"*\":",
-        needs.len(),
-        plural(needs.len()),
-        needs.len() - unscoped.len(),
+        "# baseline {name}: {actions} action{}, {} on the baseline's own resources, {} on \"*\":",
+        plural(actions),
+        actions - unscoped.len(),
         unscoped.len()
     )?;
     for (action, why) in unscoped {
         writeln!(out, "#   {action}: {why}")?;
+    }
+    let size = permissions::size(&permissions::document(needs));
+    if size > permissions::MANAGED_POLICY_MAX {
+        writeln!(
+            out,
+            "# {size} characters: more than a managed policy holds ({}); attach it as an inline policy (up to {} \
+             per role) or split its statements over two managed policies",
+            permissions::MANAGED_POLICY_MAX,
+            permissions::INLINE_ROLE_POLICIES_MAX
+        )?;
     }
     Ok(())
 }
@@ -42,8 +52,9 @@ pub fn json(out: &mut dyn Write, needs: &[Need], command: Command) -> io::Result
         .collect();
     let value = json!({
         "command": command,
-        "actions": needs.len(),
+        "actions": permissions::action_count(needs),
         "writes": needs.iter().filter(|n| !permissions::is_read(n.action)).count(),
+        "size": permissions::size(&permissions::document(needs)),
         "unscoped": unscoped,
         "policy": permissions::document(needs),
     });

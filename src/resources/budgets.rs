@@ -418,7 +418,9 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .set_notifications_with_subscribers(Some(notifications))
                 .send()
                 .await
-                .map_err(aws::err("budgets:ModifyBudget"))?;
+                .map(|_| ())
+                .map_err(aws::err("budgets:ModifyBudget"))
+                .or_else(super::already_there("DuplicateRecordException"))?;
         }
         Op::UpdateBudget(spec) => {
             b.update_budget()
@@ -436,7 +438,9 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .set_subscribers(Some(sdk_subscribers(subscribers)?))
                 .send()
                 .await
-                .map_err(aws::err("budgets:ModifyBudget"))?;
+                .map(|_| ())
+                .map_err(aws::err("budgets:ModifyBudget"))
+                .or_else(super::already_there("DuplicateRecordException"))?;
         }
         Op::UpdateNotification { budget, old, new } => {
             b.update_notification()
@@ -467,7 +471,9 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                     .subscriber(s)
                     .send()
                     .await
-                    .map_err(aws::err("budgets:ModifyBudget"))?;
+                    .map(|_| ())
+                    .map_err(aws::err("budgets:ModifyBudget"))
+                    .or_else(super::already_there("DuplicateRecordException"))?;
             }
             for s in sdk_subscribers(remove)? {
                 b.delete_subscriber()
@@ -477,7 +483,9 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                     .subscriber(s)
                     .send()
                     .await
-                    .map_err(aws::err("budgets:ModifyBudget"))?;
+                    .map(|_| ())
+                    .map_err(aws::err("budgets:ModifyBudget"))
+                    .or_else(super::already_there("DuplicateRecordException"))?;
             }
         }
     }

@@ -208,8 +208,6 @@ pub enum LogGroupPlacement {
     Elsewhere(String),
 }
 
-/// The trail's changes, and where its CloudWatch Logs group is (`None` when there is no `[cloudtrail]` or it
-/// could not be read).
 /// The calls of this family: the trail, its log group and role on their ARNs; other trails of the account
 /// are read to find one that already meets the requirement.
 pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
@@ -217,8 +215,9 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     let Some(spec) = &desired.cloudtrail else { return };
     let trail = needs.home_arn("cloudtrail", &format!("trail/{}", spec.trail));
     needs.any(&["cloudtrail:DescribeTrails"], NO_RESOURCE_TYPE);
-    // Any trail of the account, in any region (shadow trails), may be the one that satisfies the baseline.
-    let any_trail = needs.arn("cloudtrail", "*", "trail/*");
+    // Any trail the account sees, in any region (shadow trails) and of any account (an organization trail
+    // carries the management account's id), may be the one that satisfies the baseline.
+    let any_trail = format!("arn:{}:cloudtrail:*:*:trail/*", needs.scope().partition);
     needs.on(&["cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], [any_trail]);
     needs.on(
         &[
@@ -257,6 +256,8 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     needs.on_if("iam:PassRole", [role], to_cloudtrail);
 }
 
+/// The trail's changes, and where its CloudWatch Logs group is (`None` when there is no `[cloudtrail]` or it
+/// could not be read).
 pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupPlacement>) {
     let Some(spec) = &desired.cloudtrail else { return (Plan::default(), None) };
     let scope = &target.scope;
@@ -723,6 +724,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                     .map_err(aws::err("cloudtrail:CreateTrail"))
             })
             .await
+            .or_else(super::already_there("TrailAlreadyExistsException"))
         }
         Op::UpdateTrail { name, settings } => {
             with_propagation_retry(address, events, || async {

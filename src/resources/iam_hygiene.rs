@@ -91,15 +91,13 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         values: arns.into_iter().collect(),
     };
     if !spec.groups.is_empty() {
-        // A group's ARN carries its path; before the group exists IAM can only know its name.
-        let groups: Vec<String> = spec
-            .groups
-            .iter()
-            .flat_map(|g| [needs.iam_arn("group", &format!("{}{}", g.path, g.name)), needs.iam_arn("group", &g.name)])
-            .collect();
+        let groups: Vec<String> =
+            spec.groups.iter().map(|g| needs.iam_arn("group", &format!("{}{}", g.path, g.name))).collect();
         needs.on(&["iam:ListAttachedGroupPolicies", "iam:CreateGroup"], groups.clone());
-        let policies = spec.groups.iter().flat_map(|g| g.policies.iter().cloned()).collect();
-        needs.on_if("iam:AttachGroupPolicy", groups.clone(), attachable(policies));
+        // Each group may get only its own listed policies.
+        for (group, arn) in spec.groups.iter().zip(groups) {
+            needs.on_if("iam:AttachGroupPolicy", [arn], attachable(group.policies.clone()));
+        }
         let exclusive: Vec<String> = spec
             .groups
             .iter()
@@ -426,7 +424,11 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             call.send().await.map_err(aws::err("iam:UpdateAccountPasswordPolicy"))?;
         }
         Op::CreateGroup { name, path } => {
-            iam.create_group().group_name(name).path(path).send().await.map_err(aws::err("iam:CreateGroup"))?;
+            let created = iam.create_group().group_name(name).path(path).send().await;
+            created
+                .map(|_| ())
+                .map_err(aws::err("iam:CreateGroup"))
+                .or_else(super::already_there("EntityAlreadyExists"))?;
         }
         Op::AttachGroupPolicies { group, attach, detach } => {
             for arn in attach {

@@ -54,8 +54,9 @@ pub async fn create(
         .set_tags((!tags.is_empty()).then_some(tags))
         .send()
         .await
-        .map_err(aws::err("iam:CreateRole"))?;
-    Ok(())
+        .map(|_| ())
+        .map_err(aws::err("iam:CreateRole"))
+        .or_else(super::already_there("EntityAlreadyExists"))
 }
 
 pub async fn update_trust(iam: &aws_sdk_iam::Client, name: &str, trust_policy: &str) -> Result<(), AwsError> {

@@ -114,6 +114,13 @@ pub(crate) fn report_unreadable<T>(result: Result<T, AwsError>, address: &Addres
     }
 }
 
+/// For a create: `code` means the resource is there already, which happens when an earlier attempt of this
+/// very call took effect but its answer was lost (a reset connection; the SDK then retries). Counted as
+/// done: the next plan compares the resource's settings like any other.
+pub(crate) fn already_there(code: &'static str) -> impl Fn(AwsError) -> Result<(), AwsError> {
+    move |e| if e.is_code(code) { Ok(()) } else { Err(e) }
+}
+
 /// "statement X missing; statement Y edited outside baseline"
 pub(crate) fn describe_drift(drift: &[StatementDrift]) -> String {
     let parts: Vec<String> = drift

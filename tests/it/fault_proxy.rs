@@ -22,6 +22,9 @@ pub struct Faults {
     pub error500: f64,
     pub error503: f64,
     pub reset: f64,
+    /// The request reaches the emulator, then the connection is reset before the answer: the call took
+    /// effect but the client never hears so, and retries it.
+    pub lost: f64,
     /// Each request waits a random 0..=this many milliseconds before it is answered or forwarded.
     pub max_latency_ms: u64,
     pub seed: u64,
@@ -42,7 +45,7 @@ impl Faults {
     }
 
     fn total(&self) -> f64 {
-        self.throttle + self.error500 + self.error503 + self.reset
+        self.throttle + self.error500 + self.error503 + self.reset + self.lost
     }
 }
 
@@ -117,6 +120,7 @@ pub struct Stats {
     pub error500: u64,
     pub error503: u64,
     pub reset: u64,
+    pub lost: u64,
     pub permanent: u64,
     /// Requests the proxy could not read (malformed, or the client went away).
     pub broken: u64,
@@ -126,7 +130,7 @@ pub struct Stats {
 impl Stats {
     /// Random faults injected (the permanent rule's answers not included).
     pub fn faults(&self) -> u64 {
-        self.throttled + self.error500 + self.error503 + self.reset
+        self.throttled + self.error500 + self.error503 + self.reset + self.lost
     }
 }
 
@@ -135,8 +139,8 @@ impl std::fmt::Display for Stats {
         let pct = |n: u64| if self.requests == 0 { 0.0 } else { 100.0 * n as f64 / self.requests as f64 };
         write!(
             f,
-            "{} requests: {} passed, {} faults ({:.1}%): {} throttled, {} HTTP 500, {} HTTP 503, {} reset; \
-             {} permanent failures, {} unreadable; {} ms of injected latency",
+            "{} requests: {} passed, {} faults ({:.1}%): {} throttled, {} HTTP 500, {} HTTP 503, {} reset, \
+             {} answers lost; {} permanent failures, {} unreadable; {} ms of injected latency",
             self.requests,
             self.passed,
             self.faults(),
@@ -145,6 +149,7 @@ impl std::fmt::Display for Stats {
             self.error500,
             self.error503,
             self.reset,
+            self.lost,
             self.permanent,
             self.broken,
             self.delayed_ms
@@ -160,6 +165,7 @@ struct Counters {
     error500: AtomicU64,
     error503: AtomicU64,
     reset: AtomicU64,
+    lost: AtomicU64,
     permanent: AtomicU64,
     broken: AtomicU64,
     delayed_ms: AtomicU64,
@@ -254,6 +260,7 @@ impl FaultProxy {
             error500: get(&c.error500),
             error503: get(&c.error503),
             reset: get(&c.reset),
+            lost: get(&c.lost),
             permanent: get(&c.permanent),
             broken: get(&c.broken),
             delayed_ms: get(&c.delayed_ms),
@@ -312,6 +319,7 @@ enum Fault {
     Error500,
     Error503,
     Reset,
+    Lost,
 }
 
 async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
@@ -353,6 +361,7 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
             (faults.error500, Fault::Error500),
             (faults.error503, Fault::Error503),
             (faults.reset, Fault::Reset),
+            (faults.lost, Fault::Lost),
         ];
         let mut edge = 0.0;
         kinds.into_iter().find_map(|(rate, kind)| {
@@ -368,6 +377,14 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
             counters.reset.fetch_add(1, Ordering::Relaxed);
             shared.log(&request, "reset");
             // SO_LINGER 0: closing sends RST instead of FIN.
+            let _ = client.set_zero_linger();
+            drop(client);
+            return;
+        }
+        Some(Fault::Lost) => {
+            let forwarded = forward(&shared.upstream, &request).await;
+            counters.lost.fetch_add(1, Ordering::Relaxed);
+            shared.log(&request, &format!("answer lost (forwarded: {})", forwarded.is_ok()));
             let _ = client.set_zero_linger();
             drop(client);
             return;

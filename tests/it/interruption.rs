@@ -299,6 +299,12 @@ async fn ctrl_c_finishes_the_calls_in_flight_and_reports_what_was_not_applied() 
         .map(|l| l.trim_start_matches("  ~ ").to_string())
         .collect();
     assert!(applied >= 1 && !unstarted.is_empty(), "{summary}");
+    let done: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(": created (") || l.contains(": updated ("))
+        .filter_map(|l| l.split_whitespace().nth(1).map(|a| a.trim_end_matches(':')))
+        .collect();
+    assert!(done.iter().all(|a| !unstarted.iter().any(|u| u == a)), "a change both applied and not started");
     assert!(summary.contains(&format!("{} not started", unstarted.len())), "{summary}");
     eprintln!("SIGINT after the first result: {applied} applied, {} not started ({summary})", unstarted.len());
 
