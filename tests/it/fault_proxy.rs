@@ -193,10 +193,7 @@ impl Shared {
     /// A uniform draw in [0, 1): SplitMix64 over the seed and a draw counter.
     fn draw(&self) -> f64 {
         let n = self.counters.draws.fetch_add(1, Ordering::Relaxed);
-        let mut z = self.faults.seed.wrapping_add(n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        let z = crate::harness::splitmix64(self.faults.seed, n);
         (z >> 11) as f64 / (1u64 << 53) as f64
     }
 }

@@ -15,18 +15,6 @@ use crate::harness::*;
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 const TRAIL: &str = "baseline-trail";
 
-/// The shipped baseline over two regions.
-fn baseline_toml() -> String {
-    shipped_config().replacen("regions = \"all-enabled\"", "regions = [\"us-east-1\", \"eu-west-1\"]", 1)
-}
-
-fn setup() -> (Moto, tempfile::TempDir) {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baseline.toml"), baseline_toml()).unwrap();
-    (moto, dir)
-}
-
 fn run(proxy: &FaultProxy, dir: &Path, args: &[&str]) -> std::process::Output {
     cli_with_endpoint(dir, &proxy.endpoint, args)
 }
@@ -113,7 +101,7 @@ async fn assert_nothing_duplicated(moto: &Moto, filters_may_repeat: bool) {
 /// apply converges with retries, the plan after it is clean, and nothing exists twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_converges_through_a_fifth_of_requests_failing() {
-    let (moto, dir) = setup();
+    let (moto, dir) = two_region_setup();
     let faults =
         Faults { throttle: 0.05, error500: 0.05, error503: 0.05, reset: 0.05, max_latency_ms: 30, ..Faults::none() };
     let proxy = FaultProxy::start(&moto.endpoint, faults, None);
@@ -156,7 +144,7 @@ async fn apply_converges_through_a_fifth_of_requests_failing() {
 /// created twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_converges_when_answers_are_lost_after_the_call_took_effect() {
-    let (moto, dir) = setup();
+    let (moto, dir) = two_region_setup();
     let proxy = FaultProxy::start(&moto.endpoint, Faults { lost: 0.1, ..Faults::none() }, None);
     let started = Instant::now();
     let out = run(&proxy, dir.path(), &["apply", "--auto-approve"]);
@@ -174,7 +162,7 @@ async fn apply_converges_when_answers_are_lost_after_the_call_took_effect() {
 /// else; the next plan shows only the trail and its two dependents pending.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resource_that_always_fails_is_named_and_the_rest_converges() {
-    let (moto, dir) = setup();
+    let (moto, dir) = two_region_setup();
     let clean = FaultProxy::start(&moto.endpoint, Faults::none(), None);
     let out = run(&clean, dir.path(), &["plan", "--json"]);
     let fresh: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -254,7 +242,7 @@ async fn a_resource_that_always_fails_is_named_and_the_rest_converges() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "slow: about 3.5 minutes"]
 async fn heavy_throttling_slows_apply_down_but_it_converges() {
-    let (moto, dir) = setup();
+    let (moto, dir) = two_region_setup();
     let proxy = FaultProxy::start(&moto.endpoint, Faults { throttle: 0.4, ..Faults::none() }, None);
     let started = Instant::now();
     let out = run(&proxy, dir.path(), &["apply", "--auto-approve"]);

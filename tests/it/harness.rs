@@ -155,6 +155,29 @@ pub fn shipped_config() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("baseline.toml")).unwrap()
 }
 
+/// The shipped baseline.toml over two regions (us-east-1 and eu-west-1): what a new user runs, at a size the
+/// emulator applies in about a second.
+pub fn two_region_config() -> String {
+    shipped_config().replacen("regions = \"all-enabled\"", "regions = [\"us-east-1\", \"eu-west-1\"]", 1)
+}
+
+/// A fresh emulator and a directory holding [`two_region_config`] as baseline.toml.
+pub fn two_region_setup() -> (Moto, tempfile::TempDir) {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baseline.toml"), two_region_config()).unwrap();
+    (moto, dir)
+}
+
+/// The n-th output of SplitMix64 from `seed`: deterministic draws, so a failing run can be replayed from its
+/// seed.
+pub fn splitmix64(seed: u64, n: u64) -> u64 {
+    let mut z = seed.wrapping_add(n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 pub fn desired(toml: &str) -> Desired {
     config::parse(Path::new("baseline.toml"), toml).expect("valid test config").desired
 }

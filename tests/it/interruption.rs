@@ -19,24 +19,16 @@ const FOREIGN_ALARM: &str = "team-owned-alarm";
 const FOREIGN_RECORDER: &str = "corp-recorder";
 const OTHER_REGION: &str = "eu-west-1";
 
-fn baseline_toml() -> String {
-    shipped_config().replacen("regions = \"all-enabled\"", &format!("regions = [\"{REGION}\", \"{OTHER_REGION}\"]"), 1)
+/// Seeded draws, so a failing trial can be replayed from its seed.
+struct Rng {
+    seed: u64,
+    n: u64,
 }
 
-/// A small deterministic generator (splitmix64), so a failing trial can be replayed from its seed.
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.n += 1;
+        splitmix64(self.seed, self.n) % n.max(1)
     }
 }
 
@@ -206,7 +198,7 @@ async fn killed_at_random_points_the_next_apply_converges_without_duplicates() {
     let seed: u64 = std::env::var("KILL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_ba5e);
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baseline.toml"), baseline_toml()).unwrap();
+    std::fs::write(dir.path().join("baseline.toml"), two_region_config()).unwrap();
 
     // How long a whole apply of a fresh account takes (the emulator warmed up by a first one): kills land
     // anywhere in it, from planning to the last change.
@@ -221,7 +213,7 @@ async fn killed_at_random_points_the_next_apply_converges_without_duplicates() {
     foreign_things(&moto).await;
     let (first_write, full) = timed_apply(&moto, dir.path());
 
-    let mut rng = Rng(seed);
+    let mut rng = Rng { seed, n: 0 };
     let mut finished_before_kill = 0;
     let mut partial = 0;
     let mut delays = Vec::new();
@@ -260,7 +252,7 @@ async fn killed_at_random_points_the_next_apply_converges_without_duplicates() {
 async fn ctrl_c_finishes_the_calls_in_flight_and_reports_what_was_not_applied() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baseline.toml"), baseline_toml()).unwrap();
+    std::fs::write(dir.path().join("baseline.toml"), two_region_config()).unwrap();
     // One request at a time: the apply is still going when the first change is reported.
     let mut child =
         command(dir.path(), &moto.endpoint, ("test", "test"), &["apply", "--auto-approve", "--parallelism", "1"])

@@ -9,11 +9,6 @@ use serde_json::Value;
 
 use crate::harness::*;
 
-/// The shipped baseline over two regions.
-fn baseline_toml() -> String {
-    shipped_config().replacen("regions = \"all-enabled\"", "regions = [\"us-east-1\", \"eu-west-1\"]", 1)
-}
-
 /// `baseline policy <command> --for-emulator --json` for the baseline in `dir`.
 fn generated(moto: &Moto, dir: &Path, command: &str) -> Value {
     let out = moto.cli(dir, &["policy", command, "--for-emulator", "--json"]);
@@ -51,16 +46,9 @@ fn run(moto: &Moto, dir: &Path, (key, secret): &(String, String), args: &[&str])
     cli_as(dir, &moto.endpoint, (key, secret), args)
 }
 
-fn setup() -> (Moto, tempfile::TempDir) {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("baseline.toml"), baseline_toml()).unwrap();
-    (moto, dir)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_generated_policies_are_enough_and_plan_cannot_write() {
-    let (moto, dir) = setup();
+    let (moto, dir) = two_region_setup();
     let plan_policy = generated(&moto, dir.path(), "--plan");
     let apply_policy = generated(&moto, dir.path(), "--apply");
     assert_eq!(plan_policy["writes"], 0);
@@ -114,7 +102,7 @@ async fn a_missing_action_is_named_with_the_resource_address() {
         ("--plan", "sns:GetTopicAttributes", "sns.topic"),
     ];
     for (command, action, kind) in samples {
-        let (moto, dir) = setup();
+        let (moto, dir) = two_region_setup();
         let policy = without(&generated(&moto, dir.path(), command)["policy"], action);
         let runner = user(&moto, "runner", &policy).await;
         moto_api(&moto.endpoint, "/moto-api/reset-auth", "0");
