@@ -132,8 +132,7 @@ fn policy(cli: &Cli, loaded: &Loaded, args: &PolicyArgs) -> ExitCode {
     let written = if args.json {
         baseline::render::permissions::json(stdout, &needs, command)
     } else {
-        baseline::render::permissions::document(stdout, &needs)
-            .and_then(|()| baseline::render::permissions::commentary(&mut io::stderr().lock(), &needs, command))
+        baseline::render::permissions::human(stdout, &mut io::stderr().lock(), &needs, command)
     };
     match written {
         Ok(()) => ExitCode::Success,

@@ -7,14 +7,11 @@ use serde_json::json;
 use super::plural;
 use crate::permissions::{self, Command, Need};
 
-/// The policy document alone, ready for `aws iam create-policy --policy-document file://...`.
-pub fn document(out: &mut dyn Write, needs: &[Need]) -> io::Result<()> {
-    let text = serde_json::to_string_pretty(&permissions::document(needs)).map_err(io::Error::other)?;
-    writeln!(out, "{text}")
-}
-
-/// How many actions, and each action on `*` with the reason.
-pub fn commentary(out: &mut dyn Write, needs: &[Need], command: Command) -> io::Result<()> {
+/// The policy document alone on `out`, ready for `aws iam create-policy --policy-document file://...`, and
+/// beside it on `notes` how many actions, each action on `*` with the reason, and a size warning.
+pub fn human(out: &mut dyn Write, notes: &mut dyn Write, needs: &[Need], command: Command) -> io::Result<()> {
+    let document = permissions::document(needs);
+    writeln!(out, "{}", serde_json::to_string_pretty(&document).map_err(io::Error::other)?)?;
     let unscoped = permissions::unscoped(needs);
     let name = match command {
         Command::Plan => "plan",
@@ -22,19 +19,19 @@ pub fn commentary(out: &mut dyn Write, needs: &[Need], command: Command) -> io::
     };
     let actions = permissions::action_count(needs);
     writeln!(
-        out,
+        notes,
         "# baseline {name}: {actions} action{}, {} on the baseline's own resources, {} on \"*\":",
         plural(actions),
         actions - unscoped.len(),
         unscoped.len()
     )?;
     for (action, why) in unscoped {
-        writeln!(out, "#   {action}: {why}")?;
+        writeln!(notes, "#   {action}: {why}")?;
     }
-    let size = permissions::size(&permissions::document(needs));
+    let size = permissions::size(&document);
     if size > permissions::MANAGED_POLICY_MAX {
         writeln!(
-            out,
+            notes,
             "# {size} characters: more than a managed policy holds ({}); attach it as an inline policy (up to {} \
              per role) or split its statements over two managed policies",
             permissions::MANAGED_POLICY_MAX,
@@ -50,13 +47,14 @@ pub fn json(out: &mut dyn Write, needs: &[Need], command: Command) -> io::Result
         .into_iter()
         .map(|(action, why)| json!({"action": action, "reason": why}))
         .collect();
+    let document = permissions::document(needs);
     let value = json!({
         "command": command,
         "actions": permissions::action_count(needs),
         "writes": needs.iter().filter(|n| !permissions::is_read(n.action)).count(),
-        "size": permissions::size(&permissions::document(needs)),
+        "size": permissions::size(&document),
         "unscoped": unscoped,
-        "policy": permissions::document(needs),
+        "policy": document,
     });
     let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
     writeln!(out, "{text}")

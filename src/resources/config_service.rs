@@ -633,8 +633,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                 Ok(_) => Ok(()),
                 // AWS answers InvalidInput ("... has been taken"); the emulator EntityAlreadyExists.
                 Err(e) if e.message.contains("has been taken") || e.is_code("InvalidInput") => Ok(()),
-                Err(e) if e.is_code("EntityAlreadyExists") => Ok(()),
-                Err(e) => Err(e),
+                Err(e) => super::already_there("EntityAlreadyExists")(e),
             }
         }
         Op::CreateForwarderRole { trust_policy, policy } => {

@@ -3,13 +3,12 @@
 //! the following plan is clean; a resource whose creation always fails is reported by address while every
 //! independent resource converges.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::fault_proxy::{FaultProxy, Faults, Match, Rule};
+use crate::fault_proxy::{FaultProxy, Faults, Match, Rule, Stats};
 use crate::harness::*;
 
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
@@ -19,17 +18,17 @@ fn run(proxy: &FaultProxy, dir: &Path, args: &[&str]) -> std::process::Output {
     cli_with_endpoint(dir, &proxy.endpoint, args)
 }
 
-fn both(out: &std::process::Output) -> String {
-    format!("{}{}", stdout(out), stderr(out))
+/// `apply --auto-approve` through the proxy; prints and returns the proxy's counts for it.
+fn timed_apply(proxy: &FaultProxy, dir: &Path, what: &str) -> (std::process::Output, Stats) {
+    let started = Instant::now();
+    let out = run(proxy, dir, &["apply", "--auto-approve"]);
+    let stats = proxy.stats();
+    eprintln!("apply {what}: {stats}; {:.1} s", started.elapsed().as_secs_f64());
+    (out, stats)
 }
 
-/// `(value, count)` of every value seen more than once.
-fn duplicates<T: Ord>(values: impl IntoIterator<Item = T>) -> Vec<(T, usize)> {
-    let mut counts = BTreeMap::new();
-    for v in values {
-        *counts.entry(v).or_insert(0) += 1;
-    }
-    counts.into_iter().filter(|(_, n)| *n > 1).collect()
+fn both(out: &std::process::Output) -> String {
+    format!("{}{}", stdout(out), stderr(out))
 }
 
 /// Checks directly against the emulator that every resource exists once: one trail, one recorder and
@@ -106,11 +105,7 @@ async fn apply_converges_through_a_fifth_of_requests_failing() {
         Faults { throttle: 0.05, error500: 0.05, error503: 0.05, reset: 0.05, max_latency_ms: 30, ..Faults::none() };
     let proxy = FaultProxy::start(&moto.endpoint, faults, None);
 
-    let started = Instant::now();
-    let out = run(&proxy, dir.path(), &["apply", "--auto-approve"]);
-    let apply_time = started.elapsed();
-    let apply_stats = proxy.stats();
-    eprintln!("apply through faults: {apply_stats}; {:.1} s", apply_time.as_secs_f64());
+    let (out, apply_stats) = timed_apply(&proxy, dir.path(), "through faults");
     assert_eq!(out.status.code(), Some(0), "apply rides out the faults: {}", both(&out));
     assert!(stdout(&out).contains(", 0 failed."), "{}", stdout(&out));
 
@@ -146,10 +141,7 @@ async fn apply_converges_through_a_fifth_of_requests_failing() {
 async fn apply_converges_when_answers_are_lost_after_the_call_took_effect() {
     let (moto, dir) = two_region_setup();
     let proxy = FaultProxy::start(&moto.endpoint, Faults { lost: 0.1, ..Faults::none() }, None);
-    let started = Instant::now();
-    let out = run(&proxy, dir.path(), &["apply", "--auto-approve"]);
-    let stats = proxy.stats();
-    eprintln!("apply with lost answers: {stats}; {:.1} s", started.elapsed().as_secs_f64());
+    let (out, stats) = timed_apply(&proxy, dir.path(), "with lost answers");
     assert_eq!(out.status.code(), Some(0), "apply rides out lost answers: {}", both(&out));
     assert!(stats.lost > 0, "{stats}");
     let out = run(&proxy, dir.path(), &["plan", "--detailed-exitcode"]);
@@ -236,17 +228,13 @@ async fn a_resource_that_always_fails_is_named_and_the_rest_converges() {
     }
 }
 
-/// Two requests in five throttled: the adaptive retry mode slows down and still converges. Measured at about
-/// 3.5 minutes (188 requests, 67 throttled): each throttled retry waits up to 20 s once the client's rate
-/// limiter has dropped to its floor, hence not run by default.
+/// Two requests in five throttled: the adaptive retry mode slows down and still converges (about 70 s: 188
+/// requests, 67 throttled).
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "slow: about 3.5 minutes"]
 async fn heavy_throttling_slows_apply_down_but_it_converges() {
     let (moto, dir) = two_region_setup();
     let proxy = FaultProxy::start(&moto.endpoint, Faults { throttle: 0.4, ..Faults::none() }, None);
-    let started = Instant::now();
-    let out = run(&proxy, dir.path(), &["apply", "--auto-approve"]);
-    let stats = proxy.stats();
-    eprintln!("apply with 40% throttled: {stats}; {:.1} s", started.elapsed().as_secs_f64());
+    let (out, stats) = timed_apply(&proxy, dir.path(), "with 40% throttled");
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(stats.throttled * 4 >= stats.requests, "at least a quarter throttled: {stats}");
 }

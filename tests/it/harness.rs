@@ -205,3 +205,12 @@ pub fn moto_api(endpoint: &str, path: &str, body: &str) {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+/// `(value, count)` of every value seen more than once.
+pub fn duplicates<T: Ord>(values: impl IntoIterator<Item = T>) -> Vec<(T, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_insert(0) += 1;
+    }
+    counts.into_iter().filter(|(_, n)| *n > 1).collect()
+}

@@ -111,7 +111,7 @@ async fn check_account(moto: &Moto, trial: &str) {
         let attrs = sns.get_topic_attributes().topic_arn(arn).send().await.unwrap();
         let policy: Value = serde_json::from_str(&attrs.attributes().unwrap()["Policy"]).unwrap();
         let sids = statement_ids(&policy);
-        assert!(unique(&sids), "{trial}: one statement per Sid in {arn}: {sids:?}");
+        assert_eq!(duplicates(&sids), [], "{trial}: one statement per Sid in {arn}: {sids:?}");
         if arn.ends_with(SECURITY) {
             assert!(per_endpoint.contains_key(FOREIGN_EMAIL), "{trial}: the foreign subscription survives");
             assert!(sids.iter().any(|s| s == FOREIGN_SID), "{trial}: the foreign statement survives: {sids:?}");
@@ -124,25 +124,20 @@ async fn check_account(moto: &Moto, trial: &str) {
     let bucket = format!("baseline-logs-{ACCOUNT}-{REGION}");
     let policy = s3.get_bucket_policy().bucket(&bucket).send().await.unwrap();
     let sids = statement_ids(&serde_json::from_str(policy.policy().unwrap()).unwrap());
-    assert!(unique(&sids), "{trial}: one statement per Sid in the bucket policy: {sids:?}");
+    assert_eq!(duplicates(&sids), [], "{trial}: one statement per Sid in the bucket policy: {sids:?}");
 
     let alarms = aws_sdk_cloudwatch::Client::new(&conf).describe_alarms().send().await.unwrap();
     let names: Vec<&str> = alarms.metric_alarms().iter().filter_map(|a| a.alarm_name()).collect();
-    assert!(unique(&names.iter().map(|n| n.to_string()).collect::<Vec<_>>()), "{trial}: {names:?}");
+    assert_eq!(duplicates(&names), [], "{trial}: {names:?}");
     assert!(names.contains(&FOREIGN_ALARM), "{trial}: the foreign alarm survives");
     let filters = aws_sdk_cloudwatchlogs::Client::new(&conf).describe_metric_filters().send().await.unwrap();
     let names: Vec<String> =
         filters.metric_filters().iter().filter_map(|f| f.filter_name().map(str::to_string)).collect();
-    assert!(unique(&names), "{trial}: one metric filter per name: {names:?}");
+    assert_eq!(duplicates(&names), [], "{trial}: one metric filter per name: {names:?}");
 }
 
 fn statement_ids(policy: &Value) -> Vec<String> {
     policy["Statement"].as_array().unwrap().iter().filter_map(|s| s["Sid"].as_str().map(str::to_string)).collect()
-}
-
-fn unique(items: &[String]) -> bool {
-    let set: std::collections::BTreeSet<&String> = items.iter().collect();
-    set.len() == items.len()
 }
 
 fn apply(moto: &Moto, dir: &Path) -> std::process::Output {
