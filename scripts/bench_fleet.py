@@ -2,8 +2,10 @@
 
 For each size it starts a fresh moto_server, creates an organization (the management account plus members),
 and measures `baseline plan --json` on the empty fleet, then after `apply` on the compliant fleet: wall time,
-AWS API calls per account and per account-region against the resources planned per account, and the peak
-resident memory of the baseline process. Run it with scripts/bench-fleet.
+AWS API calls per account and per account-region against the resources planned per account, the peak
+resident memory of the baseline process, and the size of the log archive's bucket policy (planned, then as
+applied) against S3's 20,480-byte limit. A size written `N:plan` only plans (no apply). Run it with
+scripts/bench-fleet; BASELINE_BIN picks another build of baseline (e.g. target/debug/baseline for sizes only).
 """
 
 import json
@@ -18,7 +20,7 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "target" / "release" / "baseline"
+BASELINE = Path(os.environ.get("BASELINE_BIN", ROOT / "target" / "release" / "baseline"))
 MOTO = ROOT / ".venv" / "bin" / "moto_server"
 REGIONS = ["us-east-1", "eu-west-1"]
 
@@ -85,6 +87,7 @@ def run(workdir, endpoint, *args):
     peak_kib = int(rss_file.read_text().split()[-1])
     summary = None
     resources = 0
+    policy_bytes = None
     for line in out.decode().splitlines():
         record = json.loads(line)
         if record.get("type") == "summary":
@@ -92,8 +95,33 @@ def run(workdir, endpoint, *args):
         elif record.get("plan"):
             # Every resource the plan looked at: a change (any action), or a notice about it.
             resources += len(record["plan"]["changes"]) + len(record["plan"]["notices"])
+            policy_bytes = planned_policy_bytes(record["plan"]) or policy_bytes
     summary["resources"] = resources
+    summary["policy_bytes"] = policy_bytes
     return status, seconds, peak_kib / 1024, summary
+
+
+def planned_policy_bytes(plan):
+    """The size the plan gives the log archive's bucket policy it would write, if it writes one."""
+    for change in plan["changes"]:
+        if "/s3.bucket_policy/" in change.get("address", ""):
+            for attribute in change.get("attributes", []):
+                if attribute.get("name") == "size_bytes" and attribute.get("after"):
+                    return int(attribute["after"])
+    return None
+
+
+def applied_policy_bytes(endpoint, archive):
+    """The archive bucket's policy as S3 holds it, read through the archive account's role."""
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{archive}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="bench")["Credentials"]
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                      aws_session_token=creds["SessionToken"])
+    bucket = f"baseline-logs-{archive}-us-east-1"
+    return len(json.dumps(json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]), separators=(",", ":")))
 
 
 def measure(label, accounts, workdir, endpoint):
@@ -113,13 +141,15 @@ def measure(label, accounts, workdir, endpoint):
         "peak_rss_mib": round(rss, 1),
         "in_sync": summary["in_sync"],
         "failed": summary["failed"],
+        "policy_bytes": summary["policy_bytes"],
     }
 
 
 def main():
-    sizes = [int(s) for s in sys.argv[1:]] or [10, 50, 200]
+    sizes = sys.argv[1:] or ["10", "50", "200"]
     rows = []
-    for size in sizes:
+    for spec in sizes:
+        size, plan_only = int(spec.split(":")[0]), spec.endswith(":plan")
         moto, endpoint = start_moto()
         try:
             members = create_organization(endpoint, size)
@@ -127,17 +157,19 @@ def main():
                 workdir = Path(tmp)
                 (workdir / "baseline.toml").write_text(baseline_toml(members[0]))
                 rows.append(measure("empty", size, workdir, endpoint))
-                code, seconds, rss, summary = run(workdir, endpoint, "apply", "--auto-approve", "--json")
-                print(f"# {size} accounts: apply exit {code} in {seconds:.1f} s, {summary['api_calls']['writes']} writes, "
-                      f"{summary['failed']} failed", file=sys.stderr)
-                rows.append(measure("compliant", size, workdir, endpoint))
+                print(json.dumps(rows[-1]), file=sys.stderr)
+                if not plan_only:
+                    code, seconds, rss, summary = run(workdir, endpoint, "apply", "--auto-approve", "--json")
+                    print(f"# {size} accounts: apply exit {code} in {seconds:.1f} s, "
+                          f"{summary['api_calls']['writes']} writes, {summary['failed']} failed", file=sys.stderr)
+                    rows.append(measure("compliant", size, workdir, endpoint))
+                    rows[-1]["policy_bytes"] = applied_policy_bytes(endpoint, members[0])
+                    print(json.dumps(rows[-1]), file=sys.stderr)
         finally:
             moto.terminate()
             moto.wait()
-        print(json.dumps(rows[-2]), file=sys.stderr)
-        print(json.dumps(rows[-1]), file=sys.stderr)
     columns = ["fleet", "accounts", "seconds", "reads", "reads_per_account", "reads_per_account_region",
-               "resources_per_account", "reads_per_resource", "peak_rss_mib", "in_sync", "failed"]
+               "resources_per_account", "reads_per_resource", "peak_rss_mib", "in_sync", "failed", "policy_bytes"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:

@@ -15,9 +15,14 @@ pub struct PolicyDocument {
     pub statements: Vec<Value>,
 }
 
+/// A document baseline cannot read: never merged into, never overwritten.
 #[derive(Debug, thiserror::Error)]
-#[error("the policy document is not valid JSON: {0}")]
-pub struct PolicyError(#[from] serde_json::Error);
+pub enum PolicyError {
+    #[error("the policy document is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the policy document is not understood: {0}")]
+    Shape(&'static str),
+}
 
 impl PolicyDocument {
     pub fn empty() -> Self {
@@ -35,12 +40,19 @@ impl PolicyDocument {
             text
         };
         let value: Value = serde_json::from_str(text)?;
+        if !value.is_object() {
+            return Err(PolicyError::Shape("it is not a JSON object"));
+        }
         let field = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_string);
         let statements = match value.get("Statement") {
             Some(Value::Array(items)) => items.clone(),
             Some(single @ Value::Object(_)) => vec![single.clone()],
-            _ => Vec::new(),
+            Some(_) => return Err(PolicyError::Shape("`Statement` is neither an object nor an array")),
+            None => return Err(PolicyError::Shape("it has no `Statement`")),
         };
+        if !statements.iter().all(Value::is_object) {
+            return Err(PolicyError::Shape("a statement is not a JSON object"));
+        }
         Ok(Self { version: field("Version"), id: field("Id"), statements })
     }
 

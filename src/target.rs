@@ -40,6 +40,8 @@ pub struct Target {
     pub budgets: aws_sdk_budgets::Client,
     /// Cost and Usage Reports (us-east-1).
     pub cur: aws_sdk_costandusagereport::Client,
+    /// Organizations, as this account (the log archive reads its organization's id).
+    pub organizations: aws_sdk_organizations::Client,
     /// Calls go to a custom endpoint (an emulator): some AWS-only routing is reported as not supported.
     pub custom_endpoint: bool,
     /// The regions regional resources (AWS Config) are managed in, with their clients.
@@ -125,6 +127,7 @@ impl Target {
             iam: session.iam(&scope.partition),
             budgets: session.budgets(&scope.partition),
             cur: session.cur(),
+            organizations: session.organizations(&scope.partition),
             custom_endpoint: session.custom_endpoint(),
             regions: Vec::new(),
             unavailable_regions: Vec::new(),

@@ -462,6 +462,7 @@ mod tests {
             compliant_other: Some(OtherTrail {
                 arn: "arn:aws:cloudtrail:eu-west-1:999999999999:trail/org".into(),
                 log_group_arn: arn.map(str::to_string),
+                ..OtherTrail::default()
             }),
             log_group: None,
             trust_policy: None,

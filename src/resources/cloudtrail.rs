@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag as TrailTag, Trail};
+use aws_sdk_cloudtrail::types::{
+    AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType, Tag as TrailTag, Trail,
+};
 use futures::future::join_all;
 use serde_json::json;
 
@@ -148,14 +150,34 @@ pub struct TrailState {
     /// Whether the event selectors log all management events, read and write.
     pub management_events: bool,
     pub selectors: Vec<EventSelector>,
+    /// The trail's advanced event selectors (a trail has either these or basic ones).
+    pub advanced_selectors: Vec<AdvancedEventSelector>,
     pub delivery_error: Option<String>,
     pub cloudwatch_delivery_error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OtherTrail {
     pub arn: String,
     pub log_group_arn: Option<String>,
+    pub s3_bucket_name: String,
+    /// The account owning the trail when it is not this one: an organization trail seen from a member
+    /// account, judged from what DescribeTrails says (CloudTrail answers nothing more about it here).
+    pub owner: Option<String>,
+}
+
+/// The account id in a trail's ARN (`arn:aws:cloudtrail:<region>:<account>:trail/<name>`).
+pub fn trail_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// Which event selectors a repair writes: the kind the trail already uses, since writing one kind replaces
+/// every selector of the other ("You can use either AdvancedEventSelectors or EventSelectors, but not both",
+/// CloudTrail API reference, PutEventSelectors).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selectors {
+    Basic(Vec<EventSelector>),
+    Advanced(Vec<AdvancedEventSelector>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,7 +200,7 @@ pub enum Op {
     PutRolePolicy { role: String, document: String },
     CreateTrail { name: String, settings: TrailSettings, tags: std::collections::BTreeMap<String, String> },
     UpdateTrail { name: String, settings: TrailSettings },
-    LogManagementEvents { name: String, selectors: Vec<EventSelector> },
+    LogManagementEvents { name: String, selectors: Selectors },
     StartLogging { name: String },
 }
 
@@ -324,7 +346,11 @@ pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed,
         iam_role::inline_policy(&target.iam, &spec.role, ROLE_POLICY_NAME),
     );
     let trails = trails?;
-    let ours = trails.trail_list().iter().find(|t| t.name() == Some(spec.trail.as_str()));
+    let account = target.scope.account_id.as_str();
+    // A trail of another account with our name (an organization trail of the management account) is not ours.
+    let ours = trails.trail_list().iter().find(|t| {
+        t.name() == Some(spec.trail.as_str()) && t.trail_arn().and_then(trail_account).is_none_or(|a| a == account)
+    });
     let (trail, compliant_other) = match ours {
         Some(t) => (Some(trail_state(target, t).await?), None),
         // Foreign trails only matter when we have none of our own and may not need one.
@@ -334,27 +360,54 @@ pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed,
     Ok(Observed { trail, compliant_other, log_group: log_group?, trust_policy: trust?, role_policy: role_policy? })
 }
 
-/// A trail baseline does not own that meets every requirement, if there is one.
+/// A trail baseline does not own that meets every requirement, if there is one: a trail of this account
+/// (its status and selectors read), else another account's organization trail (judged from DescribeTrails).
 async fn compliant_other_trail(
     target: &Target,
     trails: &[Trail],
     spec: &CloudTrailSpec,
 ) -> Result<Option<OtherTrail>, AwsError> {
-    let candidates = trails.iter().filter(|t| t.name() != Some(spec.trail.as_str())).filter(|t| {
-        let s = TrailSettings::from_trail(t);
-        s.is_multi_region_trail && s.include_global_service_events && s.log_file_validation_enabled
-    });
-    let states = join_all(candidates.map(|t| trail_state(target, t))).await;
-    for state in states {
+    let account = target.scope.account_id.as_str();
+    let (local, foreign): (Vec<&Trail>, Vec<&Trail>) = trails
+        .iter()
+        .filter(|t| t.name() != Some(spec.trail.as_str()) || t.trail_arn().and_then(trail_account) != Some(account))
+        .filter(|t| {
+            let s = TrailSettings::from_trail(t);
+            s.is_multi_region_trail && s.include_global_service_events && s.log_file_validation_enabled
+        })
+        .partition(|t| t.trail_arn().and_then(trail_account).is_none_or(|a| a == account));
+    let states = join_all(local.iter().map(|t| trail_state(target, t))).await;
+    for (state, trail) in states.into_iter().zip(&local) {
         let state = state?;
         if state.is_logging && state.management_events {
             return Ok(Some(OtherTrail {
                 log_group_arn: state.settings.cloud_watch_logs_log_group_arn,
+                s3_bucket_name: state.settings.s3_bucket_name,
                 arn: state.arn,
+                owner: trail.trail_arn().and_then(trail_account).filter(|a| *a != account).map(str::to_string),
             }));
         }
     }
-    Ok(None)
+    Ok(foreign.into_iter().find_map(|t| organization_trail(t, account)))
+}
+
+/// Another account's trail as a member account sees it. GetTrailStatus and GetEventSelectors on it fail here
+/// (TrailNotFoundException / CloudTrailARNInvalidException: only the owning account may read or change an
+/// organization trail), so it is never queried further: an organization trail that is multi-region, with
+/// global events and log file validation, satisfies the requirement (its owner manages logging and selectors).
+fn organization_trail(trail: &Trail, account: &str) -> Option<OtherTrail> {
+    let arn = trail.trail_arn()?;
+    let owner = trail_account(arn).filter(|a| *a != account)?;
+    if trail.is_organization_trail() != Some(true) {
+        return None;
+    }
+    let settings = TrailSettings::from_trail(trail);
+    Some(OtherTrail {
+        arn: arn.to_string(),
+        log_group_arn: settings.cloud_watch_logs_log_group_arn,
+        s3_bucket_name: settings.s3_bucket_name,
+        owner: Some(owner.to_string()),
+    })
 }
 
 async fn trail_state(target: &Target, trail: &Trail) -> Result<TrailState, AwsError> {
@@ -366,7 +419,8 @@ async fn trail_state(target: &Target, trail: &Trail) -> Result<TrailState, AwsEr
     let status = status.map_err(aws::err("cloudtrail:GetTrailStatus"))?;
     let selectors = selectors.map_err(aws::err("cloudtrail:GetEventSelectors"))?;
     let basic = selectors.event_selectors().to_vec();
-    let advanced_management = selectors.advanced_event_selectors().iter().any(|a| {
+    let advanced = selectors.advanced_event_selectors().to_vec();
+    let advanced_management = advanced.iter().any(|a| {
         let fields = a.field_selectors();
         let management =
             fields.iter().any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
@@ -382,6 +436,7 @@ async fn trail_state(target: &Target, trail: &Trail) -> Result<TrailState, AwsEr
         is_logging: status.is_logging().unwrap_or(false),
         management_events: basic_management || advanced_management,
         selectors: basic,
+        advanced_selectors: advanced,
         delivery_error: non_empty(status.latest_delivery_error()),
         cloudwatch_delivery_error: non_empty(status.latest_cloud_watch_logs_delivery_error()),
         arn,
@@ -427,10 +482,17 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
     if observed.trail.is_none()
         && let Some(other) = &observed.compliant_other
     {
-        let reason = format!(
-            "satisfied by {}, which baseline does not own (set require_own_trail = true to add one anyway)",
-            other.arn
-        );
+        let reason = match &other.owner {
+            Some(owner) => format!(
+                "satisfied by the organization trail {} of account {owner}, which manages its logging and event \
+                 selectors (set require_own_trail = true to add one anyway)",
+                other.arn
+            ),
+            None => format!(
+                "satisfied by {}, which baseline does not own (set require_own_trail = true to add one anyway)",
+                other.arn
+            ),
+        };
         plan.changes.push(ResourceChange::no_op(trail_address, reason));
         return plan;
     }
@@ -590,26 +652,7 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
     plan.changes.push(trail_change);
 
     // Management events, read and write.
-    let selectors_address = home(EVENT_SELECTORS, &spec.trail);
-    let selectors_change = match state {
-        Some(s) if s.management_events => ResourceChange::no_op(selectors_address, "all management events logged"),
-        _ => {
-            let selectors = management_selectors(state.map(|s| s.selectors.as_slice()).unwrap_or_default());
-            let before = state.map(|_| "not all management events".to_string());
-            ResourceChange::new(
-                selectors_address,
-                if state.is_some() { Action::Update } else { Action::Create },
-                "management events (read and write) must be logged",
-                op(Op::LogManagementEvents { name: spec.trail.clone(), selectors }),
-            )
-            .with_attributes(vec![AttributeChange::new(
-                "management_events",
-                before,
-                Some("ReadWriteType=All, IncludeManagementEvents=true".into()),
-            )])
-            .after(&trail_address)
-        }
-    };
+    let selectors_change = selectors_change(home(EVENT_SELECTORS, &spec.trail), &spec.trail, state, &trail_address);
     plan.changes.push(selectors_change);
 
     // Logging on.
@@ -646,6 +689,39 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
     plan
 }
 
+/// Management events, read and write, repaired within the kind of selectors the trail uses.
+fn selectors_change(
+    address: Address,
+    trail: &str,
+    state: Option<&TrailState>,
+    trail_address: &Address,
+) -> ResourceChange {
+    if let Some(s) = state
+        && s.management_events
+    {
+        return ResourceChange::no_op(address, "all management events logged");
+    }
+    let (selectors, after) = match state {
+        Some(s) if !s.advanced_selectors.is_empty() => (
+            Selectors::Advanced(management_advanced_selectors(&s.advanced_selectors)),
+            "advanced selector eventCategory=Management without a readOnly filter; other selectors kept",
+        ),
+        _ => (
+            Selectors::Basic(management_selectors(state.map(|s| s.selectors.as_slice()).unwrap_or_default())),
+            "ReadWriteType=All, IncludeManagementEvents=true",
+        ),
+    };
+    let before = state.map(|_| "not all management events".to_string());
+    ResourceChange::new(
+        address,
+        if state.is_some() { Action::Update } else { Action::Create },
+        "management events (read and write) must be logged",
+        Operation::CloudTrail(Op::LogManagementEvents { name: trail.to_string(), selectors }),
+    )
+    .with_attributes(vec![AttributeChange::new("management_events", before, Some(after.into()))])
+    .after(trail_address)
+}
+
 /// Basic selectors that log all management events: the first selector is widened to read and write
 /// management events; data-event selectors are kept.
 fn management_selectors(current: &[EventSelector]) -> Vec<EventSelector> {
@@ -663,6 +739,37 @@ fn management_selectors(current: &[EventSelector]) -> Vec<EventSelector> {
         selectors.push(management(None));
     } else {
         selectors[0] = management(selectors.first());
+    }
+    selectors
+}
+
+fn is_management_selector(selector: &AdvancedEventSelector) -> bool {
+    selector
+        .field_selectors()
+        .iter()
+        .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"))
+}
+
+/// Advanced selectors that log all management events: the first management selector loses its `readOnly`
+/// filter (or one is added); every other selector, data events included, is kept as it is.
+fn management_advanced_selectors(current: &[AdvancedEventSelector]) -> Vec<AdvancedEventSelector> {
+    let mut selectors = current.to_vec();
+    match selectors.iter_mut().find(|s| is_management_selector(s)) {
+        Some(selector) => {
+            let fields = selector.field_selectors().iter().filter(|f| f.field() != "readOnly").cloned().collect();
+            let mut widened = AdvancedEventSelector::builder().set_field_selectors(Some(fields));
+            widened = widened.set_name(selector.name().map(str::to_string));
+            if let Ok(widened) = widened.build() {
+                *selector = widened;
+            }
+        }
+        None => {
+            let field = AdvancedFieldSelector::builder().field("eventCategory").equals("Management").build();
+            let selector = field.and_then(|f| {
+                AdvancedEventSelector::builder().name("All management events (baseline)").field_selectors(f).build()
+            });
+            selectors.extend(selector.ok());
+        }
     }
     selectors
 }
@@ -748,14 +855,12 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
             .await
         }
         Op::LogManagementEvents { name, selectors } => {
-            target
-                .cloudtrail
-                .put_event_selectors()
-                .trail_name(name)
-                .set_event_selectors(Some(selectors.clone()))
-                .send()
-                .await
-                .map_err(aws::err("cloudtrail:PutEventSelectors"))?;
+            let put = target.cloudtrail.put_event_selectors().trail_name(name);
+            let put = match selectors {
+                Selectors::Basic(basic) => put.set_event_selectors(Some(basic.clone())),
+                Selectors::Advanced(advanced) => put.set_advanced_event_selectors(Some(advanced.clone())),
+            };
+            put.send().await.map_err(aws::err("cloudtrail:PutEventSelectors"))?;
             Ok(())
         }
         Op::StartLogging { name } => {
@@ -841,6 +946,7 @@ mod tests {
                 is_logging: true,
                 management_events: true,
                 selectors: vec![],
+                advanced_selectors: vec![],
                 delivery_error: None,
                 cloudwatch_delivery_error: None,
             }),
@@ -922,6 +1028,85 @@ mod tests {
         assert_eq!(fixed[0].include_management_events(), Some(true));
         assert_eq!(fixed[0].data_resources(), &[data]);
         assert_eq!(management_selectors(&[]).len(), 1);
+    }
+
+    fn field(name: &str, value: &str) -> AdvancedFieldSelector {
+        AdvancedFieldSelector::builder().field(name).equals(value).build().unwrap()
+    }
+
+    fn advanced(name: &str, fields: Vec<AdvancedFieldSelector>) -> AdvancedEventSelector {
+        AdvancedEventSelector::builder().name(name).set_field_selectors(Some(fields)).build().unwrap()
+    }
+
+    #[test]
+    fn advanced_selectors_are_repaired_in_place_keeping_data_events() {
+        let data =
+            advanced("S3 objects", vec![field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object")]);
+        let read_only = advanced("Reads", vec![field("eventCategory", "Management"), field("readOnly", "true")]);
+        let fixed = management_advanced_selectors(&[data.clone(), read_only]);
+        assert_eq!(fixed.len(), 2);
+        assert_eq!(fixed[0], data, "the data-event selector is kept as it was");
+        assert_eq!(fixed[1].name(), Some("Reads"));
+        assert_eq!(fixed[1].field_selectors(), &[field("eventCategory", "Management")]);
+
+        let added = management_advanced_selectors(std::slice::from_ref(&data));
+        assert_eq!(added.len(), 2);
+        assert_eq!(added[0], data);
+        assert!(is_management_selector(&added[1]) && added[1].field_selectors().len() == 1);
+    }
+
+    #[test]
+    fn a_trail_on_advanced_selectors_is_never_rewritten_with_basic_ones() {
+        let d = desired("");
+        let mut observed = converged(&d);
+        let state = observed.trail.as_mut().unwrap();
+        state.management_events = false;
+        state.advanced_selectors =
+            vec![advanced("Data", vec![field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object")])];
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
+        let change = plan.pending().find(|c| c.address.kind == EVENT_SELECTORS).unwrap();
+        let Some(Operation::CloudTrail(Op::LogManagementEvents { selectors: Selectors::Advanced(written), .. })) =
+            &change.operation
+        else {
+            panic!("{:?}", change.operation)
+        };
+        assert_eq!(written.len(), 2);
+        assert_eq!(written[0], observed.trail.as_ref().unwrap().advanced_selectors[0]);
+    }
+
+    fn described(arn: &str, organization: bool) -> Trail {
+        Trail::builder()
+            .name("org-trail")
+            .trail_arn(arn)
+            .is_organization_trail(organization)
+            .is_multi_region_trail(true)
+            .include_global_service_events(true)
+            .log_file_validation_enabled(true)
+            .s3_bucket_name("org-logs")
+            .cloud_watch_logs_log_group_arn("arn:aws:logs:eu-west-1:999999999999:log-group:org:*")
+            .build()
+    }
+
+    #[test]
+    fn another_accounts_organization_trail_is_judged_from_describe_trails() {
+        let arn = "arn:aws:cloudtrail:eu-west-1:999999999999:trail/org-trail";
+        let other = organization_trail(&described(arn, true), "111111111111").unwrap();
+        assert_eq!(other.owner.as_deref(), Some("999999999999"));
+        assert_eq!(other.s3_bucket_name, "org-logs");
+        assert!(organization_trail(&described(arn, false), "111111111111").is_none(), "not an organization trail");
+        assert!(organization_trail(&described(arn, true), "999999999999").is_none(), "a trail of this account");
+
+        let d = desired("");
+        let observed = Observed {
+            trail: None,
+            compliant_other: Some(other),
+            log_group: None,
+            trust_policy: None,
+            role_policy: None,
+        };
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
+        assert_eq!(plan.pending().count(), 0);
+        assert!(plan.changes[0].reason.contains("organization trail"), "{}", plan.changes[0].reason);
     }
 
     fn failing(code: &str) -> AwsError {

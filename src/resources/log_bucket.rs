@@ -66,6 +66,8 @@ pub struct BucketState {
     pub versioning: Option<String>,
     pub retention: Option<RetentionRule>,
     pub policy: Option<PolicyDocument>,
+    /// The bucket has a policy baseline cannot parse (see [`super::unreadable_policy`]).
+    pub unreadable_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +110,11 @@ pub fn location(archive: &LogArchive, scope: &Scope) -> BucketLocation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Writers {
     pub accounts: Vec<String>,
+    /// The organization all `accounts` belong to (an organization run): the statements name it
+    /// (`aws:SourceOrgID`) instead of listing every account, so the policy's size does not grow with the
+    /// organization.
+    pub organization_id: Option<String>,
+    /// Each writer's trail; in an organization, one ARN with `*` for the account.
     pub trail_arns: Vec<String>,
     pub cloudtrail_prefix: Option<String>,
     /// The Cost and Usage Report's prefix when the report is delivered to this bucket.
@@ -116,21 +123,27 @@ pub struct Writers {
     pub config_prefix: Option<String>,
 }
 
-/// `accounts`: every account delivering to the bucket (the owner alone outside organization runs). Each
+/// `accounts`: every account delivering to the bucket (the owner alone outside organization runs);
+/// `organization_id`: the organization they all belong to, when the run covers an organization. Each
 /// account's trail has the same name in the same home region.
-pub fn writers(desired: &Desired, scope: &Scope, accounts: &[String]) -> Writers {
+pub fn writers(desired: &Desired, scope: &Scope, accounts: &[String], organization_id: Option<&str>) -> Writers {
     let trail_arns = desired
         .cloudtrail
         .iter()
         .flat_map(|ct| {
-            accounts.iter().map(|account| {
-                let member = Scope { account_id: account.clone(), ..scope.clone() };
+            let accounts = match organization_id {
+                Some(_) => vec!["*".to_string()],
+                None => accounts.to_vec(),
+            };
+            accounts.into_iter().map(|account_id| {
+                let member = Scope { account_id, ..scope.clone() };
                 super::cloudtrail::trail_arn(&member, &ct.trail)
             })
         })
         .collect();
     Writers {
         accounts: accounts.to_vec(),
+        organization_id: organization_id.map(str::to_string),
         trail_arns,
         cloudtrail_prefix: desired.cloudtrail.as_ref().and_then(|ct| ct.s3_key_prefix.clone()),
         billing_report_prefix: desired
@@ -142,12 +155,21 @@ pub fn writers(desired: &Desired, scope: &Scope, accounts: &[String]) -> Writers
     }
 }
 
-/// The statements the baseline owns in the bucket policy.
+/// The statements the baseline owns in the bucket policy. Each service may write only under its own path
+/// and only for the writers' resources (confused-deputy protection): by account and trail ARN, or, in an
+/// organization, by organization id and trail name.
 pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec<Value> {
     let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
     let objects = |prefix: Option<&str>, suffix: &str| -> Vec<String> {
         let prefix = prefix.map(|p| format!("{}/", p.trim_end_matches('/'))).unwrap_or_default();
-        writers.accounts.iter().map(|a| format!("{bucket_arn}/{prefix}AWSLogs/{a}/{suffix}")).collect()
+        match writers.organization_id {
+            Some(_) => vec![format!("{bucket_arn}/{prefix}AWSLogs/*{suffix}")],
+            None => writers.accounts.iter().map(|a| format!("{bucket_arn}/{prefix}AWSLogs/{a}/{suffix}")).collect(),
+        }
+    };
+    let source = || match &writers.organization_id {
+        Some(org) => json!({ "aws:SourceOrgID": org }),
+        None => json!({ "aws:SourceAccount": writers.accounts }),
     };
     let mut statements = vec![json!({
         "Sid": "BaselineDenyInsecureTransport",
@@ -158,58 +180,50 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
         "Condition": { "Bool": { "aws:SecureTransport": "false" } }
     })];
     if !writers.trail_arns.is_empty() {
-        let scoped = json!({ "aws:SourceAccount": writers.accounts, "aws:SourceArn": writers.trail_arns });
+        let (acl, mut write) = match &writers.organization_id {
+            // A trail ARN with `*` for the account needs ArnLike.
+            Some(_) => {
+                let scoped = json!({
+                    "StringEquals": source(),
+                    "ArnLike": { "aws:SourceArn": writers.trail_arns }
+                });
+                (scoped.clone(), scoped)
+            }
+            None => {
+                let scoped = json!({ "StringEquals": { "aws:SourceAccount": writers.accounts, "aws:SourceArn": writers.trail_arns } });
+                (scoped.clone(), scoped)
+            }
+        };
+        write["StringEquals"]["s3:x-amz-acl"] = json!("bucket-owner-full-control");
         statements.push(json!({
             "Sid": "BaselineCloudTrailAclCheck",
             "Effect": "Allow",
             "Principal": { "Service": "cloudtrail.amazonaws.com" },
             "Action": "s3:GetBucketAcl",
             "Resource": bucket_arn,
-            "Condition": { "StringEquals": scoped }
+            "Condition": acl
         }));
-        let mut write = scoped.clone();
-        write["s3:x-amz-acl"] = json!("bucket-owner-full-control");
         statements.push(json!({
             "Sid": "BaselineCloudTrailWrite",
             "Effect": "Allow",
             "Principal": { "Service": "cloudtrail.amazonaws.com" },
             "Action": "s3:PutObject",
-            "Resource": objects(writers.cloudtrail_prefix.as_deref(), "*"),
-            "Condition": { "StringEquals": write }
+            "Resource": objects(writers.cloudtrail_prefix.as_deref(), if writers.organization_id.is_some() { "" } else { "*" }),
+            "Condition": write
         }));
     }
     if let Some(prefix) = &writers.billing_report_prefix {
-        let definitions: Vec<String> =
-            writers.accounts.iter().map(|a| format!("arn:{partition}:cur:us-east-1:{a}:definition/*")).collect();
-        let scoped = json!({
-            "StringEquals": { "aws:SourceAccount": writers.accounts },
-            "ArnLike": { "aws:SourceArn": definitions }
-        });
-        statements.push(json!({
-            "Sid": "BaselineBillingReportsAclCheck",
-            "Effect": "Allow",
-            "Principal": { "Service": "billingreports.amazonaws.com" },
-            "Action": ["s3:GetBucketAcl", "s3:GetBucketPolicy"],
-            "Resource": bucket_arn,
-            "Condition": scoped
-        }));
-        statements.push(json!({
-            "Sid": "BaselineBillingReportsWrite",
-            "Effect": "Allow",
-            "Principal": { "Service": "billingreports.amazonaws.com" },
-            "Action": "s3:PutObject",
-            "Resource": format!("{bucket_arn}/{}/*", prefix.trim_matches('/')),
-            "Condition": scoped
-        }));
+        statements.extend(billing_report_statements(partition, &bucket_arn, prefix, writers));
     }
-    let config = json!({ "aws:SourceAccount": writers.accounts });
+    let mut config_write = json!({ "StringEquals": source() });
+    config_write["StringEquals"]["s3:x-amz-acl"] = json!("bucket-owner-full-control");
     statements.push(json!({
         "Sid": "BaselineConfigAclCheck",
         "Effect": "Allow",
         "Principal": { "Service": "config.amazonaws.com" },
         "Action": "s3:GetBucketAcl",
         "Resource": bucket_arn,
-        "Condition": { "StringEquals": config }
+        "Condition": { "StringEquals": source() }
     }));
     statements.push(json!({
         "Sid": "BaselineConfigListBucket",
@@ -217,19 +231,54 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
         "Principal": { "Service": "config.amazonaws.com" },
         "Action": "s3:ListBucket",
         "Resource": bucket_arn,
-        "Condition": { "StringEquals": config }
+        "Condition": { "StringEquals": source() }
     }));
-    let mut config_write = config.clone();
-    config_write["s3:x-amz-acl"] = json!("bucket-owner-full-control");
     statements.push(json!({
         "Sid": "BaselineConfigWrite",
         "Effect": "Allow",
         "Principal": { "Service": "config.amazonaws.com" },
         "Action": "s3:PutObject",
-        "Resource": objects(writers.config_prefix.as_deref(), "Config/*"),
-        "Condition": { "StringEquals": config_write }
+        "Resource": objects(writers.config_prefix.as_deref(), if writers.organization_id.is_some() { "/Config/*" } else { "Config/*" }),
+        "Condition": config_write
     }));
     statements
+}
+
+/// The Cost and Usage Report's statements: the report service may check the bucket and write under the
+/// report's prefix, for the writers' report definitions only.
+fn billing_report_statements(partition: &str, bucket_arn: &str, prefix: &str, writers: &Writers) -> [Value; 2] {
+    let scoped = match &writers.organization_id {
+        Some(org) => json!({
+            "StringEquals": { "aws:SourceOrgID": org },
+            "ArnLike": { "aws:SourceArn": format!("arn:{partition}:cur:us-east-1:*:definition/*") }
+        }),
+        None => {
+            let definitions: Vec<String> =
+                writers.accounts.iter().map(|a| format!("arn:{partition}:cur:us-east-1:{a}:definition/*")).collect();
+            json!({
+                "StringEquals": { "aws:SourceAccount": writers.accounts },
+                "ArnLike": { "aws:SourceArn": definitions }
+            })
+        }
+    };
+    [
+        json!({
+            "Sid": "BaselineBillingReportsAclCheck",
+            "Effect": "Allow",
+            "Principal": { "Service": "billingreports.amazonaws.com" },
+            "Action": ["s3:GetBucketAcl", "s3:GetBucketPolicy"],
+            "Resource": bucket_arn,
+            "Condition": scoped
+        }),
+        json!({
+            "Sid": "BaselineBillingReportsWrite",
+            "Effect": "Allow",
+            "Principal": { "Service": "billingreports.amazonaws.com" },
+            "Action": "s3:PutObject",
+            "Resource": format!("{bucket_arn}/{}/*", prefix.trim_matches('/')),
+            "Condition": scoped
+        }),
+    ]
 }
 
 /// The calls of this family: the log bucket's reads and writes on its ARN (a template's unknown parts as
@@ -242,6 +291,10 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         );
     }
     let Some(archive) = &desired.log_archive else { return };
+    if matches!(desired.accounts.selection, crate::config::AccountSelection::Organization { .. }) {
+        // The archive's bucket policy names the organization (aws:SourceOrgID) rather than every account.
+        needs.any(&["organizations:DescribeOrganization"], crate::permissions::NO_RESOURCE_TYPE);
+    }
     let at = location(archive, needs.scope());
     needs.on(
         &[
@@ -274,7 +327,11 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         match &desired.log_archive {
             Some(archive) => {
                 let at = location(archive, scope);
-                let state = if at.owner == scope.account_id { Some(observe(target, &at.name).await) } else { None };
+                let state = if at.owner == scope.account_id {
+                    Some(tokio::join!(observe(target, &at.name), organization_id(desired, target)))
+                } else {
+                    None
+                };
                 Some((archive, at, state))
             }
             None => None,
@@ -300,10 +357,25 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                 address,
                 message: format!("owned by the log archive account {}; baseline that account to manage it", at.owner),
             }),
-            Some(state) => {
+            Some((state, organization)) => {
+                let organization = organization.and_then(|read| match read {
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        plan.notices.push(Notice {
+                            level: NoticeLevel::Warning,
+                            address: at.policy_address(),
+                            message: format!(
+                                "cannot read the organization's id ({e}); the bucket policy lists every account \
+                                 instead, which outgrows S3's 20 KB limit at a few dozen accounts"
+                            ),
+                        });
+                        None
+                    }
+                });
                 if let Some(state) = report_unreadable(state, &address, &mut plan) {
                     let own = [scope.account_id.clone()];
-                    let writers = writers(desired, scope, target.log_writers.as_deref().unwrap_or(&own));
+                    let accounts = target.log_writers.as_deref().unwrap_or(&own);
+                    let writers = writers(desired, scope, accounts, organization.as_deref());
                     let tags = super::sns::desired_tags(desired);
                     plan.extend(diff(scope, archive, &at, &writers, &tags, state.as_ref()));
                 }
@@ -311,6 +383,27 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         }
     }
     plan
+}
+
+/// The organization's id, read by the archive account in an organization run (whose accounts all belong to
+/// it); `None` outside organization runs.
+async fn organization_id(desired: &Desired, target: &Target) -> Option<Result<String, AwsError>> {
+    let organization_run = matches!(desired.accounts.selection, crate::config::AccountSelection::Organization { .. });
+    if !organization_run || target.log_writers.is_none() {
+        return None;
+    }
+    let read = target.organizations.describe_organization().send().await;
+    Some(read.map_err(aws::err("organizations:DescribeOrganization")).and_then(|out| {
+        out.organization().and_then(|o| o.id()).map(str::to_string).ok_or_else(|| {
+            AwsError::new(
+                "organizations:DescribeOrganization",
+                ErrorKind::Service,
+                None,
+                "the answer names no organization".into(),
+                None,
+            )
+        })
+    }))
 }
 
 /// S3 Control puts the account id in front of the endpoint host (`<account>.<host>`), which a local endpoint
@@ -430,8 +523,22 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
     let versioning = versioning?;
     let retention =
         lifecycle?.and_then(|l| l.rules().iter().find(|r| r.id() == Some(LIFECYCLE_RULE_ID)).map(retention_rule));
-    let policy = policy?.and_then(|p| p.policy().and_then(|p| PolicyDocument::parse(p).ok()));
-    Ok(Some(BucketState { region, tags, ownership, public_access_block, encryption, versioning, retention, policy }))
+    let (policy, unreadable_policy) = match policy?.as_ref().and_then(|p| p.policy()).map(PolicyDocument::parse) {
+        None => (None, None),
+        Some(Ok(policy)) => (Some(policy), None),
+        Some(Err(e)) => (None, Some(e.to_string())),
+    };
+    Ok(Some(BucketState {
+        region,
+        tags,
+        ownership,
+        public_access_block,
+        encryption,
+        versioning,
+        retention,
+        policy,
+        unreadable_policy,
+    }))
 }
 
 /// The versioning status. The emulator answers with a `GetBucketVersioningResponse` root element where AWS
@@ -515,6 +622,38 @@ pub fn diff_account_bpa(address: Address, account_id: &str, current: Option<[boo
 
 fn show(v: Option<&str>) -> Option<String> {
     Some(v.unwrap_or("(none)").to_string())
+}
+
+/// S3 refuses a bucket policy over 20 KB ("Bucket policies are limited to 20 KB in size", Amazon S3 User
+/// Guide, "Bucket policies for Amazon S3").
+pub const MAX_BUCKET_POLICY_BYTES: usize = 20_480;
+
+/// The policy the merge would write, when S3 would refuse it for its size: planned as an error with the
+/// size and the fix, never sent.
+fn oversized_policy(size: usize, owned: &[Value], writers: &Writers) -> Option<AwsError> {
+    if size <= MAX_BUCKET_POLICY_BYTES {
+        return None;
+    }
+    let ours = PolicyDocument { statements: owned.to_vec(), ..PolicyDocument::empty() }.to_json().len();
+    let fix = if writers.organization_id.is_none() && writers.accounts.len() > 1 {
+        format!(
+            "its statements list each of the {} accounts; run baseline over the organization ([accounts] \
+             organization = true) so they name the organization (aws:SourceOrgID) instead",
+            writers.accounts.len()
+        )
+    } else {
+        "remove statements that baseline does not own from the bucket policy".to_string()
+    };
+    Some(AwsError::new(
+        "s3:PutBucketPolicy",
+        ErrorKind::LimitExceeded,
+        Some("PolicyTooLarge".into()),
+        format!(
+            "the bucket policy would be {size} bytes ({ours} of them baseline's), over S3's limit of \
+             {MAX_BUCKET_POLICY_BYTES} bytes: {fix}"
+        ),
+        None,
+    ))
 }
 
 /// All changes for the bucket. `observed` is `None` when it does not exist.
@@ -643,10 +782,26 @@ pub fn diff(
 
     // The policy: owned statements merged into whatever else is there.
     let statements = owned_statements(&scope.partition, &bucket, writers);
-    let drift = policy::owned_drift(observed.and_then(|s| s.policy.as_ref()), &statements);
-    let attrs = drift.iter().map(super::statement_attribute).collect();
-    let reason = super::describe_drift(&drift);
-    setting(BUCKET_POLICY, &reason, attrs, Op::PutPolicy { bucket: bucket.clone(), statements });
+    let current = observed.and_then(|s| s.policy.as_ref());
+    let size = policy::merge_owned(current, &statements).to_json().len();
+    let problem = match observed.and_then(|s| s.unreadable_policy.as_deref()) {
+        Some(reason) => Some(super::unreadable_policy("s3:GetBucketPolicy", reason)),
+        None => oversized_policy(size, &statements, writers),
+    };
+    if problem.is_none() {
+        let drift = policy::owned_drift(current, &statements);
+        let mut attrs: Vec<AttributeChange> = drift.iter().map(super::statement_attribute).collect();
+        if !attrs.is_empty() {
+            // What a reviewer of an organization's plan needs to see coming: the document against S3's limit.
+            let before = current.map(|c| c.to_json().len().to_string());
+            attrs.push(AttributeChange::new("size_bytes", before, Some(size.to_string())));
+        }
+        let reason = super::describe_drift(&drift);
+        setting(BUCKET_POLICY, &reason, attrs, Op::PutPolicy { bucket: bucket.clone(), statements });
+    }
+    if let Some(error) = problem {
+        plan.errors.push(crate::engine::PlanError { address: addr(BUCKET_POLICY), error });
+    }
 
     // The bucket itself, first in dependency order.
     let bucket_change = match observed {
@@ -809,7 +964,11 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
         Op::PutPolicy { bucket, statements } => {
             let current =
                 optional(s3.get_bucket_policy().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketPolicy")))?
-                    .and_then(|p| p.policy().and_then(|p| PolicyDocument::parse(p).ok()));
+                    .as_ref()
+                    .and_then(|p| p.policy())
+                    .map(PolicyDocument::parse)
+                    .transpose()
+                    .map_err(|e| super::unreadable_policy("s3:PutBucketPolicy", e))?;
             let merged = policy::merge_owned(current.as_ref(), statements);
             if current.as_ref().is_some_and(|c| c.equivalent(&merged)) {
                 return Ok(());
@@ -874,6 +1033,11 @@ fn retention(lc: &Lifecycle) -> Result<LifecycleRule, AwsError> {
     rule.build().map_err(aws::build_error("s3:PutLifecycleConfiguration"))
 }
 
+/// A tag only AWS may set (the `aws:` prefix is reserved).
+pub fn is_system_tag(key: &str) -> bool {
+    key.to_ascii_lowercase().starts_with("aws:")
+}
+
 async fn tag_bucket(target: &Target, bucket: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
     // The tag set is one document: re-read and merge so foreign tags survive.
     let current =
@@ -886,6 +1050,9 @@ async fn tag_bucket(target: &Target, bucket: &str, tags: &BTreeMap<String, Strin
     if merged == before {
         return Ok(());
     }
+    // Tags AWS sets (`aws:cloudformation:stack-name`, ...) cannot be written back: S3 refuses any `aws:` key
+    // in PutBucketTagging ("InvalidTag: System tags cannot be added/updated by requester") and keeps them.
+    merged.retain(|key, _| !is_system_tag(key));
     let tag_set = merged
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -925,6 +1092,7 @@ mod tests {
     fn writers() -> Writers {
         Writers {
             accounts: vec!["111111111111".into()],
+            organization_id: None,
             trail_arns: vec!["arn:aws:cloudtrail:eu-west-1:111111111111:trail/t".into()],
             cloudtrail_prefix: None,
             billing_report_prefix: None,
@@ -947,6 +1115,7 @@ mod tests {
                 noncurrent_expiration_days: 90,
             }),
             policy: Some(policy::merge_owned(None, statements)),
+            unreadable_policy: None,
         }
     }
 
@@ -1048,5 +1217,81 @@ mod tests {
         let body = r#"<?xml version="1.0"?><GetBucketVersioningResponse xmlns="x"><Status>Enabled</Status></GetBucketVersioningResponse>"#;
         assert_eq!(xml_element(body, "Status").as_deref(), Some("Enabled"));
         assert_eq!(xml_element("<VersioningConfiguration/>", "Status"), None);
+    }
+
+    fn fleet(count: usize) -> Vec<String> {
+        (0..count).map(|i| format!("{:012}", 100_000_000_000u64 + i as u64)).collect()
+    }
+
+    fn organization_desired() -> Desired {
+        let text = "[accounts]\norganization = true\n[notifications.security]\ntopic = \"sec\"\n\
+                    emails = [\"s@example.com\"]\n[log_archive]\nbucket = \"logs-{account_id}\"\n\
+                    account_id = \"111111111111\"\n[cloudtrail]\n[config]\n[billing_reports]\n";
+        crate::config::parse(std::path::Path::new("baseline.toml"), text).unwrap().desired
+    }
+
+    #[test]
+    fn an_organizations_policy_does_not_grow_with_its_accounts() {
+        let d = organization_desired();
+        let policy = |accounts: &[String]| {
+            let w = super::writers(&d, &scope(), accounts, Some("o-a1b2c3d4e5"));
+            policy::merge_owned(None, &owned_statements("aws", "logs", &w)).to_json()
+        };
+        let (ten, thousand) = (policy(&fleet(10)), policy(&fleet(1_000)));
+        assert_eq!(ten, thousand);
+        assert!(thousand.len() < MAX_BUCKET_POLICY_BYTES, "{} bytes", thousand.len());
+        // Confused-deputy protection kept: every service statement names the organization, and CloudTrail's
+        // names the trail.
+        let doc = PolicyDocument::parse(&thousand).unwrap();
+        for statement in doc.statements.iter().filter(|s| s["Effect"] == "Allow") {
+            assert_eq!(statement["Condition"]["StringEquals"]["aws:SourceOrgID"], "o-a1b2c3d4e5", "{statement}");
+        }
+        let acl = doc.statement("BaselineCloudTrailWrite").unwrap();
+        assert_eq!(
+            acl["Condition"]["ArnLike"]["aws:SourceArn"][0],
+            "arn:aws:cloudtrail:eu-west-1:*:trail/baseline-trail"
+        );
+        assert_eq!(acl["Resource"][0], "arn:aws:s3:::logs/AWSLogs/*");
+        let config = doc.statement("BaselineConfigWrite").unwrap();
+        assert_eq!(config["Resource"][0], "arn:aws:s3:::logs/AWSLogs/*/Config/*");
+    }
+
+    #[test]
+    fn a_policy_over_s3s_limit_is_refused_with_its_size_and_the_fix() {
+        let d = organization_desired();
+        let w = super::writers(&d, &scope(), &fleet(60), None);
+        let at = location(&archive(), &scope());
+        let plan = diff(&scope(), &archive(), &at, &w, &BTreeMap::new(), None);
+        assert!(plan.changes.iter().all(|c| c.address.kind != BUCKET_POLICY), "never planned");
+        let error = &plan.errors[0];
+        assert_eq!(error.address.kind, BUCKET_POLICY);
+        assert_eq!(error.error.code.as_deref(), Some("PolicyTooLarge"));
+        assert!(error.error.message.contains("over S3's limit of 20480 bytes"), "{}", error.error.message);
+        assert!(error.error.message.contains("organization = true"), "{}", error.error.message);
+        // Ten accounts listed one by one still fit.
+        let w = super::writers(&d, &scope(), &fleet(10), None);
+        assert!(diff(&scope(), &archive(), &at, &w, &BTreeMap::new(), None).errors.is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_policy_is_an_error_never_an_overwrite() {
+        let statements = owned_statements("aws", "logs-111111111111-eu-west-1", &writers());
+        let mut state = hardened(&statements);
+        state.policy = None;
+        state.unreadable_policy = Some("the policy document is not understood: it has no `Statement`".into());
+        let plan = run(Some(&state));
+        assert!(!plan.has_pending());
+        assert!(plan.changes.iter().all(|c| c.address.kind != BUCKET_POLICY));
+        assert_eq!(plan.errors.len(), 1);
+        assert_eq!(plan.errors[0].address.kind, BUCKET_POLICY);
+        assert!(plan.errors[0].error.message.contains("will not overwrite"), "{}", plan.errors[0].error.message);
+    }
+
+    #[test]
+    fn system_tags_are_never_written() {
+        assert!(is_system_tag("aws:cloudformation:stack-name"));
+        assert!(is_system_tag("AWS:x"));
+        assert!(!is_system_tag("managed-by"));
+        assert!(!is_system_tag("awsome"));
     }
 }

@@ -114,6 +114,18 @@ pub(crate) fn report_unreadable<T>(result: Result<T, AwsError>, address: &Addres
     }
 }
 
+/// A policy document in the account that baseline cannot parse: merging into it would drop every statement
+/// it does not own, so the resource is reported (a plan error, or a failed write) and never overwritten.
+pub(crate) fn unreadable_policy(action: &str, error: impl std::fmt::Display) -> AwsError {
+    AwsError::new(
+        action,
+        ErrorKind::Service,
+        Some("UnreadablePolicy".into()),
+        format!("{error}; baseline will not overwrite it: fix the document by hand, then run baseline again"),
+        None,
+    )
+}
+
 /// For a create: `code` means the resource is there already, which happens when an earlier attempt of this
 /// very call took effect but its answer was lost (a reset connection; the SDK then retries). Counted as
 /// done: the next plan compares the resource's settings like any other.

@@ -23,6 +23,8 @@ const PENDING: &str = "PendingConfirmation";
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicState {
     pub policy: Option<PolicyDocument>,
+    /// The topic has a policy baseline cannot parse (see [`super::unreadable_policy`]).
+    pub unreadable_policy: Option<String>,
     /// `KmsMasterKeyId`: the key encrypting the topic, if any.
     pub kms_key: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -129,6 +131,26 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     );
 }
 
+/// The owned statements of a topic's policy: a no-op, or a merge of them into the current document.
+fn policy_change(
+    exists: bool,
+    topic_address: &Address,
+    address: Address,
+    arn: &str,
+    statements: Vec<Value>,
+    drift: &[policy::StatementDrift],
+) -> ResourceChange {
+    if exists && drift.is_empty() {
+        return ResourceChange::no_op(address, "baseline statements present");
+    }
+    let (action, reason) =
+        if exists { (Action::Update, super::describe_drift(drift)) } else { (Action::Create, "new topic".to_string()) };
+    let op = Op::PutPolicy { arn: arn.to_string(), statements };
+    ResourceChange::new(address, action, reason, Operation::Sns(op))
+        .with_attributes(drift.iter().map(super::statement_attribute).collect())
+        .after(topic_address)
+}
+
 /// Reads a topic: `None` when it does not exist. Tags and subscriptions are read concurrently.
 pub async fn observe(target: &Target, arn: &str) -> Result<Option<TopicState>, AwsError> {
     let attributes = match target.sns.get_topic_attributes().topic_arn(arn).send().await {
@@ -139,9 +161,12 @@ pub async fn observe(target: &Target, arn: &str) -> Result<Option<TopicState>, A
         }
     };
     let (tags, subscriptions) = tokio::join!(read_tags(target, arn), read_subscriptions(target, arn));
-    let policy = attributes.get("Policy").and_then(|p| PolicyDocument::parse(p).ok());
+    let (policy, unreadable_policy) = match attributes.get("Policy").map(|p| PolicyDocument::parse(p)).transpose() {
+        Ok(policy) => (policy, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     let kms_key = attributes.get("KmsMasterKeyId").filter(|k| !k.is_empty()).cloned();
-    Ok(Some(TopicState { policy, kms_key, tags: tags?, subscriptions: subscriptions? }))
+    Ok(Some(TopicState { policy, unreadable_policy, kms_key, tags: tags?, subscriptions: subscriptions? }))
 }
 
 async fn read_tags(target: &Target, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
@@ -232,19 +257,13 @@ pub fn diff(
     let policy_address = at(TOPIC_POLICY, spec.name.clone());
     let current = observed.and_then(|s| s.policy.as_ref());
     let drift = policy::owned_drift(current, &statements);
-    let policy_change = if observed.is_some() && drift.is_empty() {
-        ResourceChange::no_op(policy_address, "baseline statements present")
+    if let Some(reason) = observed.and_then(|s| s.unreadable_policy.as_deref()) {
+        let error = super::unreadable_policy("sns:GetTopicAttributes", reason);
+        plan.errors.push(crate::engine::PlanError { address: policy_address, error });
     } else {
-        let (action, reason) = match observed {
-            None => (Action::Create, "new topic".to_string()),
-            Some(_) => (Action::Update, super::describe_drift(&drift)),
-        };
-        let op = Op::PutPolicy { arn: arn.clone(), statements };
-        ResourceChange::new(policy_address, action, reason, Operation::Sns(op))
-            .with_attributes(drift.iter().map(super::statement_attribute).collect())
-            .after(&topic_address)
-    };
-    plan.changes.push(policy_change);
+        let exists = observed.is_some();
+        plan.changes.push(policy_change(exists, &topic_address, policy_address, &arn, statements, &drift));
+    }
 
     // One e-mail subscription per listed address; other subscriptions are kept as they are.
     for email in &spec.emails {
@@ -296,7 +315,12 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             // Re-read so a statement added since the plan was made is not clobbered.
             let out =
                 sns.get_topic_attributes().topic_arn(arn).send().await.map_err(aws::err("sns:GetTopicAttributes"))?;
-            let current = out.attributes().and_then(|a| a.get("Policy")).and_then(|p| PolicyDocument::parse(p).ok());
+            let current = out
+                .attributes()
+                .and_then(|a| a.get("Policy"))
+                .map(|p| PolicyDocument::parse(p))
+                .transpose()
+                .map_err(|e| super::unreadable_policy("sns:SetTopicAttributes", &e))?;
             let merged = policy::merge_owned(current.as_ref(), statements);
             if current.as_ref().is_some_and(|c| c.equivalent(&merged)) {
                 return Ok(());
@@ -362,6 +386,7 @@ mod tests {
         let statements = owned_statements(&scope(), &spec(), false);
         TopicState {
             policy: Some(policy::merge_owned(None, &statements)),
+            unreadable_policy: None,
             kms_key: None,
             tags: tags(),
             subscriptions: vec![Subscription {

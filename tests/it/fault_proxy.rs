@@ -62,6 +62,15 @@ pub struct Match {
     pub action: Option<String>,
     /// Substrings of the body, e.g. `Action=Subscribe` (Query protocol) or a resource's name.
     pub body_contains: Vec<String>,
+    /// The request is signed for this region (SigV4 credential scope), e.g. a region a service control
+    /// policy denies.
+    pub region: Option<String>,
+    /// The body is longer than this many bytes (e.g. a policy over a service's size limit).
+    pub body_longer_than: Option<usize>,
+    /// The request is signed with this access key id (SigV4 credential scope).
+    pub access_key: Option<String>,
+    /// The request is signed with any access key but this one (e.g. "every account but the management one").
+    pub not_access_key: Option<String>,
 }
 
 impl Match {
@@ -75,9 +84,20 @@ impl Match {
         Self { action: Some(operation.to_string()), ..Self::default() }
     }
 
+    /// A REST operation: the method and a substring of the path and query, e.g. `PUT` and `?tagging`.
+    pub fn rest(method: &str, path_contains: &str) -> Self {
+        Self { method: Some(method.into()), path_contains: Some(path_contains.into()), ..Self::default() }
+    }
+
     /// Also requires `text` in the body (e.g. one resource's name).
     pub fn with_body(mut self, text: &str) -> Self {
         self.body_contains.push(text.to_string());
+        self
+    }
+
+    /// Only requests signed with any access key but `key`.
+    pub fn not_signed_by(mut self, key: &str) -> Self {
+        self.not_access_key = Some(key.to_string());
         self
     }
 
@@ -90,6 +110,13 @@ impl Match {
                 .is_none_or(|s| request.header("x-amz-target").is_some_and(|t| t.ends_with(s.as_str())))
             && self.action.as_ref().is_none_or(|a| request.action() == Some(a.as_str()))
             && self.body_contains.iter().all(|needle| contains(&request.body, needle.as_bytes()))
+            && self
+                .region
+                .as_ref()
+                .is_none_or(|r| request.credential_scope().and_then(|s| s.get(2).copied()) == Some(r))
+            && self.body_longer_than.is_none_or(|n| request.body.len() > n)
+            && self.access_key.as_ref().is_none_or(|k| request.access_key() == Some(k.as_str()))
+            && self.not_access_key.as_ref().is_none_or(|k| request.access_key().is_some_and(|a| a != k))
     }
 }
 
@@ -108,6 +135,26 @@ impl Rule {
     /// A 400 validation error on every matching request.
     pub fn invalid(when: Match) -> Self {
         Self { when, status: 400, code: None, message: "injected permanent failure".into() }
+    }
+
+    /// An error with the given status, code and message on every matching request.
+    pub fn error(when: Match, status: u16, code: &str, message: &str) -> Self {
+        Self { when, status, code: Some(code.into()), message: message.into() }
+    }
+}
+
+/// Edits the emulator's successful answer to matching requests: what AWS shows that the emulator does not
+/// (e.g. another account's organization trail, tags only AWS sets). `edit` gets the request's body and the
+/// answer's body and returns the new answer body.
+#[derive(Clone)]
+pub struct Rewrite {
+    pub when: Match,
+    pub edit: Arc<dyn Fn(&str, &str) -> String + Send + Sync>,
+}
+
+impl Rewrite {
+    pub fn new(when: Match, edit: impl Fn(&str, &str) -> String + Send + Sync + 'static) -> Self {
+        Self { when, edit: Arc::new(edit) }
     }
 }
 
@@ -178,7 +225,9 @@ struct Shared {
     log: bool,
     upstream: String,
     faults: Faults,
-    rule: Option<Rule>,
+    /// Checked in order before any fault; the first that matches answers.
+    rules: Vec<Rule>,
+    rewrites: Vec<Rewrite>,
     counters: Counters,
 }
 
@@ -209,11 +258,22 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts a proxy on a free loopback port in front of `upstream` (`http://127.0.0.1:<port>`).
     pub fn start(upstream: &str, faults: Faults, rule: Option<Rule>) -> Self {
+        Self::start_with(upstream, faults, rule.into_iter().collect(), Vec::new())
+    }
+
+    /// A strict layer without random faults: `rules` answer as AWS would where the emulator is kinder, and
+    /// `rewrites` add to the emulator's answers what AWS would show.
+    pub fn strict(upstream: &str, rules: Vec<Rule>, rewrites: Vec<Rewrite>) -> Self {
+        Self::start_with(upstream, Faults::default(), rules, rewrites)
+    }
+
+    fn start_with(upstream: &str, faults: Faults, rules: Vec<Rule>, rewrites: Vec<Rewrite>) -> Self {
         assert!(faults.total() <= 1.0, "fault rates add up to more than 1: {faults:?}");
         let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
         let log = std::env::var_os("FAULT_PROXY_LOG").is_some();
         let started = std::time::Instant::now();
-        let shared = Arc::new(Shared { started, log, upstream, faults, rule, counters: Counters::default() });
+        let counters = Counters::default();
+        let shared = Arc::new(Shared { started, log, upstream, faults, rules, rewrites, counters });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fault proxy");
         listener.set_nonblocking(true).unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
@@ -309,6 +369,18 @@ impl Request {
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+
+    /// The SigV4 credential scope `AKID/date/region/service/aws4_request` of the Authorization header.
+    fn credential_scope(&self) -> Option<Vec<&str>> {
+        let auth = self.header("authorization")?;
+        let scope = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+        Some(scope.split('/').collect())
+    }
+
+    /// The access key id the request is signed with.
+    fn access_key(&self) -> Option<&str> {
+        self.credential_scope()?.first().copied()
+    }
 }
 
 enum Fault {
@@ -342,7 +414,7 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 
-    if let Some(rule) = shared.rule.as_ref().filter(|r| r.when.matches(&request)) {
+    if let Some(rule) = shared.rules.iter().find(|r| r.when.matches(&request)) {
         counters.permanent.fetch_add(1, Ordering::Relaxed);
         shared.log(&request, "permanent failure");
         let answer = permanent_answer(&request, rule);
@@ -403,6 +475,11 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
         }
         None => match forward(&shared.upstream, &request).await {
             Ok(answer) => {
+                let answer = shared
+                    .rewrites
+                    .iter()
+                    .filter(|r| r.when.matches(&request))
+                    .fold(answer, |answer, r| rewrite_answer(answer, &request, r));
                 counters.passed.fetch_add(1, Ordering::Relaxed);
                 shared.log(
                     &request,
@@ -585,6 +662,45 @@ async fn forward(upstream: &str, request: &Request) -> std::io::Result<Vec<u8>> 
     Ok(bytes)
 }
 
+/// A successful answer with its body passed through `rewrite` and its length set again; any other answer as is.
+fn rewrite_answer(answer: Vec<u8>, request: &Request, rewrite: &Rewrite) -> Vec<u8> {
+    let Some(head_end) = find(&answer, b"\r\n\r\n") else { return answer };
+    let head = String::from_utf8_lossy(&answer[..head_end]).to_string();
+    if !head.split(' ').nth(1).is_some_and(|status| status.starts_with('2')) {
+        return answer;
+    }
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    let body = if chunked { dechunk(&answer[head_end + 4..]) } else { answer[head_end + 4..].to_vec() };
+    let body = (rewrite.edit)(&String::from_utf8_lossy(&request.body), &String::from_utf8_lossy(&body));
+    let mut out: String = head
+        .split("\r\n")
+        .filter(|line| {
+            let name = line.split(':').next().unwrap_or_default().trim().to_ascii_lowercase();
+            name != "content-length" && name != "transfer-encoding"
+        })
+        .map(|line| format!("{line}\r\n"))
+        .collect();
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    bytes
+}
+
+/// A complete chunked body, decoded.
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(eol) = find(rest, b"\r\n") {
+        let line = String::from_utf8_lossy(&rest[..eol]);
+        let size = usize::from_str_radix(line.split(';').next().unwrap_or_default().trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < eol + 2 + size {
+            break;
+        }
+        body.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
+        rest = &rest[(eol + 4 + size).min(rest.len())..];
+    }
+    body
+}
+
 /// The wire protocol of a request, which decides how an error must look for the SDK to parse it.
 #[derive(Debug, PartialEq)]
 enum Protocol {
@@ -718,7 +834,8 @@ mod tests {
             log: false,
             upstream: String::new(),
             faults: Faults { seed, ..Faults::default() },
-            rule: None,
+            rules: Vec::new(),
+            rewrites: Vec::new(),
             counters: Counters::default(),
         };
         let (a, b) = (shared(7), shared(7));

@@ -28,7 +28,7 @@ async fn add_account(org: &aws_sdk_organizations::Client, name: &str) -> String 
 }
 
 /// SDK configuration acting in a member account, the way an administrator would check it by hand.
-async fn member_config(moto: &Moto, account: &str) -> aws_config::SdkConfig {
+pub(crate) async fn member_config(moto: &Moto, account: &str) -> aws_config::SdkConfig {
     let sts = aws_sdk_sts::Client::new(&moto.sdk_config("test", "test").await);
     let out = sts
         .assume_role()
