@@ -698,11 +698,10 @@ pub fn diff(
             } else {
                 attributes
             };
-            plan.changes.push(
-                ResourceChange::new(addr(kind), action, reason, op(operation))
-                    .with_attributes(attributes)
-                    .after(&bucket_address),
-            );
+            let change = ResourceChange::new(addr(kind), action, reason, op(operation)).with_attributes(attributes);
+            // A setting waits for the bucket's creation, never for a tag update of a bucket that exists: a
+            // refused tag write must not hold back the policy and every trail that waits for it.
+            plan.changes.push(if observed.is_none() { change.after(&bucket_address) } else { change });
         }
     };
 
@@ -1285,6 +1284,18 @@ mod tests {
         assert_eq!(plan.errors.len(), 1);
         assert_eq!(plan.errors[0].address.kind, BUCKET_POLICY);
         assert!(plan.errors[0].error.message.contains("will not overwrite"), "{}", plan.errors[0].error.message);
+    }
+
+    #[test]
+    fn settings_of_an_existing_bucket_do_not_wait_for_its_tags() {
+        let statements = owned_statements("aws", "logs-111111111111-eu-west-1", &writers());
+        let mut state = hardened(&statements);
+        state.tags.clear();
+        state.policy = None;
+        let plan = run(Some(&state));
+        let pending: Vec<&ResourceChange> = plan.pending().collect();
+        assert_eq!(pending.len(), 2, "tags and policy");
+        assert!(pending.iter().all(|c| c.depends_on.is_empty()), "{pending:?}");
     }
 
     #[test]

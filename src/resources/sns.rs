@@ -424,6 +424,19 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_topic_policy_is_a_plan_error_not_a_rewrite() {
+        let mut state = converged();
+        state.policy = None;
+        state.unreadable_policy = Some("the policy document is not valid JSON: EOF".into());
+        let plan = diff(&scope(), &spec(), &tags(), false, Some(&state));
+        assert!(!plan.has_pending(), "{:?}", actions(&plan));
+        assert!(plan.changes.iter().all(|c| c.address.kind != TOPIC_POLICY));
+        assert_eq!(plan.errors.len(), 1);
+        assert_eq!(plan.errors[0].address.to_string(), "111111111111/eu-west-1/sns.topic_policy/sec");
+        assert!(plan.errors[0].error.message.contains("will not overwrite"));
+    }
+
+    #[test]
     fn pending_subscription_is_a_status_not_drift() {
         let mut state = converged();
         state.subscriptions[0].arn = PENDING.into();

@@ -149,8 +149,11 @@ impl Rule {
 #[derive(Clone)]
 pub struct Rewrite {
     pub when: Match,
-    pub edit: Arc<dyn Fn(&str, &str) -> String + Send + Sync>,
+    pub edit: Arc<AnswerEdit>,
 }
+
+/// `(request body, answer body) -> new answer body`.
+pub type AnswerEdit = dyn Fn(&str, &str) -> String + Send + Sync;
 
 impl Rewrite {
     pub fn new(when: Match, edit: impl Fn(&str, &str) -> String + Send + Sync + 'static) -> Self {
