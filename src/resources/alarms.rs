@@ -313,7 +313,8 @@ fn filter_change(
     if attrs.is_empty() {
         return ResourceChange::no_op(address, "filter matches");
     }
-    let (action, reason) = if have.is_some() { (Action::Update, "filter differs") } else { (Action::Create, "no filter") };
+    let (action, reason) =
+        if have.is_some() { (Action::Update, "filter differs") } else { (Action::Create, "no filter") };
     let op = Operation::Alarms(Op::PutFilter { log_group: log_group.to_string(), filter: want });
     let change = ResourceChange::new(address, action, reason, op).with_attributes(attrs);
     match group_address {
@@ -339,7 +340,8 @@ fn alarm_change(
     if let Some(have) = have {
         want.alarm_actions.extend(have.alarm_actions.iter().filter(|a| *a != topic).cloned());
     }
-    let (action, reason) = if have.is_some() { (Action::Update, "alarm differs") } else { (Action::Create, "no alarm") };
+    let (action, reason) =
+        if have.is_some() { (Action::Update, "alarm differs") } else { (Action::Create, "no alarm") };
     let description = format!("{} (managed by baseline)", spec.description);
     let op = Operation::Alarms(Op::PutAlarm { alarm: want, description, tags: tags.clone() });
     ResourceChange::new(address, action, reason, op).with_attributes(attrs)

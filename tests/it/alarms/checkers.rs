@@ -360,8 +360,10 @@ fn the_clause_rule_matches_like_prowler() {
                                 ($.eventName = DisassociateRouteTable)) }";
     assert!(!satisfies(routes, without_create_route), "CreateRouteTable does not stand for CreateRoute");
     let root = check("cloudwatch_log_metric_filter_root_usage");
-    let in_order = "{$.userIdentity.type=\"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !=\"AwsServiceEvent\"}";
-    let reordered = "{$.eventType != \"AwsServiceEvent\" && $.userIdentity.invokedBy NOT EXISTS && $.userIdentity.type = Root}";
+    let in_order =
+        "{$.userIdentity.type=\"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !=\"AwsServiceEvent\"}";
+    let reordered =
+        "{$.eventType != \"AwsServiceEvent\" && $.userIdentity.invokedBy NOT EXISTS && $.userIdentity.type = Root}";
     assert!(satisfies(root, in_order));
     assert!(!satisfies(root, reordered), "Prowler's root expression is ordered");
     let mfa = check("cloudwatch_log_metric_filter_sign_in_without_mfa");
