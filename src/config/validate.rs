@@ -932,23 +932,23 @@ impl<'a> Validator<'a> {
     fn tune_catalog_alarm(&mut self, alarm: &mut AlarmSpec, tune: RawTune) {
         let threshold_span = tune.threshold.as_ref().map(Spanned::span);
         self.tune_alarm(alarm, tune.threshold, tune.period, tune.evaluation_periods);
-        if let (Some(span), [_, second]) = (threshold_span, alarm.filters.as_slice()) {
-            if alarm.threshold > 1 {
-                self.warn(
-                    span,
-                    format!(
-                        "alarm \"{}\" has two filters (standard = \"both\"): an event both match counts twice \
-                         toward threshold {}",
-                        alarm.id, alarm.threshold
-                    ),
-                    "events may count twice",
-                    Some(format!(
-                        "baseline-{} and baseline-{} both feed its metric; choose standard = \"security-hub\" or \
-                         \"cis-v3\" (one filter) to count each event once",
-                        alarm.filters[0].id, second.id
-                    )),
-                );
-            }
+        if let (Some(span), [first, second]) = (threshold_span, alarm.filters.as_slice())
+            && alarm.threshold > 1
+        {
+            self.warn(
+                span,
+                format!(
+                    "alarm \"{}\" has two filters (standard = \"both\"): an event both match counts twice \
+                     toward threshold {}",
+                    alarm.id, alarm.threshold
+                ),
+                "events may count twice",
+                Some(format!(
+                    "baseline-{} and baseline-{} both feed its metric; choose standard = \"security-hub\" or \
+                     \"cis-v3\" (one filter) to count each event once",
+                    first.id, second.id
+                )),
+            );
         }
     }
 
