@@ -135,7 +135,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     assert_eq!(printed["summary"]["create"], 0);
     assert_eq!(printed["summary"]["update"], 0);
     assert_eq!(printed["summary"]["manual"], 1);
-    assert_eq!(printed["summary"]["unchanged"], 204);
+    assert_eq!(printed["summary"]["unchanged"], 206);
     assert_eq!(printed["notices"][0]["level"], "warning");
 }
 
