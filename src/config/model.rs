@@ -283,20 +283,43 @@ pub const LOG_RETENTION_DAYS: &[u32] =
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlarmsSpec {
     pub namespace: String,
+    pub standard: AlarmStandard,
     pub alarms: Vec<AlarmSpec>,
     /// Catalog ids turned off in baseline.toml: existing ones are reported, never deleted.
     pub disabled: Vec<String>,
+}
+
+/// Which generation of checkers the catalog's filters are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlarmStandard {
+    /// Security Hub's exact strings, plus a second filter feeding the same metric where the current CIS
+    /// benchmark wants more clauses.
+    Both,
+    /// Security Hub's exact strings (CIS 1.2 / 1.4) only.
+    SecurityHub,
+    /// The current CIS benchmark's clauses (v3 and later) only.
+    CisV3,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlarmSpec {
     pub id: String,
     pub metric_name: String,
-    pub pattern: String,
+    /// The metric filters feeding the metric: the first is named after the alarm (`baseline-<id>`), a second
+    /// one (standard "both") `baseline-<id>-cis-v3`.
+    pub filters: Vec<AlarmFilter>,
     pub description: String,
     pub threshold: u32,
     pub period: u32,
     pub evaluation_periods: u32,
+}
+
+/// One metric filter of an alarm, named `baseline-<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlarmFilter {
+    pub id: String,
+    pub pattern: String,
 }
 
 pub const DEFAULT_ALARM_NAMESPACE: &str = "CISBenchmark";

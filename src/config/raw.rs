@@ -126,6 +126,7 @@ pub struct RawS3 {
 #[serde(deny_unknown_fields)]
 pub struct RawAlarms {
     pub set: Option<Spanned<String>>,
+    pub standard: Option<Spanned<String>>,
     pub namespace: Option<Spanned<String>>,
     #[serde(default)]
     pub disabled: Vec<Spanned<String>>,

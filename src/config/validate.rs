@@ -761,24 +761,9 @@ impl<'a> Validator<'a> {
     }
 
     fn alarms(&mut self, raw: RawAlarms) -> AlarmsSpec {
-        use crate::resources::alarm_catalog::{CATALOG, Set, pattern_problem};
-        let sets: &[Set] = match raw.set.as_ref().map(|s| s.get_ref().as_str()) {
-            None | Some("cis") => &[Set::Cis],
-            Some("all") => &[Set::Cis, Set::Extra],
-            Some("none") => &[],
-            Some(other) => {
-                let span = raw.set.as_ref().map_or(0..0, |s| s.span());
-                self.error(
-                    span,
-                    format!("unknown alarm set \"{other}\""),
-                    "not an alarm set",
-                    Some(
-                        "use \"cis\" (the CIS / Security Hub alarms), \"all\" (plus two EC2 alarms) or \"none\"".into(),
-                    ),
-                );
-                &[Set::Cis]
-            }
-        };
+        use crate::resources::alarm_catalog::{self, CATALOG};
+        let sets = self.alarm_sets(raw.set.as_ref());
+        let standard = self.alarm_standard(raw.standard.as_ref());
         let namespace = match raw.namespace {
             Some(ns) => {
                 let help =
@@ -797,7 +782,10 @@ impl<'a> Validator<'a> {
             .map(|a| AlarmSpec {
                 id: a.id.into(),
                 metric_name: a.metric_name.into(),
-                pattern: a.pattern.into(),
+                filters: alarm_catalog::filters(a, standard)
+                    .into_iter()
+                    .map(|(id, pattern)| AlarmFilter { id, pattern: pattern.into() })
+                    .collect(),
                 description: a.description.into(),
                 threshold: a.threshold,
                 period: 300,
@@ -806,50 +794,7 @@ impl<'a> Validator<'a> {
             .collect();
         let mut seen = HashMap::new();
         for custom in raw.custom {
-            let id = custom.id.get_ref();
-            let id_ok = !id.is_empty()
-                && id.len() <= 64
-                && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !id_ok {
-                self.error(
-                    custom.id.span(),
-                    format!("invalid alarm id \"{id}\""),
-                    "not an alarm id",
-                    Some("use 1 to 64 lowercase letters, digits and hyphens".into()),
-                );
-            } else if CATALOG.iter().any(|a| a.id == id) {
-                self.error(
-                    custom.id.span(),
-                    format!("custom alarm id \"{id}\" is a built-in alarm"),
-                    "already in the catalog",
-                    Some("pick another id; tune built-in alarms under [alarms.tune.<id>]".into()),
-                );
-            } else if !self.unique(&mut seen, &custom.id, "custom alarm id") {
-                continue;
-            }
-            if let Some(problem) = pattern_problem(custom.pattern.get_ref()) {
-                self.error(custom.pattern.span(), format!("invalid filter pattern for alarm \"{id}\": {problem}"), "malformed pattern", Some("see the CloudWatch Logs filter pattern syntax; patterns look like { ($.eventName = CreateUser) }".into()));
-            }
-            if let Some(m) = &custom.metric_name {
-                let help = "1 to 255 printable ASCII characters, such as \"BreakGlassRoleUsed\"";
-                self.check(m, check_metric_text(m.get_ref()), "metric name", help);
-            }
-            if let Some(d) = &custom.description {
-                let help = format!("at most {ALARM_DESCRIPTION_MAX} characters on one line");
-                self.check(d, check_text(d.get_ref(), ALARM_DESCRIPTION_MAX), "alarm description", &help);
-            }
-            let metric_name = custom.metric_name.map_or_else(|| camel_case(id), Spanned::into_inner);
-            let mut alarm = AlarmSpec {
-                id: id.clone(),
-                metric_name,
-                pattern: custom.pattern.get_ref().clone(),
-                description: custom.description.map_or_else(|| format!("Custom alarm {id}"), Spanned::into_inner),
-                threshold: 1,
-                period: 300,
-                evaluation_periods: 1,
-            };
-            self.tune_alarm(&mut alarm, custom.threshold, custom.period, custom.evaluation_periods);
-            alarms.push(alarm);
+            alarms.extend(self.custom_alarm(custom, &mut seen));
         }
         let known: Vec<String> =
             CATALOG.iter().map(|a| a.id.to_string()).chain(alarms.iter().map(|a| a.id.clone())).collect();
@@ -863,7 +808,7 @@ impl<'a> Validator<'a> {
         for (id, tune) in raw.tune {
             if self.alarm_id(&id, &known) {
                 match alarms.iter_mut().find(|a| &a.id == id.get_ref()) {
-                    Some(alarm) => self.tune_alarm(alarm, tune.threshold, tune.period, tune.evaluation_periods),
+                    Some(alarm) => self.tune_catalog_alarm(alarm, tune),
                     None => self.warn(
                         id.span(),
                         format!("alarm \"{}\" is tuned but not enabled", id.get_ref()),
@@ -873,7 +818,138 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        AlarmsSpec { namespace, alarms, disabled }
+        AlarmsSpec { namespace, standard, alarms, disabled }
+    }
+
+    fn alarm_sets(&mut self, set: Option<&Spanned<String>>) -> &'static [crate::resources::alarm_catalog::Set] {
+        use crate::resources::alarm_catalog::Set;
+        match set.map(|s| s.get_ref().as_str()) {
+            None | Some("cis") => &[Set::Cis],
+            Some("all") => &[Set::Cis, Set::Extra],
+            Some("none") => &[],
+            Some(other) => {
+                self.error(
+                    set.map_or(0..0, Spanned::span),
+                    format!("unknown alarm set \"{other}\""),
+                    "not an alarm set",
+                    Some(
+                        "use \"cis\" (the CIS / Security Hub alarms), \"all\" (plus two EC2 alarms) or \"none\"".into(),
+                    ),
+                );
+                &[Set::Cis]
+            }
+        }
+    }
+
+    fn alarm_standard(&mut self, standard: Option<&Spanned<String>>) -> AlarmStandard {
+        match standard.map(|s| s.get_ref().as_str()) {
+            None | Some("both") => AlarmStandard::Both,
+            Some("security-hub") => AlarmStandard::SecurityHub,
+            Some("cis-v3") => AlarmStandard::CisV3,
+            Some(other) => {
+                self.error(
+                    standard.map_or(0..0, Spanned::span),
+                    format!("unknown alarm standard \"{other}\""),
+                    "not an alarm standard",
+                    Some(
+                        "use \"both\" (Security Hub's exact strings and the current CIS benchmark's clauses), \
+                         \"security-hub\" or \"cis-v3\""
+                            .into(),
+                    ),
+                );
+                AlarmStandard::Both
+            }
+        }
+    }
+
+    /// A `[[alarms.custom]]` entry, or `None` when its id repeats an earlier one.
+    fn custom_alarm(&mut self, custom: RawCustomAlarm, seen: &mut HashMap<String, Range<usize>>) -> Option<AlarmSpec> {
+        use crate::resources::alarm_catalog::{CATALOG, CIS_V3_SUFFIX, pattern_problem};
+        let id = custom.id.get_ref();
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !id_ok {
+            self.error(
+                custom.id.span(),
+                format!("invalid alarm id \"{id}\""),
+                "not an alarm id",
+                Some("use 1 to 64 lowercase letters, digits and hyphens".into()),
+            );
+        } else if CATALOG.iter().any(|a| a.id == id) {
+            self.error(
+                custom.id.span(),
+                format!("custom alarm id \"{id}\" is a built-in alarm"),
+                "already in the catalog",
+                Some("pick another id; tune built-in alarms under [alarms.tune.<id>]".into()),
+            );
+        } else if id.ends_with(CIS_V3_SUFFIX) {
+            // The built-in alarms' second filters are named `baseline-<id>-cis-v3`.
+            self.error(
+                custom.id.span(),
+                format!("custom alarm id \"{id}\" ends with \"{CIS_V3_SUFFIX}\""),
+                "reserved for the built-in alarms' second filters",
+                Some("pick another id".into()),
+            );
+        } else if !self.unique(seen, &custom.id, "custom alarm id") {
+            return None;
+        }
+        if let Some(problem) = pattern_problem(custom.pattern.get_ref()) {
+            self.error(
+                custom.pattern.span(),
+                format!("invalid filter pattern for alarm \"{id}\": {problem}"),
+                "malformed pattern",
+                Some(
+                    "see the CloudWatch Logs filter pattern syntax; patterns look like { ($.eventName = CreateUser) }"
+                        .into(),
+                ),
+            );
+        }
+        if let Some(m) = &custom.metric_name {
+            let help = "1 to 255 printable ASCII characters, such as \"BreakGlassRoleUsed\"";
+            self.check(m, check_metric_text(m.get_ref()), "metric name", help);
+        }
+        if let Some(d) = &custom.description {
+            let help = format!("at most {ALARM_DESCRIPTION_MAX} characters on one line");
+            self.check(d, check_text(d.get_ref(), ALARM_DESCRIPTION_MAX), "alarm description", &help);
+        }
+        let metric_name = custom.metric_name.map_or_else(|| camel_case(id), Spanned::into_inner);
+        let mut alarm = AlarmSpec {
+            id: id.clone(),
+            metric_name,
+            filters: vec![AlarmFilter { id: id.clone(), pattern: custom.pattern.get_ref().clone() }],
+            description: custom.description.map_or_else(|| format!("Custom alarm {id}"), Spanned::into_inner),
+            threshold: 1,
+            period: 300,
+            evaluation_periods: 1,
+        };
+        self.tune_alarm(&mut alarm, custom.threshold, custom.period, custom.evaluation_periods);
+        Some(alarm)
+    }
+
+    /// `[alarms.tune.<id>]`. An alarm fed by two filters (standard "both") counts an event both match twice,
+    /// which a threshold above 1 would notice.
+    fn tune_catalog_alarm(&mut self, alarm: &mut AlarmSpec, tune: RawTune) {
+        let threshold_span = tune.threshold.as_ref().map(Spanned::span);
+        self.tune_alarm(alarm, tune.threshold, tune.period, tune.evaluation_periods);
+        if let (Some(span), [first, second]) = (threshold_span, alarm.filters.as_slice())
+            && alarm.threshold > 1
+        {
+            self.warn(
+                span,
+                format!(
+                    "alarm \"{}\" has two filters (standard = \"both\"): an event both match counts twice \
+                     toward threshold {}",
+                    alarm.id, alarm.threshold
+                ),
+                "events may count twice",
+                Some(format!(
+                    "baseline-{} and baseline-{} both feed its metric; choose standard = \"security-hub\" or \
+                     \"cis-v3\" (one filter) to count each event once",
+                    first.id, second.id
+                )),
+            );
+        }
     }
 
     fn iam(&mut self, raw: RawIam, covered: Option<&[String]>) -> IamSpec {
@@ -1878,6 +1954,56 @@ mod tests {
         let e = &errors.errors[0];
         assert!(e.line >= 1 && e.column >= 1 && e.help.is_some(), "{e:?}");
         Some((e.message.clone(), e.label.clone()))
+    }
+
+    const ALARMS: &str = "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\
+                          [log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\n[alarms]\n";
+
+    #[test]
+    fn alarm_standard() {
+        let filters = |settings: &str| {
+            let loaded = crate::config::parse(std::path::Path::new("baseline.toml"), &format!("{ALARMS}{settings}"));
+            let alarms = loaded.unwrap().desired.alarms.unwrap();
+            let route = alarms.alarms.into_iter().find(|a| a.id == "route-table-changes").unwrap();
+            (alarms.standard, route.filters.into_iter().map(|f| f.id).collect::<Vec<_>>())
+        };
+        let both = vec!["route-table-changes".to_string(), "route-table-changes-cis-v3".into()];
+        assert_eq!(filters(""), (AlarmStandard::Both, both));
+        assert_eq!(
+            filters("standard = \"security-hub\""),
+            (AlarmStandard::SecurityHub, vec!["route-table-changes".into()])
+        );
+        assert_eq!(filters("standard = \"cis-v3\""), (AlarmStandard::CisV3, vec!["route-table-changes".into()]));
+        assert_eq!(
+            first_error(&format!("{ALARMS}standard = \"cis-v4\"")),
+            Some(("unknown alarm standard \"cis-v4\"".into(), "not an alarm standard".into()))
+        );
+        let reserved = format!("{ALARMS}[[alarms.custom]]\nid = \"mine-cis-v3\"\npattern = \"{{ $.a = 1 }}\"\n");
+        assert_eq!(
+            first_error(&reserved),
+            Some((
+                "custom alarm id \"mine-cis-v3\" ends with \"-cis-v3\"".into(),
+                "reserved for the built-in alarms' second filters".into()
+            ))
+        );
+    }
+
+    /// A threshold above 1 on an alarm fed by two filters is warned about; one filter, or threshold 1, is not.
+    #[test]
+    fn tuning_an_alarm_with_two_filters_warns() {
+        let warnings = |settings: &str| {
+            let text = format!("{ALARMS}{settings}");
+            let loaded = crate::config::parse(std::path::Path::new("baseline.toml"), &text).unwrap();
+            loaded.warnings.into_iter().map(|w| w.message).filter(|m| m.starts_with("alarm")).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            warnings("[alarms.tune.route-table-changes]\nthreshold = 3\n"),
+            ["alarm \"route-table-changes\" has two filters (standard = \"both\"): an event both match counts twice \
+              toward threshold 3"]
+        );
+        assert!(warnings("[alarms.tune.route-table-changes]\nthreshold = 1\n").is_empty());
+        assert!(warnings("[alarms.tune.vpc-changes]\nthreshold = 3\n").is_empty());
+        assert!(warnings("standard = \"cis-v3\"\n[alarms.tune.route-table-changes]\nthreshold = 3\n").is_empty());
     }
 
     #[test]

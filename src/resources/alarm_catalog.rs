@@ -1,6 +1,15 @@
 //! The built-in security alarms: metric-filter patterns written byte for byte as CIS / Security Hub
 //! (CloudWatch.1–14, CIS 4.15) and the CloudTrail user guide's sample publish them. Checkers compare the text,
 //! so these strings must not be reformatted.
+//!
+//! Two generations of checkers read these filters. Security Hub's CloudWatch.x controls (CIS 1.2 / 1.4) want
+//! the exact strings of [`CatalogAlarm::pattern`]. Checkers of the current CIS benchmark (v3 and later, as
+//! Prowler 5.x implements them) look for clauses instead, in any order and spacing, and want more for two
+//! alarms: route-table changes need `$.eventSource = ec2.amazonaws.com`, Organizations changes need also
+//! `CancelHandshake`, `CreateOrganization` and `EnableAllFeatures`. Those two carry a second pattern,
+//! [`CatalogAlarm::cis_v3`]; [`filters`] chooses what to write for the `standard` of `[alarms]`.
+
+use crate::config::AlarmStandard;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Set {
@@ -14,7 +23,11 @@ pub enum Set {
 pub struct CatalogAlarm {
     pub id: &'static str,
     pub metric_name: &'static str,
+    /// Security Hub's exact string (CIS 1.2 / 1.4), or the CloudTrail sample's.
     pub pattern: &'static str,
+    /// What checkers of the current CIS benchmark need when [`Self::pattern`] does not satisfy them: the same
+    /// clauses plus the missing ones, written in the style of `pattern` (no checker compares this text).
+    pub cis_v3: Option<&'static str>,
     pub threshold: u32,
     pub set: Set,
     pub description: &'static str,
@@ -26,8 +39,16 @@ const fn cis(
     description: &'static str,
     pattern: &'static str,
 ) -> CatalogAlarm {
-    CatalogAlarm { id, metric_name, pattern, threshold: 1, set: Set::Cis, description }
+    CatalogAlarm { id, metric_name, pattern, cis_v3: None, threshold: 1, set: Set::Cis, description }
 }
+
+const fn with_cis_v3(alarm: CatalogAlarm, pattern: &'static str) -> CatalogAlarm {
+    CatalogAlarm { cis_v3: Some(pattern), ..alarm }
+}
+
+/// The second filter of an alarm (standard "both") is named after the alarm with this suffix. Custom alarm
+/// ids may not end with it.
+pub const CIS_V3_SUFFIX: &str = "-cis-v3";
 
 pub const CATALOG: &[CatalogAlarm] = &[
     cis(
@@ -102,11 +123,14 @@ pub const CATALOG: &[CatalogAlarm] = &[
         "Network gateway changes (CloudWatch.12, CIS 4.12)",
         r#"{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || ($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || ($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}"#,
     ),
-    cis(
-        "route-table-changes",
-        "RouteTableChanges",
-        "Route table changes (CloudWatch.13, CIS 4.13)",
-        r#"{($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || ($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable)}"#,
+    with_cis_v3(
+        cis(
+            "route-table-changes",
+            "RouteTableChanges",
+            "Route table changes (CloudWatch.13, CIS 4.13)",
+            r#"{($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || ($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable)}"#,
+        ),
+        r#"{ ($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable)) }"#,
     ),
     cis(
         "vpc-changes",
@@ -114,16 +138,20 @@ pub const CATALOG: &[CatalogAlarm] = &[
         "VPC changes (CloudWatch.14, CIS 4.14)",
         r#"{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || ($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || ($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || ($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}"#,
     ),
-    cis(
-        "organizations-changes",
-        "OrganizationsChanges",
-        "AWS Organizations changes (CIS 4.15)",
-        r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#,
+    with_cis_v3(
+        cis(
+            "organizations-changes",
+            "OrganizationsChanges",
+            "AWS Organizations changes (CIS 4.15)",
+            r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#,
+        ),
+        r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CancelHandshake") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganization") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnableAllFeatures") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#,
     ),
     CatalogAlarm {
         id: "ec2-instance-changes",
         metric_name: "EC2InstanceEventCount",
         pattern: r#"{ ($.eventName = RunInstances) || ($.eventName = RebootInstances) || ($.eventName = StartInstances) || ($.eventName = StopInstances) || ($.eventName = TerminateInstances) }"#,
+        cis_v3: None,
         threshold: 1,
         set: Set::Extra,
         description: "EC2 instances started, stopped, rebooted or terminated (CloudTrail sample)",
@@ -132,6 +160,7 @@ pub const CATALOG: &[CatalogAlarm] = &[
         id: "ec2-large-instance-changes",
         metric_name: "EC2LargeInstanceEventCount",
         pattern: r#"{ ($.eventName = RunInstances) && (($.requestParameters.instanceType = *.8xlarge) || ($.requestParameters.instanceType = *.4xlarge)) }"#,
+        cis_v3: None,
         threshold: 1,
         set: Set::Extra,
         description: "4xlarge or 8xlarge EC2 instances launched (CloudTrail sample)",
@@ -140,6 +169,21 @@ pub const CATALOG: &[CatalogAlarm] = &[
 
 pub fn find(id: &str) -> Option<&'static CatalogAlarm> {
     CATALOG.iter().find(|a| a.id == id)
+}
+
+/// The filters an alarm of the catalog gets under `standard`, as `(filter id, pattern)`; the first one is named
+/// after the alarm (`baseline-<id>`), so accounts converged before the choice existed keep their filters.
+/// - `SecurityHub`: the exact strings only.
+/// - `CisV3`: the current-generation pattern in place of the exact string where they differ.
+/// - `Both`: the exact string, plus a second filter `<id>-cis-v3` with the current-generation pattern feeding the
+///   same metric, so that both the exact-string check and the clause check find a filter whose metric is alarmed.
+pub fn filters(alarm: &CatalogAlarm, standard: AlarmStandard) -> Vec<(String, &'static str)> {
+    let first = |pattern| (alarm.id.to_string(), pattern);
+    match (standard, alarm.cis_v3) {
+        (AlarmStandard::SecurityHub, _) | (_, None) => vec![first(alarm.pattern)],
+        (AlarmStandard::CisV3, Some(v3)) => vec![first(v3)],
+        (AlarmStandard::Both, Some(v3)) => vec![first(alarm.pattern), (format!("{}{CIS_V3_SUFFIX}", alarm.id), v3)],
+    }
 }
 
 /// Why a filter pattern is malformed, if it is: empty, or brackets and quotes that do not balance.
@@ -187,25 +231,120 @@ mod tests {
         assert_eq!(CATALOG.iter().filter(|a| a.set == Set::Cis).count(), 15);
     }
 
-    /// Byte-exact spot checks against the published text (the spacing differs between sources on purpose).
+    /// The published text of every pattern, copied from its source: Security Hub's CloudWatch.1–14 controls and
+    /// CIS 4.15 (table A of the reference), then the CloudTrail user guide's sample (its two EC2 alarms; its
+    /// other alarms duplicate table A with other spacing and are not in the catalog).
+    const PUBLISHED: &[(&str, &str)] = &[
+        (
+            "root-usage",
+            r#"{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}"#,
+        ),
+        ("unauthorized-api-calls", r#"{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}"#),
+        (
+            "console-signin-without-mfa",
+            r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }"#,
+        ),
+        (
+            "iam-policy-changes",
+            r#"{($.eventName=DeleteGroupPolicy) || ($.eventName=DeleteRolePolicy) || ($.eventName=DeleteUserPolicy) || ($.eventName=PutGroupPolicy) || ($.eventName=PutRolePolicy) || ($.eventName=PutUserPolicy) || ($.eventName=CreatePolicy) || ($.eventName=DeletePolicy) || ($.eventName=CreatePolicyVersion) || ($.eventName=DeletePolicyVersion) || ($.eventName=AttachRolePolicy) || ($.eventName=DetachRolePolicy) || ($.eventName=AttachUserPolicy) || ($.eventName=DetachUserPolicy) || ($.eventName=AttachGroupPolicy) || ($.eventName=DetachGroupPolicy)}"#,
+        ),
+        (
+            "cloudtrail-changes",
+            r#"{($.eventName=CreateTrail) || ($.eventName=UpdateTrail) || ($.eventName=DeleteTrail) || ($.eventName=StartLogging) || ($.eventName=StopLogging)}"#,
+        ),
+        ("console-auth-failures", r#"{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}"#),
+        (
+            "kms-cmk-disable-or-deletion",
+            r#"{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}"#,
+        ),
+        (
+            "s3-bucket-policy-changes",
+            r#"{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || ($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || ($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || ($.eventName=DeleteBucketReplication))}"#,
+        ),
+        (
+            "config-changes",
+            r#"{($.eventSource=config.amazonaws.com) && (($.eventName=StopConfigurationRecorder) || ($.eventName=DeleteDeliveryChannel) || ($.eventName=PutDeliveryChannel) || ($.eventName=PutConfigurationRecorder))}"#,
+        ),
+        (
+            "security-group-changes",
+            r#"{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || ($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || ($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}"#,
+        ),
+        (
+            "nacl-changes",
+            r#"{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || ($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || ($.eventName=ReplaceNetworkAclAssociation)}"#,
+        ),
+        (
+            "network-gateway-changes",
+            r#"{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || ($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || ($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}"#,
+        ),
+        (
+            "route-table-changes",
+            r#"{($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || ($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || ($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable)}"#,
+        ),
+        (
+            "vpc-changes",
+            r#"{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || ($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || ($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || ($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}"#,
+        ),
+        (
+            "organizations-changes",
+            r#"{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }"#,
+        ),
+        (
+            "ec2-instance-changes",
+            r#"{ ($.eventName = RunInstances) || ($.eventName = RebootInstances) || ($.eventName = StartInstances) || ($.eventName = StopInstances) || ($.eventName = TerminateInstances) }"#,
+        ),
+        (
+            "ec2-large-instance-changes",
+            r#"{ ($.eventName = RunInstances) && (($.requestParameters.instanceType = *.8xlarge) || ($.requestParameters.instanceType = *.4xlarge)) }"#,
+        ),
+    ];
+
     #[test]
-    fn patterns_are_byte_exact() {
-        assert_eq!(
-            find("root-usage").unwrap().pattern,
-            "{$.userIdentity.type=\"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !=\"AwsServiceEvent\"}"
-        );
-        assert_eq!(
-            find("unauthorized-api-calls").unwrap().pattern,
-            "{($.errorCode=\"*UnauthorizedOperation\") || ($.errorCode=\"AccessDenied*\")}"
-        );
-        assert!(
-            find("console-signin-without-mfa").unwrap().pattern.starts_with("{ ($.eventName = \"ConsoleLogin\") && ")
-        );
-        assert!(
-            find("organizations-changes").unwrap().pattern.ends_with("($.eventName = \"UpdateOrganizationalUnit\")) }")
-        );
+    fn every_pattern_is_its_published_text_byte_for_byte() {
+        assert_eq!(CATALOG.len(), PUBLISHED.len());
+        for (id, text) in PUBLISHED {
+            let alarm = find(id).unwrap_or_else(|| panic!("{id} is not in the catalog"));
+            assert_eq!(alarm.pattern, *text, "{id}");
+        }
         // The trap: CIS 4.1 transcribed with `||` everywhere matches nearly every event.
         assert!(!find("unauthorized-api-calls").unwrap().pattern.contains("sourceIPAddress"));
+    }
+
+    /// The current-generation patterns keep every clause of the exact string and add what CIS v3 wants.
+    #[test]
+    fn cis_v3_patterns_extend_the_exact_strings() {
+        let with_v3: Vec<&str> = CATALOG.iter().filter(|a| a.cis_v3.is_some()).map(|a| a.id).collect();
+        assert_eq!(with_v3, ["route-table-changes", "organizations-changes"]);
+        let route = find("route-table-changes").unwrap().cis_v3.unwrap();
+        assert!(route.starts_with("{ ($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || "));
+        let org = find("organizations-changes").unwrap().cis_v3.unwrap();
+        assert_eq!(org.matches("($.eventName = \"").count(), 21);
+        for name in ["CancelHandshake", "CreateOrganization", "EnableAllFeatures"] {
+            assert!(org.contains(&format!("($.eventName = \"{name}\")")), "{name}");
+        }
+        for alarm in CATALOG {
+            for pattern in [Some(alarm.pattern), alarm.cis_v3].into_iter().flatten() {
+                assert_eq!(pattern_problem(pattern), None, "{}", alarm.id);
+                // CloudWatch Logs takes filter patterns of up to 1024 characters.
+                assert!(pattern.len() <= 1024, "{} is {} characters", alarm.id, pattern.len());
+            }
+        }
+    }
+
+    #[test]
+    fn each_standard_chooses_its_filters() {
+        let route = find("route-table-changes").unwrap();
+        let v3 = route.cis_v3.unwrap();
+        assert_eq!(filters(route, AlarmStandard::SecurityHub), [("route-table-changes".to_string(), route.pattern)]);
+        assert_eq!(filters(route, AlarmStandard::CisV3), [("route-table-changes".to_string(), v3)]);
+        assert_eq!(
+            filters(route, AlarmStandard::Both),
+            [("route-table-changes".to_string(), route.pattern), ("route-table-changes-cis-v3".to_string(), v3)]
+        );
+        let root = find("root-usage").unwrap();
+        for standard in [AlarmStandard::Both, AlarmStandard::SecurityHub, AlarmStandard::CisV3] {
+            assert_eq!(filters(root, standard), [("root-usage".to_string(), root.pattern)]);
+        }
     }
 
     #[test]

@@ -169,14 +169,19 @@ pub async fn observe(target: &Target, log_group: &str) -> Result<Observed, AwsEr
     Ok(Observed { filters: filters?, alarms: alarms? })
 }
 
-fn desired_filter(spec: &AlarmsSpec, alarm: &AlarmSpec) -> Filter {
-    Filter {
-        name: owned_name(&alarm.id),
-        pattern: alarm.pattern.clone(),
-        metric_name: alarm.metric_name.clone(),
-        namespace: spec.namespace.clone(),
-        value: "1".into(),
-    }
+/// The filters feeding the alarm's metric: `baseline-<id>`, and `baseline-<id>-cis-v3` under standard "both".
+fn desired_filters(spec: &AlarmsSpec, alarm: &AlarmSpec) -> Vec<Filter> {
+    alarm
+        .filters
+        .iter()
+        .map(|f| Filter {
+            name: owned_name(&f.id),
+            pattern: f.pattern.clone(),
+            metric_name: alarm.metric_name.clone(),
+            namespace: spec.namespace.clone(),
+            value: "1".into(),
+        })
+        .collect()
 }
 
 fn desired_alarm(spec: &AlarmsSpec, alarm: &AlarmSpec, topic: &str) -> Alarm {
@@ -246,92 +251,123 @@ pub fn diff(
     let home = |kind, name: &str| Address::new(&scope.account_id, &scope.home_region, kind, name);
     let Some(topic_spec) = &desired.notifications.security else { return plan };
     let topic = topic_arn(scope, &topic_spec.name);
-    let topic_address = home(TOPIC, &topic_spec.name);
-    let topic_policy_address = home(TOPIC_POLICY, &topic_spec.name);
+    let after = [home(TOPIC, &topic_spec.name), home(TOPIC_POLICY, &topic_spec.name)];
     let tags = super::sns::desired_tags(desired);
 
-    // The quota: filters that would exist after apply.
-    let missing = spec.alarms.iter().filter(|a| !observed.filters.iter().any(|f| f.name == owned_name(&a.id))).count();
-    if observed.filters.len() + missing > FILTERS_PER_LOG_GROUP {
-        plan.errors.push(PlanError {
-            address: home(METRIC_FILTER, &format!("{log_group}/*")),
-            error: AwsError::new(
-                "logs:PutMetricFilter",
-                ErrorKind::LimitExceeded,
-                None,
-                format!(
-                    "log group {log_group} has {} metric filters and the alarms need {missing} more; CloudWatch Logs \
-                     allows {FILTERS_PER_LOG_GROUP} per log group",
-                    observed.filters.len()
-                ),
-                None,
-            ),
-        });
+    if let Some(error) = quota_error(spec, log_group, observed) {
+        plan.errors.push(PlanError { address: home(METRIC_FILTER, &format!("{log_group}/*")), error });
         return plan;
     }
-
     for alarm in &spec.alarms {
-        let name = owned_name(&alarm.id);
-        let filter_address = home(METRIC_FILTER, &format!("{log_group}/{name}"));
-        let want = desired_filter(spec, alarm);
-        let have = observed.filters.iter().find(|f| f.name == name);
-        let attrs = field_changes(have.map(filter_fields), filter_fields(&want));
-        if attrs.is_empty() {
-            plan.changes.push(ResourceChange::no_op(filter_address.clone(), "filter matches"));
-        } else {
-            let (action, reason) =
-                if have.is_some() { (Action::Update, "filter differs") } else { (Action::Create, "no filter") };
-            let op = Operation::Alarms(Op::PutFilter { log_group: log_group.to_string(), filter: want });
-            let mut change = ResourceChange::new(filter_address.clone(), action, reason, op).with_attributes(attrs);
-            if let Some(group) = group_address {
-                change = change.after(group);
+        let mut filter_addresses = Vec::new();
+        for want in desired_filters(spec, alarm) {
+            let address = home(METRIC_FILTER, &format!("{log_group}/{}", want.name));
+            plan.changes.push(filter_change(address.clone(), log_group, want, observed, group_address));
+            filter_addresses.push(address);
+        }
+        let address = home(ALARM, &owned_name(&alarm.id));
+        let mut change = alarm_change(address, desired_alarm(spec, alarm, &topic), alarm, observed, &topic, &tags);
+        if change.operation.is_some() {
+            for dependency in filter_addresses.iter().chain(&after) {
+                change = change.after(dependency);
             }
-            plan.changes.push(change);
         }
-
-        let alarm_address = home(ALARM, &name);
-        let mut want = desired_alarm(spec, alarm, &topic);
-        let have = observed.alarms.iter().find(|a| a.name == name);
-        let attrs = field_changes(have.map(|h| alarm_fields(h, &topic)), alarm_fields(&want, &topic));
-        if attrs.is_empty() {
-            plan.changes.push(ResourceChange::no_op(alarm_address, "alarm matches"));
-        } else {
-            // PutMetricAlarm replaces the whole alarm: keep actions someone else added.
-            if let Some(have) = have {
-                want.alarm_actions.extend(have.alarm_actions.iter().filter(|a| **a != topic).cloned());
-            }
-            let (action, reason) =
-                if have.is_some() { (Action::Update, "alarm differs") } else { (Action::Create, "no alarm") };
-            let description = format!("{} (managed by baseline)", alarm.description);
-            let op = Operation::Alarms(Op::PutAlarm { alarm: want, description, tags: tags.clone() });
-            plan.changes.push(
-                ResourceChange::new(alarm_address, action, reason, op)
-                    .with_attributes(attrs)
-                    .after(&filter_address)
-                    .after(&topic_address)
-                    .after(&topic_policy_address),
-            );
-        }
+        plan.changes.push(change);
     }
-
-    // Owned alarms and filters no longer in the baseline are reported, never deleted.
-    let wanted: Vec<String> = spec.alarms.iter().map(|a| owned_name(&a.id)).collect();
-    let stale_alarms = observed.alarms.iter().map(|a| (ALARM, a.name.clone()));
-    let stale_filters =
-        observed.filters.iter().filter(|f| f.name.starts_with(NAME_PREFIX)).map(|f| (METRIC_FILTER, f.name.clone()));
-    for (kind, name) in stale_alarms.chain(stale_filters) {
-        if !wanted.contains(&name) {
-            let address = if kind == ALARM { home(kind, &name) } else { home(kind, &format!("{log_group}/{name}")) };
-            plan.notices.push(Notice {
-                level: NoticeLevel::Info,
-                address,
-                message: "no longer managed by the baseline (disabled or removed); left in place, delete it by hand \
-                          if it is not wanted"
-                    .into(),
-            });
-        }
-    }
+    plan.notices.extend(stale_notices(spec, scope, log_group, observed));
     plan
+}
+
+/// The quota: the filters that would exist after apply, against the 100 a log group may hold.
+fn quota_error(spec: &AlarmsSpec, log_group: &str, observed: &Observed) -> Option<AwsError> {
+    let missing = spec
+        .alarms
+        .iter()
+        .flat_map(|a| &a.filters)
+        .filter(|f| !observed.filters.iter().any(|o| o.name == owned_name(&f.id)))
+        .count();
+    (observed.filters.len() + missing > FILTERS_PER_LOG_GROUP).then(|| {
+        AwsError::new(
+            "logs:PutMetricFilter",
+            ErrorKind::LimitExceeded,
+            None,
+            format!(
+                "log group {log_group} has {} metric filters and the alarms need {missing} more; CloudWatch Logs \
+                 allows {FILTERS_PER_LOG_GROUP} per log group",
+                observed.filters.len()
+            ),
+            None,
+        )
+    })
+}
+
+fn filter_change(
+    address: Address,
+    log_group: &str,
+    want: Filter,
+    observed: &Observed,
+    group_address: Option<&Address>,
+) -> ResourceChange {
+    let have = observed.filters.iter().find(|f| f.name == want.name);
+    let attrs = field_changes(have.map(filter_fields), filter_fields(&want));
+    if attrs.is_empty() {
+        return ResourceChange::no_op(address, "filter matches");
+    }
+    let (action, reason) =
+        if have.is_some() { (Action::Update, "filter differs") } else { (Action::Create, "no filter") };
+    let op = Operation::Alarms(Op::PutFilter { log_group: log_group.to_string(), filter: want });
+    let change = ResourceChange::new(address, action, reason, op).with_attributes(attrs);
+    match group_address {
+        Some(group) => change.after(group),
+        None => change,
+    }
+}
+
+fn alarm_change(
+    address: Address,
+    mut want: Alarm,
+    spec: &AlarmSpec,
+    observed: &Observed,
+    topic: &str,
+    tags: &BTreeMap<String, String>,
+) -> ResourceChange {
+    let have = observed.alarms.iter().find(|a| a.name == want.name);
+    let attrs = field_changes(have.map(|h| alarm_fields(h, topic)), alarm_fields(&want, topic));
+    if attrs.is_empty() {
+        return ResourceChange::no_op(address, "alarm matches");
+    }
+    // PutMetricAlarm replaces the whole alarm: keep actions someone else added.
+    if let Some(have) = have {
+        want.alarm_actions.extend(have.alarm_actions.iter().filter(|a| *a != topic).cloned());
+    }
+    let (action, reason) =
+        if have.is_some() { (Action::Update, "alarm differs") } else { (Action::Create, "no alarm") };
+    let description = format!("{} (managed by baseline)", spec.description);
+    let op = Operation::Alarms(Op::PutAlarm { alarm: want, description, tags: tags.clone() });
+    ResourceChange::new(address, action, reason, op).with_attributes(attrs)
+}
+
+/// Owned alarms and filters no longer in the baseline (an alarm disabled, a second filter after the standard
+/// changed) are reported, never deleted.
+fn stale_notices(spec: &AlarmsSpec, scope: &Scope, log_group: &str, observed: &Observed) -> Vec<Notice> {
+    let alarms: Vec<String> = spec.alarms.iter().map(|a| owned_name(&a.id)).collect();
+    let filters: Vec<String> = spec.alarms.iter().flat_map(|a| &a.filters).map(|f| owned_name(&f.id)).collect();
+    let stale_alarms = observed.alarms.iter().filter(|a| !alarms.contains(&a.name)).map(|a| (ALARM, a.name.clone()));
+    let stale_filters = observed
+        .filters
+        .iter()
+        .filter(|f| f.name.starts_with(NAME_PREFIX) && !filters.contains(&f.name))
+        .map(|f| (METRIC_FILTER, format!("{log_group}/{}", f.name)));
+    stale_alarms
+        .chain(stale_filters)
+        .map(|(kind, name)| Notice {
+            level: NoticeLevel::Info,
+            address: Address::new(&scope.account_id, &scope.home_region, kind, name),
+            message: "no longer managed by the baseline (disabled or removed); left in place, delete it by hand if \
+                      it is not wanted"
+                .into(),
+        })
+        .collect()
 }
 
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
@@ -384,13 +420,23 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse;
+    use crate::config::{AlarmStandard, parse};
     use crate::resources::cloudtrail::{self, OtherTrail};
 
     fn desired() -> Desired {
-        let text = "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\
-                    [log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\n[alarms]\n";
-        parse(std::path::Path::new("baseline.toml"), text).unwrap().desired
+        with_alarms("")
+    }
+
+    fn with_alarms(settings: &str) -> Desired {
+        let text = format!(
+            "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\
+             [log_archive]\nbucket = \"logs-{{account_id}}\"\n[cloudtrail]\n[alarms]\n{settings}"
+        );
+        parse(std::path::Path::new("baseline.toml"), &text).unwrap().desired
+    }
+
+    fn pending(plan: &Plan) -> Vec<(String, Action)> {
+        plan.pending().map(|c| (c.address.name.clone(), c.action)).collect()
     }
 
     fn scope() -> Scope {
@@ -401,7 +447,7 @@ mod tests {
         let spec = d.alarms.as_ref().unwrap();
         let topic = topic_arn(&scope(), "sec");
         Observed {
-            filters: spec.alarms.iter().map(|a| desired_filter(spec, a)).collect(),
+            filters: spec.alarms.iter().flat_map(|a| desired_filters(spec, a)).collect(),
             alarms: spec.alarms.iter().map(|a| desired_alarm(spec, a, &topic)).collect(),
         }
     }
@@ -432,6 +478,69 @@ mod tests {
         assert_eq!(alarm.threshold, 1.0);
     }
 
+    /// An account converged before `standard` existed (Security Hub's exact strings only) gets the two second
+    /// filters under the default, and nothing it has is rewritten.
+    #[test]
+    fn the_default_standard_only_adds_the_second_filters() {
+        let before = converged(&with_alarms("standard = \"security-hub\"\n"));
+        assert_eq!(before.filters.len(), 15);
+        let d = desired();
+        assert_eq!(d.alarms.as_ref().unwrap().standard, AlarmStandard::Both);
+        let plan = run(&d, &before);
+        assert_eq!(
+            pending(&plan),
+            [
+                ("grp/baseline-route-table-changes-cis-v3".to_string(), Action::Create),
+                ("grp/baseline-organizations-changes-cis-v3".to_string(), Action::Create),
+            ]
+        );
+        let Some(Operation::Alarms(Op::PutFilter { filter, .. })) = &plan.pending().next().unwrap().operation else {
+            panic!()
+        };
+        assert_eq!(
+            (filter.metric_name.as_str(), filter.namespace.as_str()),
+            ("RouteTableChanges", "CISBenchmark"),
+            "the second filter feeds the alarm's metric"
+        );
+        assert!(!run(&d, &converged(&d)).has_pending());
+    }
+
+    /// On a fresh account each alarm waits for every filter feeding it.
+    #[test]
+    fn an_alarm_is_created_after_all_its_filters() {
+        let d = desired();
+        let plan = run(&d, &Observed::default());
+        let filters = plan.pending().filter(|c| c.address.kind == METRIC_FILTER).count();
+        assert_eq!(filters, 17);
+        let alarm = plan.pending().find(|c| c.address.name == "baseline-route-table-changes").unwrap();
+        let names: Vec<&str> = alarm.depends_on.iter().map(|a| a.name.as_str()).collect();
+        assert!(names.contains(&"grp/baseline-route-table-changes"), "{names:?}");
+        assert!(names.contains(&"grp/baseline-route-table-changes-cis-v3"), "{names:?}");
+    }
+
+    /// "cis-v3" rewrites the two patterns in place under their existing names; leaving "both" reports the second
+    /// filters as no longer managed and leaves them in place.
+    #[test]
+    fn switching_standards() {
+        let security_hub = converged(&with_alarms("standard = \"security-hub\"\n"));
+        let cis_v3 = with_alarms("standard = \"cis-v3\"\n");
+        let plan = run(&cis_v3, &security_hub);
+        assert_eq!(
+            pending(&plan),
+            [
+                ("grp/baseline-route-table-changes".to_string(), Action::Update),
+                ("grp/baseline-organizations-changes".to_string(), Action::Update),
+            ]
+        );
+        assert!(plan.pending().all(|c| c.attributes.iter().map(|a| a.name.as_str()).eq(["filter_pattern"])));
+
+        let both = converged(&desired());
+        let plan = run(&with_alarms("standard = \"security-hub\"\n"), &both);
+        assert!(!plan.has_pending());
+        let stale: Vec<&str> = plan.notices.iter().map(|n| n.address.name.as_str()).collect();
+        assert_eq!(stale, ["grp/baseline-route-table-changes-cis-v3", "grp/baseline-organizations-changes-cis-v3"]);
+    }
+
     #[test]
     fn quota_is_checked_before_planning_filters() {
         let d = desired();
@@ -448,7 +557,7 @@ mod tests {
         assert_eq!(plan.errors.len(), 1);
         assert_eq!(
             plan.errors[0].error.message,
-            "log group grp has 90 metric filters and the alarms need 15 more; CloudWatch Logs allows 100 per log group"
+            "log group grp has 90 metric filters and the alarms need 17 more; CloudWatch Logs allows 100 per log group"
         );
         assert_eq!(plan.errors[0].error.kind, ErrorKind::LimitExceeded);
     }

@@ -1,10 +1,17 @@
 //! Security alarms against the emulator: created, then drift made by hand is repaired, foreign filters
-//! survive, and a disabled alarm is reported but never deleted.
+//! survive, and a disabled alarm is reported but never deleted. Both generations of checkers (Security Hub's
+//! exact strings, the current CIS benchmark's clauses) pass on what the family plans and on what apply leaves.
+
+mod checkers;
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+use baseline::config::Desired;
 use baseline::engine::{Action, NoticeLevel, Plan, ResourceChange};
+use baseline::resources::Operation;
+use baseline::resources::alarms::{self, Observed, Op};
 
+use self::checkers::{MetricAlarm, MetricFilter, cis_v3_failures, security_hub_failures};
 use crate::drift::{apply, plan};
 use crate::harness::*;
 
@@ -147,4 +154,163 @@ async fn alarm_drift_is_repaired_and_foreign_filters_survive() {
     apply(&moto, &desired).await;
     let still = cw.describe_alarms().alarm_names("baseline-vpc-changes").send().await.unwrap();
     assert_eq!(still.metric_alarms().len(), 1, "never deleted");
+}
+
+/// The shipped configuration with `standard` set to `value`.
+fn with_standard(value: &str) -> Desired {
+    let config = shipped_config();
+    assert!(config.contains("standard = \"both\""), "the shipped [alarms] names its standard");
+    desired(&config.replacen("standard = \"both\"", &format!("standard = \"{value}\""), 1))
+}
+
+/// What the family writes on an account that has none of it yet: the filters and alarms of its operations.
+fn planned(desired: &Desired) -> (Vec<MetricFilter>, Vec<MetricAlarm>) {
+    let scope =
+        baseline::Scope { account_id: "123456789012".into(), partition: "aws".into(), home_region: "us-east-1".into() };
+    let spec = desired.alarms.as_ref().unwrap();
+    let plan = alarms::diff(desired, &scope, spec, GROUP, None, &Observed::default());
+    let (mut filters, mut alarms) = (Vec::new(), Vec::new());
+    for change in plan.changes {
+        match change.operation {
+            Some(Operation::Alarms(Op::PutFilter { filter, .. })) => filters.push(MetricFilter {
+                name: filter.name,
+                pattern: filter.pattern,
+                metric: filter.metric_name,
+                namespace: filter.namespace,
+            }),
+            Some(Operation::Alarms(Op::PutAlarm { alarm, .. })) => alarms.push(MetricAlarm {
+                metric: alarm.metric_name,
+                namespace: alarm.namespace,
+                has_action: !alarm.alarm_actions.is_empty(),
+            }),
+            _ => {}
+        }
+    }
+    (filters, alarms)
+}
+
+/// The default standard passes every check of both generations; each single standard fails exactly what the
+/// other generation wants more of.
+#[test]
+fn a_converged_account_passes_both_generations_of_checkers() {
+    let (filters, alarms) = planned(&desired(&shipped_config()));
+    assert_eq!(filters.len(), 17);
+    assert_eq!(alarms.len(), 15);
+    assert_eq!(security_hub_failures(&filters, &alarms), Vec::<&str>::new());
+    assert_eq!(cis_v3_failures(&filters, &alarms), Vec::<&str>::new());
+
+    let (filters, alarms) = planned(&with_standard("security-hub"));
+    assert_eq!(security_hub_failures(&filters, &alarms), Vec::<&str>::new());
+    assert_eq!(
+        cis_v3_failures(&filters, &alarms),
+        [
+            "cloudwatch_changes_to_network_route_tables_alarm_configured",
+            "cloudwatch_log_metric_filter_aws_organizations_changes"
+        ]
+    );
+
+    let (filters, alarms) = planned(&with_standard("cis-v3"));
+    assert_eq!(filters.len(), 15);
+    assert_eq!(cis_v3_failures(&filters, &alarms), Vec::<&str>::new());
+    assert_eq!(security_hub_failures(&filters, &alarms), ["CloudWatch.13", "CIS 1.4 4.15"]);
+}
+
+/// The filters on the trail's log group (the newest of each name: the emulator appends where AWS replaces) and
+/// the baseline's alarms, as the checkers read them.
+async fn deployed(moto: &Moto) -> (Vec<MetricFilter>, Vec<MetricAlarm>) {
+    let sdk = moto.sdk_config("test", "test").await;
+    let trails = aws_sdk_cloudtrail::Client::new(&sdk).describe_trails().send().await.unwrap();
+    let delivers_here = trails
+        .trail_list()
+        .iter()
+        .any(|t| t.cloud_watch_logs_log_group_arn().is_some_and(|arn| arn.contains(&format!(":log-group:{GROUP}:"))));
+    assert!(delivers_here, "a trail delivers to {GROUP}");
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let mut filters: Vec<MetricFilter> = Vec::new();
+    for f in logs.describe_metric_filters().log_group_name(GROUP).send().await.unwrap().metric_filters() {
+        let t = &f.metric_transformations()[0];
+        filters.retain(|g| Some(g.name.as_str()) != f.filter_name());
+        filters.push(MetricFilter {
+            name: f.filter_name().unwrap().into(),
+            pattern: f.filter_pattern().unwrap().into(),
+            metric: t.metric_name().into(),
+            namespace: t.metric_namespace().into(),
+        });
+    }
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let answer = cw.describe_alarms().alarm_name_prefix("baseline-").send().await.unwrap();
+    let alarms = answer
+        .metric_alarms()
+        .iter()
+        .map(|a| MetricAlarm {
+            metric: a.metric_name().unwrap().into(),
+            namespace: a.namespace().unwrap().into(),
+            has_action: a.alarm_actions() == [TOPIC],
+        })
+        .collect();
+    (filters, alarms)
+}
+
+/// The pending changes, sorted.
+fn names(plan: &Plan) -> Vec<(String, Action)> {
+    let mut names: Vec<_> = plan.pending().map(|c| (c.address.to_string(), c.action)).collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    names
+}
+
+/// An account converged with Security Hub's strings only (as before `standard` existed) moves to the default:
+/// two filters are added and nothing is rewritten; both generations pass, the next plan is clean and a second
+/// apply writes nothing. Moving on to "cis-v3" rewrites the two patterns in place and still converges.
+#[tokio::test]
+async fn apply_satisfies_both_generations_and_converges() {
+    let moto = Moto::start();
+    let (report, _) = apply(&moto, &with_standard("security-hub")).await;
+    assert!(report.succeeded(), "{report:?}");
+    let (filters, alarms) = deployed(&moto).await;
+    assert_eq!(cis_v3_failures(&filters, &alarms).len(), 2);
+
+    let desired = desired(&shipped_config());
+    let (upgrade, counts) = plan(&moto, &desired).await;
+    assert_eq!(counts.writes, 0);
+    let filter = |name: &str| format!("123456789012/us-east-1/logs.metric_filter/{GROUP}/baseline-{name}");
+    assert_eq!(
+        names(&upgrade),
+        [
+            (filter("organizations-changes-cis-v3"), Action::Create),
+            (filter("route-table-changes-cis-v3"), Action::Create)
+        ]
+    );
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let (filters, alarms) = deployed(&moto).await;
+    assert_eq!(filters.len(), 17);
+    assert_eq!(security_hub_failures(&filters, &alarms), Vec::<&str>::new());
+    assert_eq!(cis_v3_failures(&filters, &alarms), Vec::<&str>::new());
+    let (after, _) = plan(&moto, &desired).await;
+    assert_eq!(names(&after), []);
+    let (second, counts) = apply(&moto, &desired).await;
+    assert!(second.results.is_empty());
+    assert_eq!(counts.writes, 0, "second apply writes nothing");
+
+    // "cis-v3": the two first filters take the current patterns (the emulator appends a copy of each, and the
+    // newest counts); the second filters are left in place and reported.
+    let cis_v3 = with_standard("cis-v3");
+    let (switch, _) = plan(&moto, &cis_v3).await;
+    assert_eq!(
+        names(&switch),
+        [(filter("organizations-changes"), Action::Update), (filter("route-table-changes"), Action::Update)]
+    );
+    let (report, _) = apply(&moto, &cis_v3).await;
+    assert!(report.succeeded(), "{report:?}");
+    let (after, _) = plan(&moto, &cis_v3).await;
+    assert_eq!(names(&after), []);
+    assert_eq!(after.notices.iter().filter(|n| n.message.starts_with("no longer managed")).count(), 2);
+    let (filters, alarms) = deployed(&moto).await;
+    for id in ["route-table-changes", "organizations-changes"] {
+        let first = filters.iter().find(|f| f.name == format!("baseline-{id}")).unwrap();
+        assert_eq!(Some(first.pattern.as_str()), baseline::resources::alarm_catalog::find(id).unwrap().cis_v3);
+    }
+    assert_eq!(cis_v3_failures(&filters, &alarms), Vec::<&str>::new());
+    let (_, counts) = apply(&moto, &cis_v3).await;
+    assert_eq!(counts.writes, 0);
 }

@@ -58,7 +58,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     ] {
         assert!(text.contains(address), "missing {address} in:\n{text}");
     }
-    assert!(text.contains("Plan: 201 to create, 0 to update, 1 manual."), "{text}");
+    assert!(text.contains("Plan: 203 to create, 0 to update, 1 manual."), "{text}");
     // The emulator lacks the primary-contact API and cannot route S3 Control: warnings naming the address.
     for address in [
         "global/account.primary_contact/primary",
@@ -79,7 +79,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let out = moto.cli(dir.path(), &["apply", "--auto-approve"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("Apply complete: 201 created, 0 updated, 0 failed."), "{text}");
+    assert!(text.contains("Apply complete: 203 created, 0 updated, 0 failed."), "{text}");
 
     // Checked independently.
     for topic in TOPICS {
@@ -135,7 +135,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     assert_eq!(printed["summary"]["create"], 0);
     assert_eq!(printed["summary"]["update"], 0);
     assert_eq!(printed["summary"]["manual"], 1);
-    assert_eq!(printed["summary"]["unchanged"], 204);
+    assert_eq!(printed["summary"]["unchanged"], 206);
     assert_eq!(printed["notices"][0]["level"], "warning");
 }
 
