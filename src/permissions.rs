@@ -330,10 +330,14 @@ mod tests {
     /// The family's own list covers every call its module makes: the policy cannot drift from the code.
     #[test]
     fn each_family_lists_the_actions_of_its_calls() {
-        // Everything the code can call: an organization, and a group whose foreign policies are detached.
-        let desired = shipped(&format!(
+        // Everything the code can call: an organization, a group whose foreign policies are detached, and a
+        // billing bucket of its own (its location is read).
+        let mut desired = shipped(&format!(
             "{ORGANIZATION}\n[[iam.groups]]\nname = \"admins\"\npolicies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\nexclusive = true\n"
         ));
+        if let Some(reports) = desired.billing_reports.as_mut() {
+            reports.bucket = Some("example-cost-reports".into());
+        }
         type Family = fn(&Desired, &mut Needs);
         let families: [(&str, Family); 12] = [
             ("resources/sns.rs", crate::resources::sns::permissions),

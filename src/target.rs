@@ -54,6 +54,9 @@ pub struct Target {
     /// Organization runs: every account whose trail and Config deliver to the log archive, for its bucket
     /// policy. `None`: only this account.
     pub log_writers: Option<Arc<[String]>>,
+    /// Organization runs: the organization's management account, when discovery looked it up (contacts, the
+    /// Cost and Usage Report). `None` in single-account runs.
+    pub management_account: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +136,7 @@ impl Target {
             unavailable_regions: Vec::new(),
             contacts_account: None,
             log_writers: None,
+            management_account: None,
             scope,
         }
     }

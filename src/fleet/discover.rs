@@ -1,5 +1,6 @@
 //! Which accounts a run covers: the caller's, an explicit list, or the ACTIVE accounts of the organization
-//! (optionally under some OUs only), minus exclusions. Also whether member contacts can be set from here.
+//! (optionally under some OUs only), minus exclusions. Also the organization's management account and whether
+//! member contacts can be set from here.
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
@@ -32,10 +33,30 @@ pub struct Discovery {
     pub members: Vec<Member>,
     /// Accounts of the organization that are not ACTIVE (suspended, closing), with their state: not baselined.
     pub inactive: Vec<(Member, String)>,
-    /// Member contacts are set from the caller's account through the Account API's `AccountId`.
+    /// The organization's management account (DescribeOrganization), read when the run covers other accounts
+    /// and manages contacts or the Cost and Usage Report; `None` outside an organization or when not allowed
+    /// to look.
+    pub management_account: Option<String>,
+    /// The caller may set member accounts' contacts through the Account API's `AccountId` (it is the
+    /// management account with trusted access, or the delegated administrator for Account Management): see
+    /// [`Discovery::contacts_through_caller`].
     pub contacts_from_caller: bool,
     /// Worth telling the user (trusted access for Account Management not enabled, ...).
     pub notices: Vec<String>,
+}
+
+impl Discovery {
+    /// Whether `account`'s contacts are set from the caller's account with `AccountId = account`. Only for
+    /// member accounts other than the caller: "The management account can't specify its own AccountId; it
+    /// must call the operation in standalone context by not including the AccountId parameter" (Account
+    /// Management API reference, AccountId), and a delegated administrator cannot name it either (AccountId
+    /// "must be a member account"). The management account's contacts are then set through its own role, the
+    /// caller's through its own credentials, both without `AccountId`.
+    pub fn contacts_through_caller(&self, account: &str) -> bool {
+        self.contacts_from_caller
+            && account != self.caller.account_id
+            && self.management_account.as_deref().is_some_and(|m| m != account)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +68,7 @@ pub enum DiscoveryError {
 }
 
 /// Resolves the accounts of the run: one STS call, plus Organizations reads when the organization is asked
-/// for or member contacts are managed.
+/// for, or when the run covers other accounts and manages contacts or the Cost and Usage Report.
 pub async fn discover(session: &Session, desired: &Desired) -> Result<Discovery, DiscoveryError> {
     let caller = target::identify(session, desired).await?;
     let accounts = &desired.accounts;
@@ -58,8 +79,9 @@ pub async fn discover(session: &Session, desired: &Desired) -> Result<Discovery,
         AccountSelection::Ids(ids) => ids.iter().any(|id| *id != caller.account_id && !accounts.exclude.contains(id)),
         AccountSelection::Organization { .. } => true,
     };
-    // The account list and the contacts route are independent reads: made at the same time.
-    let (listed, (contacts_from_caller, notice)) = tokio::join!(
+    let needs_management = others && (manages_contacts || desired.billing_reports.is_some());
+    // The account list and the organization's facts are independent reads: made at the same time.
+    let (listed, (management_account, contacts_from_caller, notices)) = tokio::join!(
         async {
             match &accounts.selection {
                 AccountSelection::Caller => Ok((vec![Member::new(&caller.account_id)], Vec::new())),
@@ -70,14 +92,35 @@ pub async fn discover(session: &Session, desired: &Desired) -> Result<Discovery,
             }
         },
         async {
-            if manages_contacts && others { account_api_access(&org, &caller.account_id).await } else { (false, None) }
+            if !needs_management {
+                return (None, false, Vec::new());
+            }
+            let mut notices = Vec::new();
+            let management = match management_account(&org).await {
+                Ok(management) => management,
+                Err(e) => {
+                    if desired.billing_reports.is_some() {
+                        notices.push(format!(
+                            "{e}; without the management account's id, each account's Cost and Usage Report is \
+                             planned in that account"
+                        ));
+                    }
+                    None
+                }
+            };
+            let (from_caller, notice) = match (&management, manages_contacts) {
+                (Some(m), true) => account_api_access(&org, &caller.account_id, m).await,
+                _ => (false, None),
+            };
+            notices.extend(notice);
+            (management, from_caller, notices)
         },
     );
     let (mut members, inactive) = listed.map_err(DiscoveryError::Organization)?;
     members.retain(|m| !accounts.exclude.contains(&m.id));
     members.sort_by(|a, b| a.id.cmp(&b.id));
     members.dedup_by(|a, b| a.id == b.id);
-    Ok(Discovery { caller, members, inactive, contacts_from_caller, notices: notice.into_iter().collect() })
+    Ok(Discovery { caller, members, inactive, management_account, contacts_from_caller, notices })
 }
 
 /// ACTIVE accounts (under `include_ous` when given, not under `exclude_ous`) and the others with their state.
@@ -160,36 +203,59 @@ async fn children(org: &aws_sdk_organizations::Client, parent: String) -> Result
     Ok((accounts?, ous?))
 }
 
-/// Whether the caller may set member accounts' contacts through the Account API: it is the management
-/// account with trusted access for Account Management enabled, or that service's delegated administrator.
-/// Otherwise each account's contacts are set with its own assumed role, and the notice says why.
-async fn account_api_access(org: &aws_sdk_organizations::Client, caller: &str) -> (bool, Option<String>) {
-    let through_roles = "member contacts are set through each account's role";
-    let organization = org.describe_organization().send().await.map_err(aws::err("organizations:DescribeOrganization"));
-    let management = match organization {
-        Ok(out) => out.organization().and_then(|o| o.master_account_id()).map(str::to_string),
-        // Not in an organization, or not allowed to look.
-        Err(e) => {
-            tracing::info!("{e}; {through_roles}");
-            return (false, None);
-        }
-    };
-    if management.as_deref() != Some(caller) {
-        let delegated = org
-            .list_delegated_administrators()
-            .service_principal(ACCOUNT_SERVICE)
-            .send()
-            .await
-            .map_err(aws::err("organizations:ListDelegatedAdministrators"))
-            .is_ok_and(|out| out.delegated_administrators().iter().any(|a| a.id() == Some(caller)));
-        return (delegated, None);
+/// The organization's management account; `Ok(None)` when the caller's account is in no organization.
+async fn management_account(org: &aws_sdk_organizations::Client) -> Result<Option<String>, AwsError> {
+    match org.describe_organization().send().await.map_err(aws::err("organizations:DescribeOrganization")) {
+        Ok(out) => Ok(out.organization().and_then(|o| o.master_account_id()).map(str::to_string)),
+        Err(e) if e.is_code("AWSOrganizationsNotInUseException") => Ok(None),
+        Err(e) => Err(e),
     }
-    let enabled = org
-        .list_aws_service_access_for_organization()
-        .send()
-        .await
-        .map_err(aws::err("organizations:ListAWSServiceAccessForOrganization"))
-        .map(|out| out.enabled_service_principals().iter().any(|p| p.service_principal() == Some(ACCOUNT_SERVICE)));
+}
+
+/// Whether `caller` may set member accounts' contacts through the Account API: it is the organization's
+/// `management` account with trusted access for Account Management enabled, or that service's delegated
+/// administrator. Otherwise each account's contacts are set with its own assumed role, and the notice says
+/// why. Both lists are read to their last page (AWS pages ListAWSServiceAccessForOrganization at 20).
+pub async fn account_api_access(
+    org: &aws_sdk_organizations::Client,
+    caller: &str,
+    management: &str,
+) -> (bool, Option<String>) {
+    let through_roles = "member contacts are set through each account's role";
+    if management != caller {
+        let mut pages = org.list_delegated_administrators().service_principal(ACCOUNT_SERVICE).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page.map_err(aws::err("organizations:ListDelegatedAdministrators")) {
+                Ok(page) if page.delegated_administrators().iter().any(|a| a.id() == Some(caller)) => {
+                    return (true, None);
+                }
+                Ok(_) => {}
+                // Not a delegated administrator of any service, or not allowed to look.
+                Err(e) => {
+                    tracing::info!("{e}; {through_roles}");
+                    break;
+                }
+            }
+        }
+        return (false, None);
+    }
+    let mut enabled = Ok(false);
+    let mut pages = org.list_aws_service_access_for_organization().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page.map_err(aws::err("organizations:ListAWSServiceAccessForOrganization")) {
+            Ok(page)
+                if page.enabled_service_principals().iter().any(|p| p.service_principal() == Some(ACCOUNT_SERVICE)) =>
+            {
+                enabled = Ok(true);
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                enabled = Err(e);
+                break;
+            }
+        }
+    }
     match enabled {
         Ok(true) => (true, None),
         Ok(false) => (
@@ -222,15 +288,14 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
             LISTS_ALL,
         );
     }
-    // The contacts route (member contacts through the Account API's AccountId) is checked when members'
-    // contacts are managed.
+    // The management account is looked up for members' contacts and the Cost and Usage Report; the contacts
+    // route (member contacts through the Account API's AccountId) is checked when contacts are managed.
+    if manages_contacts(desired) || desired.billing_reports.is_some() {
+        needs.any(&["organizations:DescribeOrganization"], NO_RESOURCE_TYPE);
+    }
     if manages_contacts(desired) {
         needs.any(
-            &[
-                "organizations:DescribeOrganization",
-                "organizations:ListAWSServiceAccessForOrganization",
-                "organizations:ListDelegatedAdministrators",
-            ],
+            &["organizations:ListAWSServiceAccessForOrganization", "organizations:ListDelegatedAdministrators"],
             NO_RESOURCE_TYPE,
         );
     }

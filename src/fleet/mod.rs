@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 
-pub use discover::{Discovery, DiscoveryError, Member, discover, permissions};
+pub use discover::{Discovery, DiscoveryError, Member, account_api_access, discover, permissions};
 pub use select::{Filters, SelectError, Shard, select, target_may_match};
 
 use crate::aws::{AssumedRole, AwsError, ErrorKind, Session};
@@ -313,12 +313,14 @@ impl<'a> Fleet<'a> {
             .map_err(|error| Unreachable::AssumeRole { role_arn, error })?;
             let session = self.session.with_credentials(assumed);
             let mut target = Target::connect(&session, scope, desired).await.map_err(Unreachable::Target)?;
-            if self.discovery.contacts_from_caller {
+            // Member accounts through the caller's AccountId; the management account keeps its own role.
+            if self.discovery.contacts_through_caller(&member.id) {
                 target.account = self.session.account(&caller.partition);
                 target.contacts_account = Some(member.id.clone());
             }
             target
         };
+        target.management_account.clone_from(&self.discovery.management_account);
         target.retain_regions(&self.filters.regions);
         target.log_writers.clone_from(&self.writers);
         Ok(target)
@@ -341,6 +343,7 @@ mod tests {
             },
             members: vec![Member::new("111111111111"), Member::new("222222222222")],
             inactive: Vec::new(),
+            management_account: None,
             contacts_from_caller: false,
             notices: Vec::new(),
         };
@@ -356,5 +359,31 @@ mod tests {
         // Without a log archive account every account has a bucket of its own, written by itself alone.
         let own = desired("");
         assert_eq!(Fleet::new(&session, &own, &discovery, &filters, 1).writers(), None);
+    }
+
+    #[test]
+    fn account_id_names_member_accounts_only() {
+        let scope =
+            |id: &str| Scope { account_id: id.into(), partition: "aws".into(), home_region: "us-east-1".into() };
+        let run = |caller: &str| Discovery {
+            caller: scope(caller),
+            members: ["111111111111", "222222222222", "333333333333"].map(Member::new).to_vec(),
+            inactive: Vec::new(),
+            management_account: Some("111111111111".into()),
+            contacts_from_caller: true,
+            notices: Vec::new(),
+        };
+        // The management account: members through AccountId, itself without.
+        let management = run("111111111111");
+        assert!(!management.contacts_through_caller("111111111111"));
+        assert!(management.contacts_through_caller("222222222222"));
+        // The delegated administrator: members through AccountId; itself and the management account without.
+        let delegated = run("222222222222");
+        assert!(!delegated.contacts_through_caller("111111111111"), "AccountId may not name the management account");
+        assert!(!delegated.contacts_through_caller("222222222222"));
+        assert!(delegated.contacts_through_caller("333333333333"));
+        // Without the route every account uses its own role.
+        let roles = Discovery { contacts_from_caller: false, ..run("111111111111") };
+        assert!(!roles.contacts_through_caller("222222222222"));
     }
 }

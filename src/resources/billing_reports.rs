@@ -1,5 +1,11 @@
 //! The Cost and Usage Report, through the CUR API (see README.md for why not BCM Data Exports), delivered to
 //! the log archive bucket (whose policy then lets `billingreports.amazonaws.com` write) or a billing bucket.
+//!
+//! AWS rules this module follows ("Using Cost and Usage Reports for AWS Organizations", Data Exports user
+//! guide): the account that creates a report must own the bucket it is delivered to, and a management
+//! account's report covers the usage of every member account. So in an organization run the report is
+//! planned in the management account only, members get a notice, and a report whose bucket belongs to
+//! another account is never planned. The CUR API lives in us-east-1; the report's `S3Region` is the bucket's.
 
 use aws_sdk_costandusagereport::types::{
     AdditionalArtifact, AwsRegion, CompressionFormat, ReportDefinition, ReportFormat, ReportVersioning, SchemaElement,
@@ -8,10 +14,10 @@ use aws_sdk_costandusagereport::types::{
 
 use super::log_bucket;
 use super::{Operation, report_unreadable};
-use crate::aws::{self, AwsError};
+use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{BillingReports, Desired};
 use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
-use crate::target::{Scope, Target};
+use crate::target::Target;
 
 pub const REPORT: &str = "cur.report_definition";
 
@@ -37,20 +43,69 @@ pub enum Op {
     Modify(Report),
 }
 
-/// Where the report is delivered: the configured bucket, or the log archive.
-pub fn destination(desired: &Desired, scope: &Scope, spec: &BillingReports) -> (String, String) {
-    match (&spec.bucket, &desired.log_archive) {
-        (Some(bucket), _) => (bucket.clone(), scope.home_region.clone()),
-        (None, Some(archive)) => {
-            let at = log_bucket::location(archive, scope);
-            (at.name, at.region)
-        }
-        (None, None) => (String::new(), scope.home_region.clone()),
-    }
+/// Where this account's report can go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// A bucket this account owns, in `region`.
+    Owned { bucket: String, region: String },
+    /// No report can be delivered from this account; why, and what to do.
+    Refused(String),
 }
 
-pub fn desired_report(desired: &Desired, scope: &Scope, spec: &BillingReports) -> Report {
-    let (bucket, region) = destination(desired, scope, spec);
+const OWNER_RULE: &str = "a Cost and Usage Report can only be delivered to a bucket owned by the account that \
+                          creates it";
+
+/// Where the report is delivered: the configured bucket (GetBucketLocation with `ExpectedBucketOwner` = this
+/// account gives its region and proves this account owns it) or the log archive (owner and region from
+/// baseline.toml).
+pub async fn destination(desired: &Desired, target: &Target, spec: &BillingReports) -> Result<Delivery, AwsError> {
+    let account = &target.scope.account_id;
+    let archive = match (&spec.bucket, &desired.log_archive) {
+        (Some(bucket), _) => return owned_bucket(target, bucket).await,
+        (None, Some(archive)) => log_bucket::location(archive, &target.scope),
+        (None, None) => return Ok(Delivery::Refused("no bucket: set [billing_reports] bucket".into())),
+    };
+    if archive.owner == *account {
+        return Ok(Delivery::Owned { bucket: archive.name, region: archive.region });
+    }
+    Ok(Delivery::Refused(format!(
+        "not created: the log archive bucket {} belongs to account {}, and {OWNER_RULE}; set [billing_reports] \
+         bucket to a bucket of this account",
+        archive.name, archive.owner
+    )))
+}
+
+/// The configured bucket's region, when this account owns it.
+async fn owned_bucket(target: &Target, bucket: &str) -> Result<Delivery, AwsError> {
+    let location =
+        target.s3.get_bucket_location().bucket(bucket).expected_bucket_owner(&target.scope.account_id).send().await;
+    let e = match location {
+        Ok(out) => {
+            let region = match out.location_constraint().map(|c| c.as_str()) {
+                None | Some("") => "us-east-1".to_string(),
+                Some("EU") => "eu-west-1".to_string(),
+                Some(r) => r.to_string(),
+            };
+            return Ok(Delivery::Owned { bucket: bucket.to_string(), region });
+        }
+        Err(e) => AwsError::from_sdk("s3:GetBucketLocation", e),
+    };
+    if e.is_code("NoSuchBucket") {
+        return Ok(Delivery::Refused(format!(
+            "not created: the bucket {bucket} does not exist; create it in this account with a policy letting \
+             billingreports.amazonaws.com write, or change [billing_reports] bucket"
+        )));
+    }
+    if e.kind == ErrorKind::AccessDenied {
+        // "If the bucket is owned by a different account, the request fails with the HTTP status code 403
+        // Forbidden (access denied)" (S3 API reference, GetBucketLocation, ExpectedBucketOwner).
+        let message = format!("{} (the bucket may belong to another account: {OWNER_RULE})", e.message);
+        return Err(AwsError { message, ..e });
+    }
+    Err(e)
+}
+
+pub fn desired_report(spec: &BillingReports, bucket: &str, region: &str) -> Report {
     // Parquet with the Athena artifact needs report versioning OVERWRITE_REPORT.
     let parquet = spec.format == "Parquet";
     Report {
@@ -59,9 +114,9 @@ pub fn desired_report(desired: &Desired, scope: &Scope, spec: &BillingReports) -
         format: spec.format.clone(),
         compression: if parquet { "Parquet".into() } else { "GZIP".into() },
         schema_elements: vec!["RESOURCES".into()],
-        bucket,
+        bucket: bucket.to_string(),
         prefix: spec.prefix.clone(),
-        region,
+        region: region.to_string(),
         artifacts: if parquet { vec!["ATHENA".into()] } else { Vec::new() },
         refresh_closed_reports: true,
         versioning: if parquet { "OVERWRITE_REPORT".into() } else { "CREATE_NEW_REPORT".into() },
@@ -69,12 +124,16 @@ pub fn desired_report(desired: &Desired, scope: &Scope, spec: &BillingReports) -
 }
 
 /// The calls of this family: report definitions are listed (no resource-level permission), the baseline's
-/// report is created and changed by its ARN (the API lives in us-east-1).
+/// report is created and changed by its ARN (the API lives in us-east-1); a configured bucket's location is
+/// read.
 pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     let Some(spec) = &desired.billing_reports else { return };
     needs.any(&["cur:DescribeReportDefinitions"], crate::permissions::NO_RESOURCE_TYPE);
     let report = needs.arn("cur", "us-east-1", &format!("definition/{}", spec.report));
     needs.on(&["cur:PutReportDefinition", "cur:ModifyReportDefinition"], [report]);
+    if let Some(bucket) = &spec.bucket {
+        needs.on(&["s3:GetBucketLocation"], [needs.bucket_arn(bucket)]);
+    }
 }
 
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
@@ -82,6 +141,27 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let scope = &target.scope;
     let at = Address::new(&scope.account_id, GLOBAL, REPORT, &spec.report);
     let mut plan = Plan::default();
+    if let Some(management) = target.management_account.as_deref().filter(|m| *m != scope.account_id) {
+        plan.notices.push(Notice {
+            level: NoticeLevel::Info,
+            address: at,
+            message: format!(
+                "no report in this member account: the management account {management}'s Cost and Usage Report \
+                 covers the usage of every account of the organization; baseline manages it there"
+            ),
+        });
+        return plan;
+    }
+    let (observed, delivery) = tokio::join!(observe(target, &spec.report), destination(desired, target, spec));
+    let Some(observed) = report_unreadable(observed, &at, &mut plan) else { return plan };
+    let (bucket, region) = match report_unreadable(delivery, &at, &mut plan) {
+        Some(Delivery::Owned { bucket, region }) => (bucket, region),
+        Some(Delivery::Refused(message)) => {
+            plan.notices.push(Notice { level: NoticeLevel::Warning, address: at, message });
+            return plan;
+        }
+        None => return plan,
+    };
     if spec.bucket.is_some() {
         plan.notices.push(Notice {
             level: NoticeLevel::Info,
@@ -92,9 +172,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                     .into(),
         });
     }
-    let Some(observed) = report_unreadable(observe(target, &spec.report).await, &at, &mut plan) else { return plan };
-    let want = desired_report(desired, scope, spec);
-    let mut change = diff(at, &want, observed.as_ref());
+    let mut change = diff(at, &desired_report(spec, &bucket, &region), observed.as_ref());
     if spec.bucket.is_none()
         && let Some(archive) = &desired.log_archive
     {

@@ -1,6 +1,7 @@
 //! Cost budgets with FORECASTED and ACTUAL spend notifications delivered to the billing topic (and optional
-//! e-mail addresses). A budget named in baseline.toml is owned whole: its notifications and subscribers are
-//! repaired in place.
+//! e-mail addresses). A budget named in baseline.toml is owned with its notifications of the baseline's shape
+//! (GREATER_THAN a percentage) and their subscribers, repaired in place; notifications of another shape on the
+//! same budget are someone else's and are left alone.
 
 use std::collections::BTreeMap;
 
@@ -20,19 +21,59 @@ use crate::target::{Scope, Target};
 pub const BUDGET: &str = "budgets.budget";
 pub const NOTIFICATION: &str = "budgets.notification";
 
-/// A notification is identified by its type and threshold (always GREATER_THAN a PERCENTAGE here).
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+/// A notification's identity, as AWS Budgets defines it: notification type, comparison operator, threshold and
+/// threshold type. Every call on a notification (update, delete, its subscribers) names it by all four.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NotificationKey {
-    pub forecasted: bool,
+    pub notification_type: NotificationType,
+    pub comparison: ComparisonOperator,
     pub threshold: f64,
+    /// As AWS describes the notification; `None` is a percentage ("Thresholds are always a percentage",
+    /// Budgets API reference, Notification) and is sent back as `None`.
+    pub threshold_type: Option<ThresholdType>,
 }
 
 impl NotificationKey {
-    fn label(&self) -> String {
-        format!("{}-{}", if self.forecasted { "forecasted" } else { "actual" }, trim(self.threshold))
+    /// The notifications the baseline creates: spend greater than a percentage of the limit.
+    pub fn percent_over(forecasted: bool, threshold: f64) -> Self {
+        Self {
+            notification_type: if forecasted { NotificationType::Forecasted } else { NotificationType::Actual },
+            comparison: ComparisonOperator::GreaterThan,
+            threshold,
+            threshold_type: Some(ThresholdType::Percentage),
+        }
     }
+
+    fn forecasted(&self) -> bool {
+        self.notification_type == NotificationType::Forecasted
+    }
+
+    fn percentage(&self) -> bool {
+        self.threshold_type.as_ref().is_none_or(|t| *t == ThresholdType::Percentage)
+    }
+
+    /// Of the shape the baseline creates (GREATER_THAN a PERCENTAGE). Other notifications on an owned budget
+    /// were added by someone else: they are never updated, deleted or taken for the baseline's.
+    pub fn is_baselines(&self) -> bool {
+        self.comparison == ComparisonOperator::GreaterThan && self.percentage()
+    }
+
+    /// `forecasted-100` for the baseline's shape; other shapes name their operator and threshold type.
+    fn label(&self) -> String {
+        let kind = if self.forecasted() { "forecasted" } else { "actual" };
+        if self.is_baselines() {
+            return format!("{kind}-{}", trim(self.threshold));
+        }
+        let unit = if self.percentage() { "percent" } else { "absolute" };
+        format!("{kind}-{}-{}-{unit}", self.comparison.as_str().to_ascii_lowercase(), trim(self.threshold))
+    }
+
+    /// The same notification: all four parts equal.
     fn same(&self, other: &NotificationKey) -> bool {
-        self.forecasted == other.forecasted && (self.threshold - other.threshold).abs() < 1e-9
+        self.notification_type == other.notification_type
+            && self.comparison == other.comparison
+            && self.percentage() == other.percentage()
+            && (self.threshold - other.threshold).abs() < 1e-9
     }
 }
 
@@ -86,8 +127,8 @@ pub fn subscribers(desired: &Desired, scope: &Scope, spec: &BudgetSpec) -> Vec<S
 }
 
 fn wanted_keys(spec: &BudgetSpec) -> Vec<NotificationKey> {
-    let forecasted = spec.forecasted_thresholds.iter().map(|&t| NotificationKey { forecasted: true, threshold: t });
-    let actual = spec.actual_thresholds.iter().map(|&t| NotificationKey { forecasted: false, threshold: t });
+    let forecasted = spec.forecasted_thresholds.iter().map(|&t| NotificationKey::percent_over(true, t));
+    let actual = spec.actual_thresholds.iter().map(|&t| NotificationKey::percent_over(false, t));
     forecasted.chain(actual).collect()
 }
 
@@ -195,8 +236,10 @@ async fn observe(target: &Target, budget: &Budget) -> Result<BudgetState, AwsErr
         };
         Ok(NotificationState {
             key: NotificationKey {
-                forecasted: n.notification_type() == &NotificationType::Forecasted,
+                notification_type: n.notification_type().clone(),
+                comparison: n.comparison_operator().clone(),
                 threshold: n.threshold(),
+                threshold_type: n.threshold_type().cloned(),
             },
             subscribers: subscribers.map(|mut s| {
                 s.sort();
@@ -237,14 +280,12 @@ pub fn diff(scope: &Scope, spec: &BudgetSpec, subscribers: &[Subscriber], observ
     let op = Operation::Budgets;
     let budget_at = Address::new(&scope.account_id, GLOBAL, BUDGET, &spec.name);
     let want = budget_fields(spec.limit, &spec.currency, &spec.time_unit, &spec.cost_filters);
-    let keys = wanted_keys(spec);
-    let describe = |s: &[Subscriber]| s.iter().map(|s| s.address.clone()).collect::<Vec<_>>().join(", ");
 
     let Some(state) = observed else {
         let mut attributes: Vec<AttributeChange> =
             want.into_iter().map(|(n, w)| AttributeChange::new(n, None, Some(w))).collect();
         attributes.extend(
-            keys.iter().map(|k| {
+            wanted_keys(spec).iter().map(|k| {
                 AttributeChange::new(format!("notification[{}]", k.label()), None, Some(describe(subscribers)))
             }),
         );
@@ -268,92 +309,88 @@ pub fn diff(scope: &Scope, spec: &BudgetSpec, subscribers: &[Subscriber], observ
         ResourceChange::new(budget_at.clone(), Action::Update, "budget differs", op(Op::UpdateBudget(spec.clone())))
             .with_attributes(attributes)
     });
+    let notifications = diff_notifications(scope, spec, subscribers, &state.notifications);
+    plan.changes.extend(notifications.into_iter().map(|c| if c.is_pending() { c.after(&budget_at) } else { c }));
+    plan
+}
 
+fn describe(subscribers: &[Subscriber]) -> String {
+    subscribers.iter().map(|s| s.address.clone()).collect::<Vec<_>>().join(", ")
+}
+
+/// The budget's notifications against the baseline's: matched by their whole identity, so a notification of
+/// another shape (LESS_THAN, EQUAL_TO, an absolute value) with the same number is never taken for the
+/// baseline's, and is left as it is.
+fn diff_notifications(
+    scope: &Scope,
+    spec: &BudgetSpec,
+    subscribers: &[Subscriber],
+    observed: &[NotificationState],
+) -> Vec<ResourceChange> {
+    let op = Operation::Budgets;
+    let budget = || spec.name.clone();
     let at = |key: &NotificationKey| {
         Address::new(&scope.account_id, GLOBAL, NOTIFICATION, format!("{}/{}", spec.name, key.label()))
     };
+    let keys = wanted_keys(spec);
+    // The baseline's own shape, not (any more) in baseline.toml: a changed threshold or a removed one.
     let mut undeclared: Vec<&NotificationState> =
-        state.notifications.iter().filter(|n| !keys.iter().any(|k| k.same(&n.key))).collect();
+        observed.iter().filter(|n| n.key.is_baselines() && !keys.iter().any(|k| k.same(&n.key))).collect();
+    let mut changes = Vec::new();
     for key in &keys {
-        let address = at(key);
-        match state.notifications.iter().find(|n| n.key.same(key)) {
-            Some(existing) => {
-                let Some(have) = &existing.subscribers else {
-                    plan.changes.push(ResourceChange::no_op(address, "notification exists; subscribers unknown"));
-                    continue;
-                };
-                let add: Vec<Subscriber> = subscribers.iter().filter(|s| !have.contains(s)).cloned().collect();
-                let remove: Vec<Subscriber> = have.iter().filter(|s| !subscribers.contains(s)).cloned().collect();
-                if add.is_empty() && remove.is_empty() {
-                    plan.changes.push(ResourceChange::no_op(address, "notification and subscribers match"));
-                } else {
-                    plan.changes.push(
-                        ResourceChange::new(
-                            address,
-                            Action::Update,
-                            "subscribers differ",
-                            op(Op::SyncSubscribers { budget: spec.name.clone(), key: *key, add, remove }),
-                        )
-                        .with_attributes(vec![AttributeChange::new(
-                            "subscribers",
-                            Some(describe(have)),
-                            Some(describe(subscribers)),
-                        )])
-                        .after(&budget_at),
-                    );
-                }
-            }
-            None => {
+        let change = match observed.iter().find(|n| n.key.same(key)) {
+            Some(existing) => diff_subscribers(at(key), &spec.name, existing, subscribers),
+            None => match undeclared.iter().position(|n| n.key.notification_type == key.notification_type) {
                 // A changed threshold: the old notification of the same type becomes the new one.
-                let same_type = undeclared.iter().position(|n| n.key.forecasted == key.forecasted);
-                let change = match same_type {
-                    Some(i) => {
-                        let old = undeclared.remove(i).key;
-                        ResourceChange::new(
-                            address,
-                            Action::Update,
-                            "threshold changed",
-                            op(Op::UpdateNotification { budget: spec.name.clone(), old, new: *key }),
-                        )
-                        .with_attributes(vec![AttributeChange::new(
-                            "threshold_percent",
-                            Some(trim(old.threshold)),
-                            Some(trim(key.threshold)),
-                        )])
-                    }
-                    None => ResourceChange::new(
-                        address,
-                        Action::Create,
-                        "notification missing",
-                        op(Op::CreateNotification {
-                            budget: spec.name.clone(),
-                            key: *key,
-                            subscribers: subscribers.to_vec(),
-                        }),
-                    )
-                    .with_attributes(vec![AttributeChange::new(
-                        "subscribers",
-                        None,
-                        Some(describe(subscribers)),
-                    )]),
-                };
-                plan.changes.push(change.after(&budget_at));
-            }
-        }
+                Some(i) => {
+                    let old = undeclared.remove(i).key.clone();
+                    let threshold =
+                        AttributeChange::new("threshold_percent", Some(trim(old.threshold)), Some(trim(key.threshold)));
+                    let update = Op::UpdateNotification { budget: budget(), old, new: key.clone() };
+                    ResourceChange::new(at(key), Action::Update, "threshold changed", op(update))
+                        .with_attributes(vec![threshold])
+                }
+                None => {
+                    let create = Op::CreateNotification {
+                        budget: budget(),
+                        key: key.clone(),
+                        subscribers: subscribers.to_vec(),
+                    };
+                    ResourceChange::new(at(key), Action::Create, "notification missing", op(create))
+                        .with_attributes(vec![AttributeChange::new("subscribers", None, Some(describe(subscribers)))])
+                }
+            },
+        };
+        changes.push(change);
     }
     for stale in undeclared {
-        plan.changes.push(
-            ResourceChange::new(
-                at(&stale.key),
-                Action::Update,
-                "notification no longer in the baseline",
-                op(Op::DeleteNotification { budget: spec.name.clone(), key: stale.key }),
-            )
-            .with_attributes(vec![AttributeChange::new("notification", Some(stale.key.label()), None)])
-            .after(&budget_at),
+        let delete = Op::DeleteNotification { budget: budget(), key: stale.key.clone() };
+        changes.push(
+            ResourceChange::new(at(&stale.key), Action::Update, "notification no longer in the baseline", op(delete))
+                .with_attributes(vec![AttributeChange::new("notification", Some(stale.key.label()), None)]),
         );
     }
-    plan
+    changes
+}
+
+/// An existing notification's subscribers; the calls name the notification as AWS described it.
+fn diff_subscribers(
+    address: Address,
+    budget: &str,
+    existing: &NotificationState,
+    subscribers: &[Subscriber],
+) -> ResourceChange {
+    let Some(have) = &existing.subscribers else {
+        return ResourceChange::no_op(address, "notification exists; subscribers unknown");
+    };
+    let add: Vec<Subscriber> = subscribers.iter().filter(|s| !have.contains(s)).cloned().collect();
+    let remove: Vec<Subscriber> = have.iter().filter(|s| !subscribers.contains(s)).cloned().collect();
+    if add.is_empty() && remove.is_empty() {
+        return ResourceChange::no_op(address, "notification and subscribers match");
+    }
+    let sync = Op::SyncSubscribers { budget: budget.to_string(), key: existing.key.clone(), add, remove };
+    ResourceChange::new(address, Action::Update, "subscribers differ", Operation::Budgets(sync))
+        .with_attributes(vec![AttributeChange::new("subscribers", Some(describe(have)), Some(describe(subscribers)))])
 }
 
 #[allow(deprecated)]
@@ -374,12 +411,13 @@ fn sdk_budget(spec: &BudgetSpec) -> Result<Budget, AwsError> {
         .map_err(aws::build_error("budgets:ModifyBudget"))
 }
 
+/// The notification exactly as its key names it (all four parts of its identity).
 fn sdk_notification(key: &NotificationKey) -> Result<Notification, AwsError> {
     Notification::builder()
-        .notification_type(if key.forecasted { NotificationType::Forecasted } else { NotificationType::Actual })
-        .comparison_operator(ComparisonOperator::GreaterThan)
+        .notification_type(key.notification_type.clone())
+        .comparison_operator(key.comparison.clone())
         .threshold(key.threshold)
-        .threshold_type(ThresholdType::Percentage)
+        .set_threshold_type(key.threshold_type.clone())
         .build()
         .map_err(aws::build_error("budgets:ModifyBudget"))
 }
@@ -526,7 +564,7 @@ mod tests {
             notifications: keys
                 .iter()
                 .map(|&(forecasted, threshold)| NotificationState {
-                    key: NotificationKey { forecasted, threshold },
+                    key: NotificationKey::percent_over(forecasted, threshold),
                     subscribers: Some(subs()),
                 })
                 .collect(),
@@ -571,5 +609,44 @@ mod tests {
         let mut s = state(&[(true, 100.0), (false, 80.0)]);
         s.notifications[0].subscribers = None;
         assert!(!diff(&scope(), &spec(), &subs(), Some(&s)).has_pending());
+    }
+
+    #[test]
+    fn foreign_notification_with_the_same_number_is_neither_matched_nor_touched() {
+        let foreign = |comparison: ComparisonOperator, threshold_type: ThresholdType| NotificationState {
+            key: NotificationKey {
+                comparison,
+                threshold_type: Some(threshold_type),
+                ..NotificationKey::percent_over(false, 80.0)
+            },
+            subscribers: Some(Vec::new()),
+        };
+        let mut s = state(&[(true, 100.0)]);
+        s.notifications.push(foreign(ComparisonOperator::LessThan, ThresholdType::Percentage));
+        s.notifications.push(foreign(ComparisonOperator::GreaterThan, ThresholdType::AbsoluteValue));
+        let plan = diff(&scope(), &spec(), &subs(), Some(&s));
+        let pending: Vec<&ResourceChange> = plan.pending().collect();
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        assert_eq!(pending[0].address.name, "monthly/actual-80");
+        let Some(Operation::Budgets(Op::CreateNotification { key, .. })) = &pending[0].operation else { panic!() };
+        assert_eq!(key, &NotificationKey::percent_over(false, 80.0));
+        assert!(
+            plan.changes.iter().all(|c| !c.address.name.contains("less_than") && !c.address.name.contains("absolute"))
+        );
+    }
+
+    #[test]
+    fn subscriber_calls_name_the_notification_as_aws_described_it() {
+        let mut s = state(&[(true, 100.0), (false, 80.0)]);
+        // Described without a threshold type (a percentage): sent back exactly so.
+        s.notifications[1].key.threshold_type = None;
+        s.notifications[1].subscribers = Some(Vec::new());
+        let plan = diff(&scope(), &spec(), &subs(), Some(&s));
+        let change = plan.pending().next().unwrap();
+        assert_eq!(change.reason, "subscribers differ");
+        let Some(Operation::Budgets(Op::SyncSubscribers { key, add, .. })) = &change.operation else { panic!() };
+        assert_eq!(key.threshold_type, None);
+        assert_eq!(key.comparison, ComparisonOperator::GreaterThan);
+        assert_eq!(add, &subs());
     }
 }

@@ -108,3 +108,94 @@ async fn hygiene_and_budget_drift_is_repaired() {
     let kept = iam.list_attached_group_policies().group_name("billing-admins").send().await.unwrap();
     assert_eq!(kept.attached_policies().len(), 2, "not exclusive: the foreign attachment stays");
 }
+
+/// A budget notification is identified by its type, comparison operator, threshold and threshold type (AWS
+/// Budgets API reference, Notification). Someone else's ACTUAL notifications at 80 of other shapes (LESS_THAN
+/// 80 %, GREATER_THAN 80 USD) are not the baseline's ACTUAL > 80 %: that one is created beside them, and they
+/// are kept as they are.
+#[tokio::test]
+async fn foreign_notifications_of_the_same_number_survive_and_the_baselines_is_created() {
+    use aws_sdk_budgets::types::{
+        Budget, BudgetType, NotificationWithSubscribers, Spend, Subscriber, SubscriptionType, TimeUnit,
+    };
+    let moto = Moto::start();
+    let budgets = aws_sdk_budgets::Client::new(&moto.sdk_config("test", "test").await);
+    let notification = |kind: NotificationType, comparison: ComparisonOperator, threshold: f64, unit: ThresholdType| {
+        Notification::builder()
+            .notification_type(kind)
+            .comparison_operator(comparison)
+            .threshold(threshold)
+            .threshold_type(unit)
+            .build()
+            .unwrap()
+    };
+    let ours =
+        notification(NotificationType::Forecasted, ComparisonOperator::GreaterThan, 100.0, ThresholdType::Percentage);
+    let below = notification(NotificationType::Actual, ComparisonOperator::LessThan, 80.0, ThresholdType::Percentage);
+    let absolute =
+        notification(NotificationType::Actual, ComparisonOperator::GreaterThan, 80.0, ThresholdType::AbsoluteValue);
+    let ops =
+        Subscriber::builder().subscription_type(SubscriptionType::Email).address("ops@example.com").build().unwrap();
+    let with_ops = |n: &Notification| {
+        NotificationWithSubscribers::builder().notification(n.clone()).subscribers(ops.clone()).build().unwrap()
+    };
+    budgets
+        .create_budget()
+        .account_id(ACCOUNT)
+        .budget(
+            Budget::builder()
+                .budget_name("monthly")
+                .budget_limit(Spend::builder().amount("1000").unit("USD").build().unwrap())
+                .time_unit(TimeUnit::Monthly)
+                .budget_type(BudgetType::Cost)
+                .build()
+                .unwrap(),
+        )
+        .notifications_with_subscribers(with_ops(&ours))
+        .notifications_with_subscribers(with_ops(&below))
+        .notifications_with_subscribers(with_ops(&absolute))
+        .send()
+        .await
+        .unwrap();
+    let desired = desired(
+        r#"
+[notifications.billing]
+topic = "billing"
+emails = ["billing@example.com"]
+[s3]
+account_public_access_block = false
+[[budgets]]
+name = "monthly"
+limit = 1000
+forecasted_thresholds = [100]
+actual_thresholds = [80]
+"#,
+    );
+
+    let (planned, counts) = plan(&moto, &desired).await;
+    assert_eq!(counts.writes, 0);
+    let budget_changes: Vec<(String, Action)> = planned
+        .pending()
+        .filter(|c| c.address.kind.starts_with("budgets."))
+        .map(|c| (c.address.to_string(), c.action))
+        .collect();
+    assert_eq!(
+        budget_changes,
+        vec![("123456789012/global/budgets.notification/monthly/actual-80".to_string(), Action::Create)]
+    );
+
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let listed =
+        budgets.describe_notifications_for_budget().account_id(ACCOUNT).budget_name("monthly").send().await.unwrap();
+    let listed = listed.notifications();
+    let baselines =
+        notification(NotificationType::Actual, ComparisonOperator::GreaterThan, 80.0, ThresholdType::Percentage);
+    for n in [&ours, &below, &absolute, &baselines] {
+        assert_eq!(listed.iter().filter(|l| *l == n).count(), 1, "{n:?} once in {listed:?}");
+    }
+    assert_eq!(listed.len(), 4, "{listed:?}");
+
+    let (converged, _) = plan(&moto, &desired).await;
+    assert!(!converged.has_pending(), "{:?}", converged.pending().map(|c| c.address.to_string()).collect::<Vec<_>>());
+}

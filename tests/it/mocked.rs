@@ -1,4 +1,5 @@
-//! What the emulator lacks (the primary contact API), tested with mocked SDK clients.
+//! What the emulator lacks (the primary contact API, the subscriber APIs of Budgets, Cost and Usage Reports,
+//! Organizations answers in several pages), tested with mocked SDK clients.
 
 use aws_sdk_account::operation::get_contact_information::{GetContactInformationError, GetContactInformationOutput};
 use aws_sdk_account::operation::put_contact_information::PutContactInformationOutput;
@@ -75,6 +76,7 @@ pub fn idle_target() -> Target {
         unavailable_regions: Vec::new(),
         contacts_account: None,
         log_writers: None,
+        management_account: None,
     }
 }
 
@@ -533,6 +535,104 @@ emails = ["billing@example.com"]
         assert!(report.succeeded(), "{report:?}");
         assert_eq!(create.num_calls(), 2, "one per notification");
     }
+
+    fn shaped(comparison: ComparisonOperator, threshold_type: ThresholdType) -> Notification {
+        Notification::builder()
+            .notification_type(NotificationType::Actual)
+            .comparison_operator(comparison)
+            .threshold(80.0)
+            .threshold_type(threshold_type)
+            .build()
+            .unwrap()
+    }
+
+    fn baselines(n: &Notification) -> bool {
+        n.comparison_operator() == &ComparisonOperator::GreaterThan
+            && n.threshold_type() == Some(&ThresholdType::Percentage)
+    }
+
+    /// Someone added ACTUAL notifications at 80 of other shapes (LESS_THAN a percentage, GREATER_THAN an
+    /// absolute 80 USD), listed before the baseline's own ACTUAL > 80%. A notification is identified by type,
+    /// operator, threshold and threshold type (Budgets API reference, Notification), so only the baseline's
+    /// own is compared and repaired, and the subscriber calls name exactly it.
+    #[tokio::test]
+    async fn foreign_notifications_of_the_same_number_are_neither_matched_nor_touched() {
+        let foreign_email = || {
+            vec![
+                Subscriber::builder()
+                    .subscription_type(SubscriptionType::Email)
+                    .address("ops@example.com")
+                    .build()
+                    .unwrap(),
+            ]
+        };
+        let rules = |baseline_subscribers: fn() -> Vec<Subscriber>| {
+            vec![
+                mock!(aws_sdk_budgets::Client::describe_budgets)
+                    .then_output(|| DescribeBudgetsOutput::builder().budgets(budget("1000")).build()),
+                mock!(aws_sdk_budgets::Client::describe_notifications_for_budget).then_output(|| {
+                    DescribeNotificationsForBudgetOutput::builder()
+                        .notifications(notification(true, 100.0))
+                        .notifications(shaped(ComparisonOperator::LessThan, ThresholdType::Percentage))
+                        .notifications(shaped(ComparisonOperator::GreaterThan, ThresholdType::AbsoluteValue))
+                        .notifications(notification(false, 80.0))
+                        .build()
+                }),
+                mock!(aws_sdk_budgets::Client::describe_subscribers_for_notification)
+                    .match_requests(|r| r.notification().is_some_and(|n| !baselines(n)))
+                    .then_output(move || {
+                        DescribeSubscribersForNotificationOutput::builder()
+                            .set_subscribers(Some(foreign_email()))
+                            .build()
+                    }),
+                mock!(aws_sdk_budgets::Client::describe_subscribers_for_notification)
+                    .match_requests(|r| {
+                        r.notification()
+                            .is_some_and(|n| baselines(n) && n.notification_type() == &NotificationType::Actual)
+                    })
+                    .then_output(move || {
+                        DescribeSubscribersForNotificationOutput::builder()
+                            .set_subscribers(Some(baseline_subscribers()))
+                            .build()
+                    }),
+                mock!(aws_sdk_budgets::Client::describe_subscribers_for_notification).then_output(|| {
+                    DescribeSubscribersForNotificationOutput::builder().set_subscribers(Some(both())).build()
+                }),
+            ]
+        };
+        // Converged: the foreign notifications' subscribers are not the baseline's business.
+        let (plan, report) = plan_and_apply(&rules(both)).await;
+        assert!(pending(&plan).is_empty(), "{:?}", pending(&plan));
+        assert!(report.results.is_empty());
+
+        // The baseline's own lost its topic subscriber: added back to exactly that notification.
+        let create = mock!(aws_sdk_budgets::Client::create_subscriber)
+            .match_requests(|r| {
+                r.notification().is_some_and(|n| baselines(n) && n.threshold() == 80.0)
+                    && r.subscriber().map(|s| s.address()) == Some(TOPIC)
+            })
+            .then_output(|| CreateSubscriberOutput::builder().build());
+        let delete = mock!(aws_sdk_budgets::Client::delete_subscriber)
+            .then_output(|| aws_sdk_budgets::operation::delete_subscriber::DeleteSubscriberOutput::builder().build());
+        let delete_notification = mock!(aws_sdk_budgets::Client::delete_notification).then_output(|| {
+            aws_sdk_budgets::operation::delete_notification::DeleteNotificationOutput::builder().build()
+        });
+        let mut rules = rules(|| {
+            vec![
+                Subscriber::builder()
+                    .subscription_type(SubscriptionType::Email)
+                    .address("billing@example.com")
+                    .build()
+                    .unwrap(),
+            ]
+        });
+        rules.extend([create.clone(), delete.clone(), delete_notification.clone()]);
+        let (plan, report) = plan_and_apply(&rules).await;
+        assert_eq!(pending(&plan), vec!["monthly/actual-80 subscribers differ"]);
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(create.num_calls(), 1);
+        assert_eq!((delete.num_calls(), delete_notification.num_calls()), (0, 0), "nothing foreign is removed");
+    }
 }
 
 /// The Cost and Usage Report API is absent from the emulator.
@@ -624,5 +724,228 @@ bucket = "logs-{account_id}"
         assert_eq!(plan.changes[0].attributes[0].name, "time_unit");
         assert!(report.succeeded(), "{report:?}");
         assert_eq!(modify.num_calls(), 1);
+    }
+
+    fn none() -> Rule {
+        mock!(aws_sdk_costandusagereport::Client::describe_report_definitions)
+            .then_output(|| DescribeReportDefinitionsOutput::builder().build())
+    }
+
+    fn put(bucket: &'static str, region: &'static str) -> Rule {
+        mock!(aws_sdk_costandusagereport::Client::put_report_definition)
+            .match_requests(move |r| {
+                r.report_definition().is_some_and(|d| d.s3_bucket() == bucket && d.s3_region().as_str() == region)
+            })
+            .then_output(|| PutReportDefinitionOutput::builder().build())
+    }
+
+    fn only_reports(plan: &Plan) -> Plan {
+        Plan { changes: report_changes(plan).into_iter().cloned().collect(), ..Plan::default() }
+    }
+
+    fn report_changes(plan: &Plan) -> Vec<&ResourceChange> {
+        plan.changes.iter().filter(|c| c.address.kind == "cur.report_definition").collect()
+    }
+
+    /// A target (account 123456789012) with mocked CUR and S3 clients, in an organization whose management
+    /// account is `management` (`None`: a single-account run).
+    fn target_for(rules: &[&Rule], s3: &[&Rule], management: Option<&str>, guard: &ApiGuard) -> Target {
+        let g = guard.clone();
+        let cur = mock_client!(aws_sdk_costandusagereport, RuleMode::MatchAny, rules, |b| b.interceptor(g.clone()));
+        // Without S3 rules the log archive's own reads (another family) go nowhere, as in `idle_target`.
+        let g = guard.clone();
+        let s3 = if s3.is_empty() {
+            idle!(aws_sdk_s3)
+        } else {
+            mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3, |b| b.interceptor(g.clone()))
+        };
+        Target { cur, s3, management_account: management.map(str::to_string), ..idle_target() }
+    }
+
+    /// "A management account's report covers the usage of every member account" and the bucket must be the
+    /// creating account's ("Using Cost and Usage Reports for AWS Organizations", Data Exports user guide): in
+    /// an organization run only the management account plans the report; members are told why, without a
+    /// single CUR call.
+    #[tokio::test]
+    async fn member_accounts_plan_no_report_and_are_told_why() {
+        let (describe, write) = (none(), put("logs-123456789012", "us-east-1"));
+        let guard = ApiGuard::read_only();
+        let member = target_for(&[&describe, &write], &[], Some("111111111111"), &guard);
+        let plan = baseline::plan(&desired(CONFIG), &member).await;
+        assert!(report_changes(&plan).is_empty(), "{:?}", report_changes(&plan));
+        let notice = plan.notices.iter().find(|n| n.address.kind == "cur.report_definition").expect("a notice");
+        assert_eq!(notice.level, NoticeLevel::Info);
+        assert_eq!(notice.address.to_string(), "123456789012/global/cur.report_definition/baseline-cost-and-usage");
+        assert!(
+            notice.message.contains("management account 111111111111's Cost and Usage Report covers"),
+            "{}",
+            notice.message
+        );
+        assert_eq!(describe.num_calls(), 0, "members do not even read report definitions");
+
+        // The management account itself (here owning its log archive bucket) plans and creates it.
+        let management = target_for(&[&describe, &write], &[], Some("123456789012"), &guard);
+        let plan = baseline::plan(&desired(CONFIG), &management).await;
+        assert_eq!(report_changes(&plan)[0].action, Action::Create);
+        guard.allow_writes();
+        let report = baseline::apply(&only_reports(&plan), &management, &NullSink).await;
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(write.num_calls(), 1);
+    }
+
+    /// The CUR API is in us-east-1, but the report's S3Region is the bucket's own region.
+    #[tokio::test]
+    async fn report_region_is_the_buckets_region() {
+        const OWN_BUCKET: &str = r#"
+[s3]
+account_public_access_block = false
+[billing_reports]
+bucket = "example-cost-reports"
+"#;
+        let location = mock!(aws_sdk_s3::Client::get_bucket_location)
+            .match_requests(|r| {
+                r.bucket() == Some("example-cost-reports") && r.expected_bucket_owner() == Some("123456789012")
+            })
+            .then_output(|| {
+                aws_sdk_s3::operation::get_bucket_location::GetBucketLocationOutput::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from("eu-central-1"))
+                    .build()
+            });
+        let (describe, write) = (none(), put("example-cost-reports", "eu-central-1"));
+        let guard = ApiGuard::read_only();
+        let target = target_for(&[&describe, &write], &[&location], None, &guard);
+        let plan = baseline::plan(&desired(OWN_BUCKET), &target).await;
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+        let change = report_changes(&plan)[0];
+        assert_eq!(change.action, Action::Create);
+        assert!(change.attributes.contains(&AttributeChange::new("s3_region", None, Some("eu-central-1".into()))));
+        guard.allow_writes();
+        let report = baseline::apply(&only_reports(&plan), &target, &NullSink).await;
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(write.num_calls(), 1);
+
+        // Delivered to the log archive: the archive's region, whatever the home region.
+        let archive =
+            CONFIG.replace("bucket = \"logs-{account_id}\"", "bucket = \"logs-{account_id}\"\nregion = \"eu-west-1\"");
+        let (describe, write) = (none(), put("logs-123456789012", "eu-west-1"));
+        let target = target_for(&[&describe, &write], &[], None, &guard);
+        let plan = baseline::plan(&desired(&archive), &target).await;
+        let report = baseline::apply(&only_reports(&plan), &target, &NullSink).await;
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(write.num_calls(), 1);
+    }
+
+    /// "You cannot configure a Cost and Usage Report to deliver to an Amazon S3 bucket owned by another
+    /// account" (Data Exports user guide): such a report is never planned.
+    #[tokio::test]
+    async fn bucket_of_another_account_is_refused() {
+        // The log archive belongs to another account: known from baseline.toml, a warning and no change.
+        let foreign_archive = CONFIG
+            .replace("bucket = \"logs-{account_id}\"", "bucket = \"logs-{account_id}\"\naccount_id = \"999999999999\"");
+        let (describe, write) = (none(), put("logs-999999999999", "us-east-1"));
+        let guard = ApiGuard::read_only();
+        let target = target_for(&[&describe, &write], &[], None, &guard);
+        let plan = baseline::plan(&desired(&foreign_archive), &target).await;
+        assert!(report_changes(&plan).is_empty(), "{:?}", report_changes(&plan));
+        let notice = plan.notices.iter().find(|n| n.address.kind == "cur.report_definition").expect("a notice");
+        assert_eq!(notice.level, NoticeLevel::Warning);
+        assert!(notice.message.contains("belongs to account 999999999999"), "{}", notice.message);
+
+        // A configured bucket of another account: S3 answers 403 to ExpectedBucketOwner (S3 API reference,
+        // GetBucketLocation: "If the bucket is owned by a different account, the request fails with the HTTP
+        // status code 403 Forbidden (access denied)"): a plan error for the report, no change.
+        const OTHER_BUCKET: &str = r#"
+[s3]
+account_public_access_block = false
+[billing_reports]
+bucket = "someone-elses-reports"
+"#;
+        let refused = mock!(aws_sdk_s3::Client::get_bucket_location)
+            .match_requests(|r| r.expected_bucket_owner() == Some("123456789012"))
+            .then_error(|| {
+                aws_sdk_s3::operation::get_bucket_location::GetBucketLocationError::generic(
+                    ErrorMetadata::builder().code("AccessDenied").message("Access Denied").build(),
+                )
+            });
+        let target = target_for(&[&describe, &write], &[&refused], None, &guard);
+        let plan = baseline::plan(&desired(OTHER_BUCKET), &target).await;
+        assert!(report_changes(&plan).is_empty());
+        assert_eq!(plan.errors.len(), 1, "{:?}", plan.errors);
+        let error = &plan.errors[0];
+        assert_eq!(error.address.to_string(), "123456789012/global/cur.report_definition/baseline-cost-and-usage");
+        assert_eq!(error.error.kind, ErrorKind::AccessDenied);
+        assert!(error.error.message.contains("may belong to another account"), "{}", error.error.message);
+        assert_eq!(write.num_calls(), 0);
+    }
+}
+
+/// Organizations answers in pages (20 per page for ListAWSServiceAccessForOrganization): the entry that
+/// matters can be on a later page, and every page must be read.
+mod organization_pages {
+    use aws_sdk_organizations::operation::list_aws_service_access_for_organization::ListAwsServiceAccessForOrganizationOutput;
+    use aws_sdk_organizations::operation::list_delegated_administrators::ListDelegatedAdministratorsOutput;
+    use aws_sdk_organizations::types::{DelegatedAdministrator, EnabledServicePrincipal};
+
+    use super::*;
+
+    const MANAGEMENT: &str = "111111111111";
+    const ADMIN: &str = "222222222222";
+
+    fn organizations(rules: &[&Rule]) -> aws_sdk_organizations::Client {
+        mock_client!(aws_sdk_organizations, RuleMode::MatchAny, rules)
+    }
+
+    #[tokio::test]
+    async fn trusted_access_on_the_second_page_is_found() {
+        let page1 = mock!(aws_sdk_organizations::Client::list_aws_service_access_for_organization)
+            .match_requests(|r| r.next_token().is_none())
+            .then_output(|| {
+                let service = |p: &str| EnabledServicePrincipal::builder().service_principal(p).build();
+                ListAwsServiceAccessForOrganizationOutput::builder()
+                    .enabled_service_principals(service("config.amazonaws.com"))
+                    .enabled_service_principals(service("sso.amazonaws.com"))
+                    .next_token("page-2")
+                    .build()
+            });
+        let page2 = mock!(aws_sdk_organizations::Client::list_aws_service_access_for_organization)
+            .match_requests(|r| r.next_token() == Some("page-2"))
+            .then_output(|| {
+                ListAwsServiceAccessForOrganizationOutput::builder()
+                    .enabled_service_principals(
+                        EnabledServicePrincipal::builder().service_principal("account.amazonaws.com").build(),
+                    )
+                    .build()
+            });
+        let org = organizations(&[&page1, &page2]);
+        let (from_caller, notice) = baseline::fleet::account_api_access(&org, MANAGEMENT, MANAGEMENT).await;
+        assert!(from_caller, "{notice:?}");
+        assert_eq!(notice, None);
+        assert_eq!((page1.num_calls(), page2.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn delegated_administrator_on_the_second_page_is_found() {
+        let admin = |id: &str| DelegatedAdministrator::builder().id(id).build();
+        let page1 = mock!(aws_sdk_organizations::Client::list_delegated_administrators)
+            .match_requests(|r| r.next_token().is_none() && r.service_principal() == Some("account.amazonaws.com"))
+            .then_output(move || {
+                ListDelegatedAdministratorsOutput::builder()
+                    .delegated_administrators(admin("333333333333"))
+                    .next_token("page-2")
+                    .build()
+            });
+        let page2 = mock!(aws_sdk_organizations::Client::list_delegated_administrators)
+            .match_requests(|r| r.next_token() == Some("page-2"))
+            .then_output(move || {
+                ListDelegatedAdministratorsOutput::builder().delegated_administrators(admin(ADMIN)).build()
+            });
+        let org = organizations(&[&page1, &page2]);
+        let (from_caller, notice) = baseline::fleet::account_api_access(&org, ADMIN, MANAGEMENT).await;
+        assert!(from_caller);
+        assert_eq!(notice, None);
+        assert_eq!(page2.num_calls(), 1);
+        // Another member account is not the delegated administrator: its members' contacts go through roles.
+        let (from_caller, _) = baseline::fleet::account_api_access(&org, "444444444444", MANAGEMENT).await;
+        assert!(!from_caller);
     }
 }

@@ -9,7 +9,8 @@ use std::process::Output;
 use aws_sdk_sts::config::Credentials;
 use serde_json::Value;
 
-use crate::harness::{ACCOUNT, Moto, REGION, moto_api, stderr};
+use crate::fault_proxy::{FaultProxy, Faults, Match, Rule};
+use crate::harness::{ACCOUNT, Moto, REGION, desired, moto_api, stderr};
 
 /// Creates the organization (the emulator's default account is the management account) and `n` members.
 pub(crate) async fn organization(moto: &Moto, n: usize) -> (aws_sdk_organizations::Client, Vec<String>) {
@@ -29,6 +30,11 @@ async fn add_account(org: &aws_sdk_organizations::Client, name: &str) -> String 
 
 /// SDK configuration acting in a member account, the way an administrator would check it by hand.
 pub(crate) async fn member_config(moto: &Moto, account: &str) -> aws_config::SdkConfig {
+    member_config_at(moto, account, &moto.endpoint).await
+}
+
+/// The same, sending its requests to `endpoint` (a proxy in front of the emulator).
+async fn member_config_at(moto: &Moto, account: &str, endpoint: &str) -> aws_config::SdkConfig {
     let sts = aws_sdk_sts::Client::new(&moto.sdk_config("test", "test").await);
     let out = sts
         .assume_role()
@@ -40,7 +46,7 @@ pub(crate) async fn member_config(moto: &Moto, account: &str) -> aws_config::Sdk
     let c = out.credentials().unwrap();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
-        .endpoint_url(&moto.endpoint)
+        .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(
             c.access_key_id(),
             c.secret_access_key(),
@@ -350,4 +356,107 @@ async fn an_account_without_the_role_fails_alone() {
     let failed: BTreeSet<&str> =
         summary["failed_accounts"].as_array().unwrap().iter().map(|f| f["account"].as_str().unwrap()).collect();
     assert_eq!(failed, BTreeSet::from([members[3].as_str(), without_role[0].as_str()]));
+}
+
+/// Keeps every account's report.
+#[derive(Default)]
+struct Collect(std::sync::Mutex<Vec<baseline::fleet::AccountReport>>);
+
+impl baseline::fleet::FleetSink for Collect {
+    fn stage(&self, _account: &str, _stage: baseline::fleet::Stage) {}
+    fn done(&self, report: baseline::fleet::AccountReport) {
+        self.0.lock().unwrap().push(report);
+    }
+}
+
+/// Run from the delegated administrator for Account Management: members' contacts go through `AccountId`,
+/// but AWS refuses `AccountId` naming the management account, so the management account's contacts are set
+/// through its own role, without `AccountId`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegated_administrator_sets_the_management_accounts_contacts_through_its_role() {
+    let moto = Moto::start();
+    let (org, members) = organization(&moto, 2).await;
+    org.enable_aws_service_access().service_principal("account.amazonaws.com").send().await.unwrap();
+    let admin = members[0].clone();
+    // The emulator creates OrganizationAccountAccessRole only in the accounts it creates: the management
+    // account gets one trusting the administrator's account.
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{admin}:root")}, "Action": "sts:AssumeRole"}]
+    });
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config("test", "test").await);
+    iam.create_role()
+        .role_name("OrganizationAccountAccessRole")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    // Strict layer: "The management account can't specify its own AccountId; it must call the operation in
+    // standalone context by not including the AccountId parameter", and AccountId "must be a member account"
+    // (AWS Account Management API reference, GetAlternateContact / PutAlternateContact, AccountId). The
+    // emulator accepts any AccountId; the proxy refuses one naming the management account, as AWS does.
+    let rule = Rule {
+        when: Match {
+            path_contains: Some("AlternateContact".into()),
+            body_contains: vec![format!("\"AccountId\":\"{ACCOUNT}\"")],
+            ..Match::default()
+        },
+        status: 403,
+        code: Some("AccessDeniedException".into()),
+        message: "AccountId must name a member account of the organization".into(),
+    };
+    let proxy = FaultProxy::start(&moto.endpoint, Faults::none(), Some(rule));
+    let session = baseline::aws::Session::from_sdk_config(member_config_at(&moto, &admin, &proxy.endpoint).await);
+    let desired = desired(&format!(
+        r#"
+[baseline]
+home_region = "us-east-1"
+[accounts]
+ids = ["{ACCOUNT}", "{admin}", "{member}"]
+[contacts.security]
+name = "Security team"
+title = "Security distribution list"
+email = "aws-security@example.com"
+phone = "+1 206 555 0103"
+[s3]
+account_public_access_block = false
+"#,
+        member = members[1]
+    ));
+    let mut discovery = baseline::fleet::discover(&session, &desired).await.unwrap();
+    assert_eq!(discovery.caller.account_id, admin);
+    assert_eq!(discovery.management_account.as_deref(), Some(ACCOUNT));
+    // AWS lists the caller as Account Management's delegated administrator (ListDelegatedAdministrators, read
+    // to its last page: see mocked.rs); the emulator cannot register one for account.amazonaws.com.
+    discovery.contacts_from_caller = true;
+    let filters = baseline::fleet::Filters::default();
+    let fleet = baseline::fleet::Fleet::new(&session, &desired, &discovery, &filters, 3);
+
+    let planned = Collect::default();
+    fleet.plan(&discovery.members, &planned).await;
+    for report in planned.0.lock().unwrap().iter() {
+        let plan = report.plan().unwrap_or_else(|| panic!("{} unreachable: {:?}", report.member.id, report.outcome));
+        assert!(plan.errors.is_empty(), "{}: {:?}", report.member.id, plan.errors);
+        let contact = format!("{}/global/account.alternate_contact/security", report.member.id);
+        let change = plan.changes.iter().find(|c| c.address.to_string() == contact).expect("the contact is planned");
+        assert_eq!(change.action, baseline::engine::Action::Create);
+    }
+    session.guard.allow_writes();
+    let applied = Collect::default();
+    fleet.apply(&discovery.members, &applied).await;
+    let applied = applied.0.into_inner().unwrap();
+    assert_eq!(applied.len(), 3);
+    assert!(applied.iter().all(|r| !r.failed()), "{applied:?}");
+    assert_eq!(proxy.stats().permanent, 0, "no request named the management account in AccountId");
+
+    // Each account's own contact is set: the management account's read by itself, the others' through it.
+    let account = aws_sdk_account::Client::new(&moto.sdk_config("test", "test").await);
+    for id in [ACCOUNT, admin.as_str(), members[1].as_str()] {
+        let get = account
+            .get_alternate_contact()
+            .alternate_contact_type(aws_sdk_account::types::AlternateContactType::Security);
+        let get = if id == ACCOUNT { get } else { get.account_id(id) };
+        let contact = get.send().await.unwrap_or_else(|e| panic!("{id}: {e:?}"));
+        assert_eq!(contact.alternate_contact().unwrap().email_address(), Some("aws-security@example.com"), "{id}");
+    }
 }
