@@ -331,9 +331,13 @@ mod tests {
     #[test]
     fn each_family_lists_the_actions_of_its_calls() {
         // Everything the code can call: an organization, and a group whose foreign policies are detached.
-        let desired = shipped(&format!(
+        let mut desired = shipped(&format!(
             "{ORGANIZATION}\n[[iam.groups]]\nname = \"admins\"\npolicies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\nexclusive = true\n"
         ));
+        // KMS keys named by alias: looked up, and the log archive key's policy read.
+        let alias = Some("arn:aws:kms:us-east-1:123456789012:alias/logs".to_string());
+        desired.log_archive.as_mut().unwrap().kms_key_arn = alias.clone();
+        desired.cloudtrail.as_mut().unwrap().kms_key_arn = alias;
         type Family = fn(&Desired, &mut Needs);
         let families: [(&str, Family); 12] = [
             ("resources/sns.rs", crate::resources::sns::permissions),

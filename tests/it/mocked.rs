@@ -69,6 +69,7 @@ pub fn idle_target() -> Target {
         iam: idle!(aws_sdk_iam),
         budgets: idle!(aws_sdk_budgets),
         cur: idle!(aws_sdk_costandusagereport),
+        kms: baseline::target::Kms::new(idle!(aws_sdk_kms)),
         custom_endpoint: false,
         regions: Vec::new(),
         unavailable_regions: Vec::new(),
