@@ -338,6 +338,10 @@ mod tests {
         if let Some(reports) = desired.billing_reports.as_mut() {
             reports.bucket = Some("example-cost-reports".into());
         }
+        // KMS keys named by alias: looked up, and the log archive key's policy read.
+        let alias = Some("arn:aws:kms:us-east-1:123456789012:alias/logs".to_string());
+        desired.log_archive.as_mut().unwrap().kms_key_arn = alias.clone();
+        desired.cloudtrail.as_mut().unwrap().kms_key_arn = alias;
         type Family = fn(&Desired, &mut Needs);
         let families: [(&str, Family); 12] = [
             ("resources/sns.rs", crate::resources::sns::permissions),

@@ -257,6 +257,103 @@ pub fn merge_owned(current: Option<&PolicyDocument>, desired: &[Value]) -> Polic
     doc
 }
 
+/// Whether `document` allows everything the Allow statement `required` allows on `resource`: for each of its
+/// actions, an Allow statement names the principal (or everyone), the action (wildcards count), the resource
+/// (or `*`), and imposes no condition that `required` does not impose as well (a condition `required` lacks
+/// narrows the grant; one it has with fewer values, or a wildcard covering its values, does not). Deny
+/// statements and `NotAction`/`NotPrincipal`/`NotResource` are not evaluated: the document is judged by the
+/// Allow statements it spells out.
+pub fn grants(document: &PolicyDocument, required: &Value, resource: &str) -> bool {
+    let required = normalize_statement(required);
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let allows: Vec<Value> = document
+        .statements
+        .iter()
+        .map(normalize_statement)
+        .filter(|s| {
+            s["Effect"] == "allow" && ["NotAction", "NotPrincipal", "NotResource"].iter().all(|k| s.get(k).is_none())
+        })
+        .collect();
+    strings(required.get("Action")).iter().all(|action| {
+        allows.iter().any(|s| {
+            strings(s.get("Action")).iter().any(|pattern| wildcard_match(pattern, action))
+                && strings(s.get("Resource")).iter().any(|pattern| wildcard_match(pattern, resource))
+                && principal_covers(s.get("Principal"), required.get("Principal"))
+                && conditions_cover(s.get("Condition"), required.get("Condition"))
+        })
+    })
+}
+
+/// Every principal of `required` is one `granted` names (or `granted` names everyone).
+fn principal_covers(granted: Option<&Value>, required: Option<&Value>) -> bool {
+    let (Some(Value::Object(granted)), Some(Value::Object(required))) = (granted, required) else { return false };
+    let everyone = granted.get("AWS").and_then(Value::as_array).is_some_and(|ids| ids.iter().any(|id| id == "*"));
+    everyone
+        || required.iter().all(|(kind, ids)| {
+            let have = granted.get(kind).and_then(Value::as_array);
+            ids.as_array().is_some_and(|ids| ids.iter().all(|id| have.is_some_and(|h| h.contains(id))))
+        })
+}
+
+/// Each condition of `granted` holds wherever `required`'s conditions hold: `required` tests the same key
+/// with a string or ARN operator, and every value it allows matches one of `granted`'s values (exactly, or
+/// through `*`/`?` for the `Like` operators).
+fn conditions_cover(granted: Option<&Value>, required: Option<&Value>) -> bool {
+    let Some(Value::Object(granted)) = granted else { return true };
+    let required: Vec<(&String, &String, Vec<&str>)> = match required {
+        Some(Value::Object(operators)) => operators
+            .iter()
+            .flat_map(|(op, keys)| keys.as_object().into_iter().flatten().map(move |(key, values)| (op, key, values)))
+            .map(|(op, key, values)| {
+                (op, key, values.as_array().into_iter().flatten().filter_map(Value::as_str).collect())
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    granted.iter().all(|(operator, keys)| {
+        let base = operator.trim_end_matches("IfExists");
+        let like = matches!(base, "StringLike" | "ArnLike");
+        let comparable = like || matches!(base, "StringEquals" | "ArnEquals");
+        keys.as_object().into_iter().flatten().all(|(key, values)| {
+            let allowed: Vec<&str> = values.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            required.iter().any(|(op, k, wanted)| {
+                let same_kind = matches!(op.as_str(), "StringEquals" | "StringLike" | "ArnEquals" | "ArnLike");
+                *k == key
+                    && (*op == operator || (comparable && same_kind))
+                    && !wanted.is_empty()
+                    && wanted.iter().all(|w| allowed.iter().any(|a| if like { wildcard_match(a, w) } else { a == w }))
+            })
+        })
+    })
+}
+
+/// IAM's wildcards: `*` any run of characters, `?` any one character.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
 fn percent_decode(s: &str) -> String {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let bytes = s.as_bytes();
@@ -383,6 +480,101 @@ mod tests {
         for (what, a, b) in cases {
             assert!(!statements_equivalent(&a, &b), "{what}: should differ");
         }
+    }
+
+    const KEY: &str = "arn:aws:kms:us-east-1:111111111111:key/k";
+
+    fn key_policy(statements: Value) -> PolicyDocument {
+        PolicyDocument { statements: statements.as_array().unwrap().clone(), ..PolicyDocument::empty() }
+    }
+
+    /// CloudTrail's documented statement, with this account's trail.
+    fn cloudtrail_encrypt() -> Value {
+        json!({"Sid": "AllowCloudTrailEncryptLogs", "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceArn": ["arn:aws:cloudtrail:us-east-1:111111111111:trail/t"]},
+            "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": ["arn:aws:cloudtrail:*:111111111111:trail/*"]}
+        }})
+    }
+
+    #[test]
+    fn a_key_policy_grants_what_a_statement_at_least_as_broad_grants() {
+        let required = cloudtrail_encrypt();
+        let granted = [
+            ("the statement itself", json!([required.clone()])),
+            (
+                "no condition, every action, key ARN as resource",
+                json!([{"Effect": "Allow", "Principal": {"Service": ["cloudtrail.amazonaws.com", "config.amazonaws.com"]},
+                    "Action": "kms:*", "Resource": KEY}]),
+            ),
+            (
+                "a wildcard trail ARN instead of the exact one, one condition left out",
+                json!([{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:GenerateDataKey*", "Resource": "*",
+                    "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:cloudtrail:*:111111111111:trail/*"}}}]),
+            ),
+            (
+                "everyone",
+                json!([{"Effect": "Allow", "Principal": "*", "Action": "kms:GenerateDataKey*", "Resource": "*"}]),
+            ),
+        ];
+        for (what, statements) in granted {
+            assert!(grants(&key_policy(statements), &required, KEY), "{what}");
+        }
+        let config = json!({"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": KEY});
+        let split = json!([
+            {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "kms:GenerateDataKey", "Resource": "*"}
+        ]);
+        assert!(grants(&key_policy(split), &config, KEY), "actions granted by separate statements");
+    }
+
+    #[test]
+    fn a_key_policy_does_not_grant_what_a_narrower_statement_grants() {
+        let required = cloudtrail_encrypt();
+        let not_granted = [
+            ("nothing", json!([])),
+            ("deny", json!([{"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}])),
+            (
+                "another service",
+                json!([{"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "kms:*", "Resource": "*"}]),
+            ),
+            (
+                "only GenerateDataKey, not GenerateDataKey*",
+                json!([{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:GenerateDataKey", "Resource": "*"}]),
+            ),
+            (
+                "another key",
+                json!([{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:*", "Resource": "arn:aws:kms:us-east-1:111111111111:key/other"}]),
+            ),
+            (
+                "another trail",
+                json!([{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:*",
+                    "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111111111111:trail/x"}}}]),
+            ),
+            (
+                "a condition the requirement does not have",
+                json!([{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:*",
+                    "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "111111111111"}}}]),
+            ),
+            ("not-action", json!([{"Effect": "Allow", "Principal": "*", "NotAction": "kms:Decrypt", "Resource": "*"}])),
+        ];
+        for (what, statements) in not_granted {
+            assert!(!grants(&key_policy(statements), &required, KEY), "{what}");
+        }
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("kms:*", "kms:generatedatakey*"));
+        assert!(wildcard_match("kms:generatedatakey*", "kms:generatedatakey*"));
+        assert!(wildcard_match("a?c*", "abcdef"));
+        assert!(!wildcard_match("kms:generatedatakey", "kms:generatedatakey*"));
+        assert!(!wildcard_match("a*d", "abc"));
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The account a run works on: who we are (STS), where (home region), and the clients to reach it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use crate::aws::{self, AwsError, Session};
+use tokio::sync::OnceCell;
+
+use crate::aws::{self, AwsError, ErrorKind, Session};
 use crate::config::{Desired, RegionSelection};
 
 /// Clients for one baselined region.
@@ -42,6 +45,8 @@ pub struct Target {
     pub cur: aws_sdk_costandusagereport::Client,
     /// Organizations, as this account (the log archive reads its organization's id).
     pub organizations: aws_sdk_organizations::Client,
+    /// KMS in the log archive bucket's region, for the keys baseline.toml names.
+    pub kms: Kms,
     /// Calls go to a custom endpoint (an emulator): some AWS-only routing is reported as not supported.
     pub custom_endpoint: bool,
     /// The regions regional resources (AWS Config) are managed in, with their clients.
@@ -131,6 +136,7 @@ impl Target {
             budgets: session.budgets(&scope.partition),
             cur: session.cur(),
             organizations: session.organizations(&scope.partition),
+            kms: Kms::new(session.kms(bucket_region)),
             custom_endpoint: session.custom_endpoint(),
             regions: Vec::new(),
             unavailable_regions: Vec::new(),
@@ -139,6 +145,93 @@ impl Target {
             management_account: None,
             scope,
         }
+    }
+}
+
+/// KMS in the log archive bucket's region, and the keys baseline.toml names by alias, resolved during a plan.
+/// Both keys must be in the bucket's region: S3 default encryption takes a key of the bucket's region only, and
+/// CloudTrail wants "a KMS key that is in the same region as the S3 bucket that receives your log files".
+#[derive(Debug, Clone)]
+pub struct Kms {
+    pub client: aws_sdk_kms::Client,
+    /// One lookup per alias and plan: families asking for the same alias at the same time share the answer.
+    described: Arc<Mutex<HashMap<String, KeyLookup>>>,
+}
+
+type KeyLookup = Arc<OnceCell<Result<String, AwsError>>>;
+
+impl Kms {
+    pub fn new(client: aws_sdk_kms::Client) -> Self {
+        Self { client, described: Arc::default() }
+    }
+
+    /// The key ARN `key` stands for: a key ARN as it is, an alias ARN through `kms:DescribeKey` (once per alias,
+    /// however many resources use it). AWS reports the key ARN even where an alias was sent (DescribeTrails,
+    /// GetBucketEncryption), so comparisons go through it.
+    pub async fn key_arn(&self, key: &str) -> Result<String, AwsError> {
+        if !is_alias(key) {
+            return Ok(key.to_string());
+        }
+        let lookup =
+            self.described.lock().unwrap_or_else(|e| e.into_inner()).entry(key.to_string()).or_default().clone();
+        lookup.get_or_init(|| describe_key(&self.client, key)).await.clone()
+    }
+
+    /// Forgets what was looked up: each plan reads the aliases afresh (an alias can be pointed at another key).
+    pub fn forget(&self) {
+        self.described.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+async fn describe_key(client: &aws_sdk_kms::Client, key: &str) -> Result<String, AwsError> {
+    let here = client.config().region().map(|r| r.to_string());
+    if let (Some(here), Some(region)) = (here, key.split(':').nth(3))
+        && region != here
+    {
+        let message = format!(
+            "KMS key {key} is in {region}, but the log archive bucket is in {here}: S3 and CloudTrail only use a key \
+             of the bucket's region"
+        );
+        return Err(AwsError::new("kms:DescribeKey", ErrorKind::Service, None, message, None));
+    }
+    let out = client.describe_key().key_id(key).send().await.map_err(aws::err("kms:DescribeKey"));
+    let out = out.map_err(|e| AwsError { message: format!("KMS key {key}: {}", e.message), ..e })?;
+    out.key_metadata().and_then(|m| m.arn()).map(str::to_string).ok_or_else(|| {
+        let message = format!("KMS key {key}: the answer names no key ARN");
+        AwsError::new("kms:DescribeKey", ErrorKind::Service, None, message, None)
+    })
+}
+
+/// `arn:<partition>:kms:<region>:<account>:alias/<name>`.
+pub fn is_alias(key: &str) -> bool {
+    key.split(':').nth(5).is_some_and(|resource| resource.starts_with("alias/"))
+}
+
+/// Whether `reported` (what AWS answers for a resource's key: usually the key ARN, sometimes what was sent)
+/// names the configured key, given the key ARN the configured key stands for.
+pub fn same_key(reported: &str, configured: &str, key_arn: &str) -> bool {
+    let key_id = |k: &str| match k.split_once(":key/") {
+        Some((_, id)) => Some(id.to_string()),
+        None if !k.starts_with("arn:") && !k.starts_with("alias/") => Some(k.to_string()),
+        None => None,
+    };
+    reported == configured || reported == key_arn || key_id(reported).is_some_and(|id| key_id(key_arn) == Some(id))
+}
+
+/// What a policy grants on a configured key: the key ARN itself, or for an alias every key of its account
+/// and region that carries the alias (`kms:ResourceAliases`; IAM authorizes a call by alias on the key).
+pub fn key_grant(key: &str) -> (String, Option<crate::permissions::Condition>) {
+    let parts: Vec<&str> = key.splitn(6, ':').collect();
+    match parts.as_slice() {
+        [arn, partition, service, region, account, alias] if is_alias(key) => (
+            format!("{arn}:{partition}:{service}:{region}:{account}:key/*"),
+            Some(crate::permissions::Condition {
+                operator: "ForAnyValue:StringEquals",
+                key: "kms:ResourceAliases",
+                values: [alias.to_string()].into(),
+            }),
+        ),
+        _ => (key.to_string(), None),
     }
 }
 
@@ -158,10 +251,21 @@ pub async fn identify(session: &Session, desired: &Desired) -> Result<Scope, Tar
 }
 
 /// What identifying the account and listing its regions need.
-pub fn permissions(_desired: &Desired, needs: &mut crate::permissions::Needs) {
+pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     use crate::permissions::NO_RESOURCE_TYPE;
     // GetCallerIdentity needs no permission in AWS; it is listed so the policy names every call made.
     needs.any(&["sts:GetCallerIdentity", "ec2:DescribeRegions"], NO_RESOURCE_TYPE);
+    // Keys named by alias are resolved to compare them with the key ARN AWS reports.
+    let keys = [
+        desired.log_archive.as_ref().and_then(|a| a.kms_key_arn.as_deref()),
+        desired.cloudtrail.as_ref().and_then(|c| c.kms_key_arn.as_deref()),
+    ];
+    for key in keys.into_iter().flatten().filter(|k| is_alias(k)) {
+        match key_grant(key) {
+            (resource, Some(condition)) => needs.on_if("kms:DescribeKey", [resource], condition),
+            (resource, None) => needs.on(&["kms:DescribeKey"], [resource]),
+        }
+    }
 }
 
 /// The regions enabled for the account (EC2 DescribeRegions with opt-in status), in the caller's partition.
@@ -241,6 +345,29 @@ mod tests {
             select_regions(&desired("regions = [\"us-east-1\", \"ap-east-1\"]"), &scope(), &enabled);
         assert_eq!(chosen, vec!["eu-west-1", "us-east-1"]);
         assert_eq!(unavailable, vec!["ap-east-1"]);
+    }
+
+    #[test]
+    fn a_key_is_the_same_by_key_arn_key_id_or_as_configured() {
+        let key = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let alias = "arn:aws:kms:eu-west-1:111111111111:alias/logs";
+        assert!(same_key(key, alias, key), "AWS reports the key ARN of the configured alias");
+        assert!(same_key(alias, alias, key), "or echoes what was sent");
+        assert!(same_key("1234abcd-12ab-34cd-56ef-1234567890ab", alias, key), "or the key id");
+        assert!(!same_key("arn:aws:kms:eu-west-1:111111111111:key/other", alias, key));
+        assert!(!same_key("arn:aws:kms:eu-west-1:111111111111:alias/other", alias, key));
+        assert!(is_alias(alias) && !is_alias(key));
+    }
+
+    #[test]
+    fn an_alias_is_granted_through_its_keys_aliases() {
+        let (resource, condition) = key_grant("arn:aws:kms:eu-west-1:111111111111:alias/team/logs");
+        assert_eq!(resource, "arn:aws:kms:eu-west-1:111111111111:key/*");
+        let condition = condition.unwrap();
+        assert_eq!((condition.operator, condition.key), ("ForAnyValue:StringEquals", "kms:ResourceAliases"));
+        assert_eq!(condition.values, ["alias/team/logs".to_string()].into());
+        let key = "arn:aws:kms:eu-west-1:111111111111:key/k";
+        assert_eq!(key_grant(key), (key.to_string(), None));
     }
 
     #[test]

@@ -161,6 +161,7 @@ impl Session {
     regional_client!(events, aws_sdk_eventbridge);
     regional_client!(ec2, aws_sdk_ec2);
     regional_client!(logs, aws_sdk_cloudwatchlogs);
+    regional_client!(kms, aws_sdk_kms);
 
     /// S3 Control in a region. Through a custom endpoint its account-prefixed host usually cannot resolve;
     /// that is reported at once instead of being retried.

@@ -79,7 +79,16 @@ impl<'a> Validator<'a> {
         let settings = self.settings(raw.baseline);
         let contacts = self.contacts(raw.contacts);
         let notifications = self.notifications(raw.notifications);
+        let keys: Vec<Spanned<String>> = [
+            raw.log_archive.as_ref().and_then(|a| a.get_ref().kms_key_arn.clone()),
+            raw.cloudtrail.as_ref().and_then(|c| c.get_ref().kms_key_arn.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let log_archive = raw.log_archive.map(|la| self.log_archive(la.into_inner()));
+        let bucket_region = log_archive.as_ref().and_then(|a| a.region.as_deref()).or(settings.home_region.as_deref());
+        self.keys_in_bucket_region(&keys, bucket_region);
         let cloudtrail = raw.cloudtrail.map(|ct| {
             if log_archive.is_none() {
                 self.error(
@@ -711,6 +720,27 @@ impl<'a> Validator<'a> {
              or an alias ARN such as \"arn:aws:kms:us-east-1:123456789012:alias/logs\"",
         );
         key.into_inner()
+    }
+
+    /// S3 default encryption takes only a key of the bucket's region, and CloudTrail wants "a KMS key that is in
+    /// the same region as the S3 bucket that receives your log files". Unknown before a run when neither
+    /// `[log_archive] region` nor `home_region` is set.
+    fn keys_in_bucket_region(&mut self, keys: &[Spanned<String>], bucket_region: Option<&str>) {
+        let Some(bucket_region) = bucket_region else { return };
+        for key in keys.iter().filter(|k| check_kms_key_arn(k.get_ref()).is_ok()) {
+            let region = key.get_ref().split(':').nth(3).unwrap_or_default();
+            if region != bucket_region {
+                self.error(
+                    key.span(),
+                    format!("KMS key \"{}\" is in {region}, but the log archive bucket is in {bucket_region}", key.get_ref()),
+                    "not in the bucket's region",
+                    Some(format!(
+                        "use a key in {bucket_region} (a multi-Region key has a replica there): S3 encrypts the bucket, \
+                         and CloudTrail its log files, only with a key of the bucket's region"
+                    )),
+                );
+            }
+        }
     }
 
     fn cloudtrail(&mut self, raw: RawCloudTrail) -> CloudTrailSpec {
@@ -2239,6 +2269,30 @@ mod tests {
             assert!(check_principal_arn(bad).is_err(), "{bad:?}");
         }
         assert!(check_principal_arn("arn:aws:iam::*:root").unwrap_err().contains("wildcards"));
+    }
+
+    #[test]
+    fn kms_keys_must_be_in_the_bucket_region() {
+        let base = "[baseline]\nhome_region = \"us-east-1\"\n[log_archive]\nbucket = \"logs-{account_id}\"\n";
+        let key = |region: &str| format!("arn:aws:kms:{region}:123456789012:alias/logs");
+        let (message, label) =
+            first_error(&format!("{base}kms_key_arn = \"{}\"\n", key("eu-west-1"))).expect("key elsewhere");
+        assert_eq!(
+            message,
+            format!("KMS key \"{}\" is in eu-west-1, but the log archive bucket is in us-east-1", key("eu-west-1"))
+        );
+        assert_eq!(label, "not in the bucket's region");
+        let trail = format!(
+            "{base}kms_key_arn = \"{}\"\n[cloudtrail]\nkms_key_arn = \"{}\"\n",
+            key("us-east-1"),
+            key("eu-west-1")
+        );
+        assert!(first_error(&trail).is_some_and(|(m, _)| m.contains("is in eu-west-1")), "the trail's key too");
+        // The bucket's own region decides; without any region the check waits for the run.
+        let elsewhere = base.replace("[log_archive]\n", "[log_archive]\nregion = \"eu-west-1\"\n");
+        assert_eq!(first_error(&format!("{elsewhere}kms_key_arn = \"{}\"\n", key("eu-west-1"))), None);
+        let unknown = "[log_archive]\nbucket = \"logs-{account_id}\"\n";
+        assert_eq!(first_error(&format!("{unknown}kms_key_arn = \"{}\"\n", key("eu-west-1"))), None);
     }
 
     #[test]

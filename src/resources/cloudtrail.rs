@@ -285,11 +285,50 @@ pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupP
     let scope = &target.scope;
     let address = Address::new(&scope.account_id, &scope.home_region, TRAIL, &spec.trail);
     let mut plan = Plan::default();
-    let Some(observed) = report_unreadable(observe(target, spec).await, &address, &mut plan) else {
+    // The configured key's ARN is looked up while the trails are read.
+    let (observed, key_arn) = tokio::join!(observe(target, spec), configured_key(target, spec));
+    let Some(mut observed) = report_unreadable(observed, &address, &mut plan) else {
         return (plan, None);
     };
+    let key_unknown = key_as_configured(&mut observed, spec, key_arn).err();
     plan.extend(diff(desired, scope, spec, &observed));
+    if let Some(error) = key_unknown {
+        // The trail's key cannot be compared: the trail's change is unknown, the rest of the plan stands.
+        plan.changes.retain(|c| c.address != address);
+        plan.errors.push(crate::engine::PlanError { address, error });
+    }
     (plan, Some(placement(scope, spec, &observed)))
+}
+
+/// The key ARN `kms_key_arn` stands for, when there is one.
+async fn configured_key(target: &Target, spec: &CloudTrailSpec) -> Option<Result<String, AwsError>> {
+    match &spec.kms_key_arn {
+        Some(key) => Some(target.kms.key_arn(key).await),
+        None => None,
+    }
+}
+
+/// DescribeTrails reports the trail's key as a key ARN even when an alias was sent ("The value is a fully
+/// specified ARN to a KMS key"). When it is the configured key, the observed value becomes the configured text,
+/// so the diff compares like with like. Fails when the key must be compared but its alias could not be looked
+/// up.
+pub fn key_as_configured(
+    observed: &mut Observed,
+    spec: &CloudTrailSpec,
+    key_arn: Option<Result<String, AwsError>>,
+) -> Result<(), AwsError> {
+    let (Some(trail), Some(configured)) = (observed.trail.as_mut(), spec.kms_key_arn.as_deref()) else {
+        return Ok(());
+    };
+    let reported = trail.settings.kms_key_id.clone();
+    match (reported.as_deref(), key_arn) {
+        (Some(reported), Some(Ok(arn))) if crate::target::same_key(reported, configured, &arn) => {
+            trail.settings.kms_key_id = Some(configured.to_string());
+            Ok(())
+        }
+        (Some(reported), Some(Err(error))) if reported != configured => Err(error),
+        _ => Ok(()),
+    }
 }
 
 pub fn placement(scope: &Scope, spec: &CloudTrailSpec, observed: &Observed) -> LogGroupPlacement {
@@ -846,7 +885,9 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                     .enable_log_file_validation(settings.log_file_validation_enabled)
                     .set_cloud_watch_logs_log_group_arn(settings.cloud_watch_logs_log_group_arn.clone())
                     .set_cloud_watch_logs_role_arn(settings.cloud_watch_logs_role_arn.clone())
-                    .set_kms_key_id(settings.kms_key_id.clone())
+                    // A field left out keeps its value: an empty KmsKeyId is UpdateTrail's documented way to stop
+                    // encrypting with SSE-KMS.
+                    .kms_key_id(settings.kms_key_id.clone().unwrap_or_default())
                     .send()
                     .await
                     .map(|_| ())
@@ -994,6 +1035,52 @@ mod tests {
         observed.log_group = Some(Some(3653));
         let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
         assert_eq!(plan.pending().next().unwrap().attributes[0].after.as_deref(), Some("90"));
+    }
+
+    #[test]
+    fn key_reported_as_key_arn_is_the_configured_alias() {
+        let alias = "arn:aws:kms:eu-west-1:111111111111:alias/logs";
+        let key = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let d = desired(&format!("kms_key_arn = \"{alias}\"\n"));
+        let spec = d.cloudtrail.as_ref().unwrap();
+        let reported = |key: &str| {
+            let mut observed = converged(&d);
+            observed.trail.as_mut().unwrap().settings.kms_key_id = Some(key.to_string());
+            observed
+        };
+        let mut observed = reported(key);
+        key_as_configured(&mut observed, spec, Some(Ok(key.into()))).unwrap();
+        let plan = diff(&d, &scope(), spec, &observed);
+        assert!(pending(&plan).is_empty(), "{:?}", pending(&plan));
+
+        let other = "arn:aws:kms:eu-west-1:111111111111:key/other";
+        let mut observed = reported(other);
+        key_as_configured(&mut observed, spec, Some(Ok(key.into()))).unwrap();
+        let plan = diff(&d, &scope(), spec, &observed);
+        let change = plan.pending().next().unwrap();
+        assert_eq!(change.attributes, vec![AttributeChange::new("kms_key_id", Some(other.into()), Some(alias.into()))]);
+
+        let denied = AwsError::new("kms:DescribeKey", aws::ErrorKind::AccessDenied, None, "denied".into(), Some(400));
+        assert!(key_as_configured(&mut reported(key), spec, Some(Err(denied.clone()))).is_err());
+        assert!(
+            key_as_configured(&mut reported(alias), spec, Some(Err(denied))).is_ok(),
+            "same text: no lookup needed"
+        );
+    }
+
+    #[test]
+    fn removing_the_key_is_an_update_to_none() {
+        let d = desired("");
+        let mut observed = converged(&d);
+        let key = "arn:aws:kms:eu-west-1:111111111111:key/k";
+        observed.trail.as_mut().unwrap().settings.kms_key_id = Some(key.into());
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
+        let change = plan.pending().next().unwrap();
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(
+            change.attributes,
+            vec![AttributeChange::new("kms_key_id", Some(key.into()), Some("(none)".into()))]
+        );
     }
 
     #[test]

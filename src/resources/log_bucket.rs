@@ -72,15 +72,41 @@ pub struct BucketState {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    CreateBucket { bucket: String, region: String, tags: BTreeMap<String, String> },
-    TagBucket { bucket: String, tags: BTreeMap<String, String> },
-    EnforceBucketOwner { bucket: String },
-    BlockPublicAccess { bucket: String },
-    Encrypt { bucket: String, kms_key: Option<String> },
-    EnableVersioning { bucket: String },
-    PutRetentionRule { bucket: String, lifecycle: Lifecycle },
-    PutPolicy { bucket: String, statements: Vec<Value> },
-    BlockAccountPublicAccess { account_id: String },
+    CreateBucket {
+        bucket: String,
+        region: String,
+        tags: BTreeMap<String, String>,
+    },
+    TagBucket {
+        bucket: String,
+        tags: BTreeMap<String, String>,
+    },
+    EnforceBucketOwner {
+        bucket: String,
+    },
+    BlockPublicAccess {
+        bucket: String,
+    },
+    /// `dual_layer`: keep DSSE-KMS (`aws:kms:dsse`) the bucket already has while changing its key.
+    Encrypt {
+        bucket: String,
+        kms_key: Option<String>,
+        dual_layer: bool,
+    },
+    EnableVersioning {
+        bucket: String,
+    },
+    PutRetentionRule {
+        bucket: String,
+        lifecycle: Lifecycle,
+    },
+    PutPolicy {
+        bucket: String,
+        statements: Vec<Value>,
+    },
+    BlockAccountPublicAccess {
+        account_id: String,
+    },
 }
 
 /// Where the log archive lives for a target.
@@ -317,6 +343,13 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         ],
         [needs.bucket_arn(&at.name)],
     );
+    // The key's policy is read to check that the services writing to the bucket may use the key.
+    if let Some(key) = &archive.kms_key_arn {
+        match crate::target::key_grant(key) {
+            (resource, Some(condition)) => needs.on_if("kms:GetKeyPolicy", [resource], condition),
+            (resource, None) => needs.on(&["kms:GetKeyPolicy"], [resource]),
+        }
+    }
 }
 
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
@@ -328,7 +361,10 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
             Some(archive) => {
                 let at = location(archive, scope);
                 let state = if at.owner == scope.account_id {
-                    Some(tokio::join!(observe(target, &at.name), organization_id(desired, target)))
+                    Some(tokio::join!(
+                        observe_with_key(target, desired, archive, &at.name),
+                        organization_id(desired, target)
+                    ))
                 } else {
                     None
                 };
@@ -357,7 +393,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                 address,
                 message: format!("owned by the log archive account {}; baseline that account to manage it", at.owner),
             }),
-            Some((state, organization)) => {
+            Some(((state, key), organization)) => {
                 let organization = organization.and_then(|read| match read {
                     Ok(id) => Some(id),
                     Err(e) => {
@@ -372,12 +408,17 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                         None
                     }
                 });
-                if let Some(state) = report_unreadable(state, &address, &mut plan) {
+                if let Some(mut state) = report_unreadable(state, &address, &mut plan) {
                     let own = [scope.account_id.clone()];
                     let accounts = target.log_writers.as_deref().unwrap_or(&own);
                     let writers = writers(desired, scope, accounts, organization.as_deref());
                     let tags = super::sns::desired_tags(desired);
+                    let key_error = key.as_ref().and_then(|k| encryption_key_as_configured(state.as_mut(), k).err());
                     plan.extend(diff(scope, archive, &at, &writers, &tags, state.as_ref()));
+                    if let Some(key) = &key {
+                        let address = Address::new(&scope.account_id, &at.region, ENCRYPTION, &at.name);
+                        key_findings(&mut plan, address, key, key_error, &writers, desired.config.is_some());
+                    }
                 }
             }
         }
@@ -404,6 +445,244 @@ async fn organization_id(desired: &Desired, target: &Target) -> Option<Result<St
             )
         })
     }))
+}
+
+/// The bucket and, when `kms_key_arn` is set, its key, read at the same time.
+async fn observe_with_key(
+    target: &Target,
+    desired: &Desired,
+    archive: &LogArchive,
+    bucket: &str,
+) -> (Result<Option<BucketState>, AwsError>, Option<KeyReview>) {
+    let key = async {
+        match &archive.kms_key_arn {
+            Some(key) => Some(review_key(target, desired, key).await),
+            None => None,
+        }
+    };
+    tokio::join!(observe(target, bucket), key)
+}
+
+/// The bucket's key as the plan sees it.
+#[derive(Debug, Clone)]
+pub struct KeyReview {
+    /// `kms_key_arn` as baseline.toml gives it (a key ARN or an alias ARN).
+    pub configured: String,
+    pub key_arn: Result<String, AwsError>,
+    pub trail: TrailKey,
+    /// The key policy (`None`: the answer held none that parses).
+    pub policy: Result<Option<PolicyDocument>, AwsError>,
+}
+
+/// How the baseline's trail encrypts the log files it delivers to the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailKey {
+    /// No trail in the baseline, or one with a key of its own: the bucket's key is none of CloudTrail's business.
+    Other,
+    /// The trail names no key: S3 encrypts its log files with the bucket's default key, on CloudTrail's behalf.
+    BucketDefault,
+    /// The trail encrypts with the bucket's key itself.
+    Same,
+}
+
+async fn review_key(target: &Target, desired: &Desired, key: &str) -> KeyReview {
+    let trail_key = desired.cloudtrail.as_ref().map(|c| c.kms_key_arn.as_deref());
+    let trail_key_arn = async {
+        match trail_key {
+            Some(Some(k)) if k != key => Some(target.kms.key_arn(k).await),
+            _ => None,
+        }
+    };
+    // Each alias is looked up once per plan: the trail's family asks for the same answer.
+    let (key_arn, trail_key_arn) = tokio::join!(target.kms.key_arn(key), trail_key_arn);
+    let trail = match (trail_key, &key_arn, trail_key_arn) {
+        (None, ..) => TrailKey::Other,
+        (Some(None), ..) => TrailKey::BucketDefault,
+        (Some(Some(k)), ..) if k == key => TrailKey::Same,
+        (Some(Some(_)), Ok(a), Some(Ok(b))) if *a == b => TrailKey::Same,
+        _ => TrailKey::Other,
+    };
+    let policy = match &key_arn {
+        Ok(arn) => read_key_policy(target, arn).await,
+        Err(e) => Err(e.clone()),
+    };
+    KeyReview { configured: key.to_string(), key_arn, trail, policy }
+}
+
+async fn read_key_policy(target: &Target, key_arn: &str) -> Result<Option<PolicyDocument>, AwsError> {
+    let out = target
+        .kms
+        .client
+        .get_key_policy()
+        .key_id(key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .map_err(aws::err("kms:GetKeyPolicy"))?;
+    Ok(out.policy().and_then(|p| PolicyDocument::parse(p).ok()))
+}
+
+/// S3 may report the bucket's key as a key ARN where an alias was configured: when it is the configured key,
+/// the observed value becomes the configured text, so the diff compares like with like. Fails when the key
+/// must be compared but its alias could not be looked up.
+pub fn encryption_key_as_configured(state: Option<&mut BucketState>, key: &KeyReview) -> Result<(), AwsError> {
+    let Some(encryption) = state.and_then(|s| s.encryption.as_mut()) else { return Ok(()) };
+    match (encryption.kms_key.as_deref(), &key.key_arn) {
+        (Some(reported), Ok(arn)) if crate::target::same_key(reported, &key.configured, arn) => {
+            encryption.kms_key = Some(key.configured.clone());
+            Ok(())
+        }
+        (Some(reported), Err(error)) if reported != key.configured => Err(error.clone()),
+        _ => Ok(()),
+    }
+}
+
+/// What the plan says about the bucket's key at `address` (the bucket's encryption): the encryption change
+/// is unknown when the key could not be compared, and a warning names the key policy statements missing for
+/// the services that write with the key (the baseline does not own key policies and never writes them).
+fn key_findings(
+    plan: &mut Plan,
+    address: Address,
+    key: &KeyReview,
+    compare_error: Option<AwsError>,
+    writers: &Writers,
+    config: bool,
+) {
+    let unchecked = |error: &AwsError| Notice {
+        level: NoticeLevel::Warning,
+        address: address.clone(),
+        message: format!("the key policy of {} was not checked: {error}", key.configured),
+    };
+    match (&key.key_arn, &key.policy) {
+        (Ok(arn), Ok(policy)) => {
+            let statements = key_policy_statements(arn, writers, key.trail, config);
+            plan.notices.extend(key_policy_notice(&address, &key.configured, arn, policy.as_ref(), &statements));
+        }
+        (Ok(_), Err(error)) => plan.notices.push(unchecked(error)),
+        (Err(error), _) if compare_error.is_none() => plan.notices.push(unchecked(error)),
+        (Err(_), _) => {}
+    }
+    if let Some(error) = compare_error {
+        plan.changes.retain(|c| c.address != address);
+        plan.errors.push(crate::engine::PlanError { address, error });
+    }
+}
+
+/// The key policy statements the services writing to the bucket need on its key, each with the service's
+/// name, as their guides give them: CloudTrail's "Configure AWS KMS key policies for CloudTrail" (encrypt,
+/// decrypt because the bucket uses an S3 Bucket Key, describe) when the trail encrypts with the key, and AWS
+/// Config's "Permissions for the KMS Key" (S3 bucket delivery). When S3 encrypts for a service with the
+/// bucket's default key (a trail without a key of its own, the Cost and Usage Report, whose guide gives no key
+/// policy statement), the service needs `kms:GenerateDataKey` as any uploader does under SSE-KMS, scoped like
+/// its bucket policy statement (the encryption context is then S3's, not CloudTrail's).
+pub fn key_policy_statements(
+    key_arn: &str,
+    writers: &Writers,
+    trail: TrailKey,
+    config: bool,
+) -> Vec<(&'static str, Value)> {
+    let partition = key_arn.split(':').nth(1).unwrap_or("aws");
+    let service = |name: &str| json!({ "Service": name });
+    let mut statements = Vec::new();
+    let trails = &writers.trail_arns;
+    if !trails.is_empty() && trail != TrailKey::Other {
+        let mut encrypt = json!({
+            "Sid": "AllowCloudTrailEncryptLogs",
+            "Effect": "Allow",
+            "Principal": service("cloudtrail.amazonaws.com"),
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": { "StringEquals": { "aws:SourceArn": trails } }
+        });
+        if trail == TrailKey::Same {
+            let contexts: Vec<String> =
+                writers.accounts.iter().map(|a| format!("arn:{partition}:cloudtrail:*:{a}:trail/*")).collect();
+            encrypt["Condition"]["StringLike"] = json!({ "kms:EncryptionContext:aws:cloudtrail:arn": contexts });
+        }
+        statements.push(("CloudTrail", encrypt));
+        if trail == TrailKey::Same {
+            statements.push((
+                "CloudTrail",
+                json!({
+                    "Sid": "AllowCloudTrailDecryptTrail",
+                    "Effect": "Allow",
+                    "Principal": service("cloudtrail.amazonaws.com"),
+                    "Action": "kms:Decrypt",
+                    "Resource": "*"
+                }),
+            ));
+            statements.push((
+                "CloudTrail",
+                json!({
+                    "Sid": "AllowCloudTrailAccess",
+                    "Effect": "Allow",
+                    "Principal": service("cloudtrail.amazonaws.com"),
+                    "Action": "kms:DescribeKey",
+                    "Resource": key_arn,
+                    "Condition": { "StringEquals": { "aws:SourceArn": trails } }
+                }),
+            ));
+        }
+    }
+    if config {
+        statements.push((
+            "AWS Config",
+            json!({
+                "Sid": "AWSConfigKMSPolicy",
+                "Effect": "Allow",
+                "Principal": service("config.amazonaws.com"),
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": key_arn,
+                "Condition": { "StringEquals": { "AWS:SourceAccount": writers.accounts } }
+            }),
+        ));
+    }
+    if writers.billing_report_prefix.is_some() {
+        let definitions: Vec<String> =
+            writers.accounts.iter().map(|a| format!("arn:{partition}:cur:us-east-1:{a}:definition/*")).collect();
+        statements.push((
+            "the Cost and Usage Report",
+            json!({
+                "Sid": "AllowBillingReportsEncrypt",
+                "Effect": "Allow",
+                "Principal": service("billingreports.amazonaws.com"),
+                "Action": "kms:GenerateDataKey",
+                "Resource": key_arn,
+                "Condition": {
+                    "StringEquals": { "aws:SourceAccount": writers.accounts },
+                    "ArnLike": { "aws:SourceArn": definitions }
+                }
+            }),
+        ));
+    }
+    statements
+}
+
+/// A warning with the statements `policy` lacks, in the JSON to add to the key policy; `None` when it has them.
+pub fn key_policy_notice(
+    address: &Address,
+    configured: &str,
+    key_arn: &str,
+    policy: Option<&PolicyDocument>,
+    statements: &[(&'static str, Value)],
+) -> Option<Notice> {
+    let missing: Vec<&(&str, Value)> =
+        statements.iter().filter(|(_, s)| !policy.is_some_and(|p| policy::grants(p, s, key_arn))).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut services: Vec<&str> = missing.iter().map(|(service, _)| *service).collect();
+    services.dedup();
+    let json = Value::Array(missing.iter().map(|(_, s)| s.clone()).collect());
+    Some(Notice {
+        level: NoticeLevel::Warning,
+        address: address.clone(),
+        message: format!(
+            "the key policy of {configured} does not let {} use the key, so their deliveries to the bucket fail; \
+             add these statements to the key policy (baseline does not change key policies): {json}",
+            services.join(" and ")
+        ),
+    })
 }
 
 /// S3 Control puts the account id in front of the endpoint host (`<account>.<host>`), which a local endpoint
@@ -721,29 +1000,9 @@ pub fn diff(
         Op::BlockPublicAccess { bucket: bucket.clone() },
     );
 
-    let want = match &archive.kms_key_arn {
-        Some(key) => Encryption { algorithm: "aws:kms".into(), kms_key: Some(key.clone()) },
-        None => Encryption { algorithm: "AES256".into(), kms_key: None },
-    };
-    let have = observed.and_then(|s| s.encryption.clone());
-    let mut attrs = Vec::new();
-    if have.as_ref().map(|h| h.algorithm.as_str()) != Some(want.algorithm.as_str()) {
-        attrs.push(AttributeChange::new(
-            "sse_algorithm",
-            show(have.as_ref().map(|h| h.algorithm.as_str())),
-            Some(want.algorithm.clone()),
-        ));
-    }
-    let have_key = have.as_ref().and_then(|h| h.kms_key.as_deref());
-    if want.kms_key.is_some() && have_key != want.kms_key.as_deref() {
-        attrs.push(AttributeChange::new("kms_master_key_id", show(have_key), want.kms_key.clone()));
-    }
-    setting(
-        ENCRYPTION,
-        "default encryption differs",
-        attrs,
-        Op::Encrypt { bucket: bucket.clone(), kms_key: archive.kms_key_arn.clone() },
-    );
+    let have = observed.and_then(|s| s.encryption.as_ref());
+    let (reason, attrs, operation) = encryption_change(&bucket, archive.kms_key_arn.as_deref(), have);
+    setting(ENCRYPTION, reason, attrs, operation);
 
     let versioning = observed.and_then(|s| s.versioning.as_deref());
     let attrs = if versioning == Some("Enabled") {
@@ -844,6 +1103,44 @@ pub fn diff(
     plan
 }
 
+/// Default encryption algorithms, weakest first: what the baseline asks for is a minimum.
+const SSE_STRENGTH: [&str; 3] = ["AES256", "aws:kms", "aws:kms:dsse"];
+
+/// The default-encryption change, as `(reason, attributes, operation)`; no attributes: nothing to change.
+/// `configured` is `kms_key_arn` (`None`: SSE-S3 is enough, and SSE-KMS or DSSE-KMS already set is stronger,
+/// so it is kept); `have` carries its key as configured when it is the configured key.
+pub fn encryption_change(
+    bucket: &str,
+    configured: Option<&str>,
+    have: Option<&Encryption>,
+) -> (&'static str, Vec<AttributeChange>, Op) {
+    let algorithm = have.map(|h| h.algorithm.as_str());
+    let strength = algorithm.and_then(|a| SSE_STRENGTH.iter().position(|s| *s == a));
+    let dual_layer = algorithm == Some("aws:kms:dsse");
+    let op = Op::Encrypt { bucket: bucket.to_string(), kms_key: configured.map(str::to_string), dual_layer };
+    let mut attrs = Vec::new();
+    let reason = match configured {
+        None if strength.is_some_and(|s| s > 0) => "SSE-KMS is stronger than the SSE-S3 the baseline asks for: kept",
+        None => {
+            if strength.is_none() {
+                attrs.push(AttributeChange::new("sse_algorithm", show(algorithm), Some("AES256".into())));
+            }
+            "default encryption differs"
+        }
+        Some(key) => {
+            if !strength.is_some_and(|s| s > 0) {
+                attrs.push(AttributeChange::new("sse_algorithm", show(algorithm), Some("aws:kms".into())));
+            }
+            let have_key = have.and_then(|h| h.kms_key.as_deref());
+            if have_key != Some(key) {
+                attrs.push(AttributeChange::new("kms_master_key_id", show(have_key), Some(key.to_string())));
+            }
+            "default encryption differs"
+        }
+    };
+    (reason, attrs, op)
+}
+
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
     let s3 = &target.s3;
     match op {
@@ -899,18 +1196,18 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .map_err(aws::err("s3:PutBucketPublicAccessBlock"))?;
             Ok(())
         }
-        Op::Encrypt { bucket, kms_key } => {
+        Op::Encrypt { bucket, kms_key, dual_layer } => {
+            let kms = if *dual_layer { ServerSideEncryption::AwsKmsDsse } else { ServerSideEncryption::AwsKms };
             let default = match kms_key {
-                Some(key) => ServerSideEncryptionByDefault::builder()
-                    .sse_algorithm(ServerSideEncryption::AwsKms)
-                    .kms_master_key_id(key),
+                Some(key) => ServerSideEncryptionByDefault::builder().sse_algorithm(kms).kms_master_key_id(key),
                 None => ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256),
             }
             .build()
             .map_err(aws::build_error("s3:PutEncryptionConfiguration"))?;
+            // S3 Bucket Keys cut the KMS requests of SSE-KMS; DSSE-KMS does not support them.
             let rule = ServerSideEncryptionRule::builder()
                 .apply_server_side_encryption_by_default(default)
-                .bucket_key_enabled(kms_key.is_some())
+                .bucket_key_enabled(kms_key.is_some() && !dual_layer)
                 .build();
             let config = ServerSideEncryptionConfiguration::builder()
                 .rules(rule)
@@ -1169,6 +1466,141 @@ mod tests {
         let change = plan.pending().next().unwrap();
         assert_eq!(change.address.kind, ENCRYPTION);
         assert_eq!(change.attributes.len(), 2);
+    }
+
+    const KEY: &str = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const ALIAS: &str = "arn:aws:kms:eu-west-1:111111111111:alias/logs";
+
+    fn sse(algorithm: &str, key: Option<&str>) -> Encryption {
+        Encryption { algorithm: algorithm.into(), kms_key: key.map(str::to_string) }
+    }
+
+    #[test]
+    fn stronger_encryption_than_asked_is_kept() {
+        for have in [sse("aws:kms", Some(KEY)), sse("aws:kms", None), sse("aws:kms:dsse", Some(KEY))] {
+            let (reason, attrs, _) = encryption_change("b", None, Some(&have));
+            assert!(attrs.is_empty(), "{have:?} kept: {attrs:?}");
+            assert!(reason.contains("stronger"), "{reason}");
+        }
+        let (_, attrs, _) = encryption_change("b", None, Some(&sse("AES256", None)));
+        assert!(attrs.is_empty());
+        // No default encryption, or one the baseline does not know: SSE-S3.
+        for have in [None, Some(sse("aws:fsx", None))] {
+            let (_, attrs, op) = encryption_change("b", None, have.as_ref());
+            assert_eq!(attrs.len(), 1);
+            assert_eq!(attrs[0].after.as_deref(), Some("AES256"));
+            assert_eq!(op, Op::Encrypt { bucket: "b".into(), kms_key: None, dual_layer: false });
+        }
+    }
+
+    #[test]
+    fn configured_key_is_required_and_dual_layer_kept() {
+        let (_, attrs, _) = encryption_change("b", Some(KEY), Some(&sse("aws:kms:dsse", Some(KEY))));
+        assert!(attrs.is_empty(), "DSSE-KMS with the key satisfies SSE-KMS with it");
+        let other = "arn:aws:kms:eu-west-1:111111111111:key/other";
+        let (_, attrs, op) = encryption_change("b", Some(KEY), Some(&sse("aws:kms:dsse", Some(other))));
+        assert_eq!(attrs, vec![AttributeChange::new("kms_master_key_id", Some(other.into()), Some(KEY.into()))]);
+        assert_eq!(op, Op::Encrypt { bucket: "b".into(), kms_key: Some(KEY.into()), dual_layer: true });
+        let (_, attrs, _) = encryption_change("b", Some(KEY), Some(&sse("aws:kms", None)));
+        assert_eq!(attrs.len(), 1, "the AWS managed key is not the configured key: {attrs:?}");
+    }
+
+    fn review(key_arn: Result<String, AwsError>) -> KeyReview {
+        KeyReview { configured: ALIAS.into(), key_arn, trail: TrailKey::BucketDefault, policy: Ok(None) }
+    }
+
+    #[test]
+    fn key_reported_as_key_arn_matches_its_alias() {
+        let mut state = hardened(&[]);
+        state.encryption = Some(sse("aws:kms", Some(KEY)));
+        encryption_key_as_configured(Some(&mut state), &review(Ok(KEY.into()))).unwrap();
+        assert_eq!(state.encryption.as_ref().unwrap().kms_key.as_deref(), Some(ALIAS));
+        let (_, attrs, _) = encryption_change("b", Some(ALIAS), state.encryption.as_ref());
+        assert!(attrs.is_empty());
+
+        // Another key stays as reported: drift.
+        state.encryption = Some(sse("aws:kms", Some("arn:aws:kms:eu-west-1:111111111111:key/other")));
+        encryption_key_as_configured(Some(&mut state), &review(Ok(KEY.into()))).unwrap();
+        assert!(state.encryption.as_ref().unwrap().kms_key.as_deref().unwrap().ends_with("key/other"));
+
+        // The alias could not be looked up: the comparison is impossible, unless the texts are equal.
+        let denied = AwsError::new("kms:DescribeKey", ErrorKind::AccessDenied, None, "denied".into(), Some(400));
+        assert!(encryption_key_as_configured(Some(&mut state), &review(Err(denied.clone()))).is_err());
+        state.encryption = Some(sse("aws:kms", Some(ALIAS)));
+        assert!(encryption_key_as_configured(Some(&mut state), &review(Err(denied))).is_ok());
+    }
+
+    fn cloudtrail_writers() -> Writers {
+        Writers { billing_report_prefix: Some("cur".into()), ..writers() }
+    }
+
+    #[test]
+    fn key_policy_missing_statements_are_a_warning_with_the_json_to_add() {
+        let address = Address::new("111111111111", "eu-west-1", ENCRYPTION, "b");
+        let statements = key_policy_statements(KEY, &cloudtrail_writers(), TrailKey::Same, true);
+        let sids: Vec<&str> = statements.iter().map(|(_, s)| s["Sid"].as_str().unwrap()).collect();
+        assert_eq!(
+            sids,
+            [
+                "AllowCloudTrailEncryptLogs",
+                "AllowCloudTrailDecryptTrail",
+                "AllowCloudTrailAccess",
+                "AWSConfigKMSPolicy",
+                "AllowBillingReportsEncrypt"
+            ]
+        );
+        let encrypt = &statements[0].1;
+        assert_eq!(encrypt["Condition"]["StringEquals"]["aws:SourceArn"], json!(writers().trail_arns));
+        assert_eq!(
+            encrypt["Condition"]["StringLike"]["kms:EncryptionContext:aws:cloudtrail:arn"],
+            json!(["arn:aws:cloudtrail:*:111111111111:trail/*"])
+        );
+
+        // Only the account's own statement: every service is missing, each statement is spelled out.
+        let root = json!({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"});
+        let only_root = PolicyDocument { statements: vec![root.clone()], ..PolicyDocument::empty() };
+        let notice = key_policy_notice(&address, ALIAS, KEY, Some(&only_root), &statements).unwrap();
+        assert_eq!(notice.level, NoticeLevel::Warning);
+        assert!(
+            notice.message.starts_with(&format!(
+                "the key policy of {ALIAS} does not let CloudTrail and AWS Config and the Cost and Usage Report use the key"
+            )),
+            "{}",
+            notice.message
+        );
+        let json_part = &notice.message[notice.message.find(": [").unwrap() + 2..];
+        let listed: Value = serde_json::from_str(json_part).unwrap();
+        assert_eq!(listed, Value::Array(statements.iter().map(|(_, s)| s.clone()).collect()));
+
+        // Statements present, as AWS re-serialises them (strings for one-element arrays, other Sids): no notice.
+        let mut present = only_root.clone();
+        present.statements.extend(statements.iter().map(|(_, s)| {
+            let mut s = s.clone();
+            s["Sid"] = json!("theirs");
+            s
+        }));
+        let none = key_policy_notice(&address, ALIAS, KEY, Some(&present), &statements);
+        assert!(none.is_none(), "{none:?}");
+
+        // One missing: only that service is named.
+        present.statements.retain(|s| s["Principal"]["Service"] != "config.amazonaws.com");
+        let notice = key_policy_notice(&address, ALIAS, KEY, Some(&present), &statements).unwrap();
+        assert!(notice.message.contains("does not let AWS Config use"), "{}", notice.message);
+        assert!(notice.message.contains("AWSConfigKMSPolicy") && !notice.message.contains("AllowCloudTrail"));
+    }
+
+    #[test]
+    fn cloudtrail_needs_the_bucket_key_only_when_it_writes_with_it() {
+        let w = writers();
+        let other = key_policy_statements(KEY, &w, TrailKey::Other, false);
+        assert!(other.is_empty());
+        // S3 encrypts for CloudTrail with its own encryption context: no CloudTrail context condition.
+        let default = key_policy_statements(KEY, &w, TrailKey::BucketDefault, false);
+        assert_eq!(default.len(), 1);
+        assert!(default[0].1["Condition"].get("StringLike").is_none());
+        let no_trail = Writers { trail_arns: vec![], ..w };
+        assert!(key_policy_statements(KEY, &no_trail, TrailKey::Same, false).is_empty());
     }
 
     #[test]

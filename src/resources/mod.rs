@@ -37,6 +37,8 @@ pub enum Operation {
 
 /// Observes every family concurrently and returns the whole plan. Read-only.
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+    // Keys named by alias are looked up once per plan, by whichever family asks first.
+    target.kms.forget();
     // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
     let (topics, contacts, bucket, trail, iam, budgets, reports, config) = tokio::join!(
         Box::pin(sns::plan(desired, target)),

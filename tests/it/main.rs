@@ -10,6 +10,7 @@ mod faults;
 mod harness;
 mod hygiene;
 mod interruption;
+mod kms;
 mod landing_zone;
 mod least_privilege;
 mod log_archive;

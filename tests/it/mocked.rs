@@ -71,6 +71,7 @@ pub fn idle_target() -> Target {
         budgets: idle!(aws_sdk_budgets),
         cur: idle!(aws_sdk_costandusagereport),
         organizations: idle!(aws_sdk_organizations),
+        kms: baseline::target::Kms::new(idle!(aws_sdk_kms)),
         custom_endpoint: false,
         regions: Vec::new(),
         unavailable_regions: Vec::new(),
