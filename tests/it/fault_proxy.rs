@@ -62,6 +62,9 @@ pub struct Match {
     pub action: Option<String>,
     /// Substrings of the body, e.g. `Action=Subscribe` (Query protocol) or a resource's name.
     pub body_contains: Vec<String>,
+    /// The region the request is signed for: the SigV4 credential scope in the `Authorization` header,
+    /// `Credential=AKID/date/REGION/service/aws4_request`.
+    pub region: Option<String>,
 }
 
 impl Match {
@@ -90,6 +93,10 @@ impl Match {
                 .is_none_or(|s| request.header("x-amz-target").is_some_and(|t| t.ends_with(s.as_str())))
             && self.action.as_ref().is_none_or(|a| request.action() == Some(a.as_str()))
             && self.body_contains.iter().all(|needle| contains(&request.body, needle.as_bytes()))
+            && self.region.as_ref().is_none_or(|r| {
+                let scope = request.header("authorization").and_then(|a| a.split("Credential=").nth(1));
+                scope.and_then(|c| c.split('/').nth(2)) == Some(r.as_str())
+            })
     }
 }
 
@@ -767,6 +774,22 @@ mod tests {
         assert!(text.contains("<Code>ValidationError</Code>"), "{text}");
         let text = answer(permanent_answer(&create, &rule));
         assert!(text.contains(r#""__type":"ValidationException""#), "{text}");
+    }
+
+    #[test]
+    fn rules_single_out_the_region_a_request_is_signed_for() {
+        let signed = |region: &str| {
+            let authorization = format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/{region}/config/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature=0123"
+            );
+            request(&[("Authorization", authorization.as_str()), ("X-Amz-Target", "StarlingDoveService.X")], "{}")
+        };
+        let eu = Match { region: Some("eu-west-1".into()), ..Match::default() };
+        assert!(eu.matches(&signed("eu-west-1")));
+        assert!(!eu.matches(&signed("us-east-1")));
+        assert!(!eu.matches(&request(&[], "")), "an unsigned request has no region");
+        assert!(Match::default().matches(&signed("us-east-1")), "no region condition: any region");
     }
 
     #[test]
