@@ -44,6 +44,15 @@ impl AwsError {
         self.code.as_deref() == Some(code)
     }
 
+    /// Denied by a service control policy of the organization: AWS says so in the message ("... is not
+    /// authorized to perform: ... with an explicit deny in a service control policy", IAM User Guide,
+    /// "Troubleshoot access denied error messages"). No permission of the caller can fix it; in a region
+    /// Control Tower's region deny covers, every call fails so.
+    pub fn is_denied_by_scp(&self) -> bool {
+        self.kind == ErrorKind::AccessDenied
+            && self.message.to_ascii_lowercase().contains("explicit deny in a service control policy")
+    }
+
     /// The error code, or the HTTP status when there is none.
     pub fn answer(&self) -> String {
         match (&self.code, self.http_status) {
@@ -249,6 +258,17 @@ mod tests {
             Some(403),
         );
         assert!(e.hint().contains("`account:GetAlternateContact`"));
+        assert!(!e.is_denied_by_scp(), "an implicit deny: a permission can fix it");
+        let scp = AwsError::new(
+            "config:DescribeConfigRules",
+            ErrorKind::AccessDenied,
+            Some("AccessDeniedException".into()),
+            "User: arn:aws:sts::123456789012:assumed-role/Admin/me is not authorized to perform: \
+             config:DescribeConfigRules with an explicit deny in a service control policy"
+                .into(),
+            Some(400),
+        );
+        assert!(scp.is_denied_by_scp());
         assert_eq!(e.to_string(), "account:GetAlternateContact failed: AccessDeniedException: User is not authorized");
     }
 }

@@ -415,7 +415,22 @@ pub struct ConfigSpec {
     pub delivery_frequency: String,
     /// An EventBridge rule per region sending NON_COMPLIANT results of the baseline's rules to the security topic.
     pub notify_noncompliance: bool,
+    /// What happens to a recorder and delivery channel baseline did not create.
+    pub existing_recorder: ExistingRecorder,
+    /// The delivery channel also streams every configuration change to the security topic.
+    pub stream_changes_to_topic: bool,
     pub rules: Vec<ConfigRuleSpec>,
+}
+
+/// A recorder (and delivery channel) under another name than `recorder_name`: someone else's, or baseline's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExistingRecorder {
+    /// Left as it is; what differs from the baseline is reported. Only the rules and their notification are
+    /// managed.
+    Adopt,
+    /// Repaired to the baseline like baseline's own (recorders of AWS Control Tower excepted).
+    Own,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

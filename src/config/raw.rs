@@ -242,6 +242,8 @@ pub struct RawConfig {
     pub delivery_prefix: Option<Spanned<String>>,
     pub delivery_frequency: Option<Spanned<String>>,
     pub notify_noncompliance: Option<bool>,
+    pub existing_recorder: Option<Spanned<String>>,
+    pub stream_changes_to_topic: Option<bool>,
     pub rules: Option<Vec<RawConfigRule>>,
 }
 

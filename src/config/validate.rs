@@ -1334,74 +1334,93 @@ impl<'a> Validator<'a> {
                 n.into_inner()
             },
         );
-        let rules = match raw.rules {
-            None => default_config_rules(),
-            Some(list) => {
-                let mut seen = HashMap::new();
-                let mut rules = Vec::new();
-                for rule in list {
-                    let id = rule.identifier.get_ref();
-                    if !(1..=256).contains(&id.len())
-                        || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-                    {
-                        self.error(
-                            rule.identifier.span(),
-                            format!("invalid managed rule identifier \"{id}\""),
-                            "not a managed rule identifier",
-                            Some("use the AWS managed rule identifier, such as \"CLOUD_TRAIL_ENABLED\"".into()),
-                        );
-                    }
-                    if let Some(n) = &rule.name {
-                        let help = "1 to 128 characters on one line, such as \"baseline-cloud-trail-enabled\"";
-                        self.check(n, check_config_name(n.get_ref(), 128), "Config rule name", help);
-                    }
-                    let name = rule.name.clone().unwrap_or_else(|| Spanned::new(rule.identifier.span(), rule_name(id)));
-                    if !self.unique(&mut seen, &name, "Config rule name") {
-                        continue;
-                    }
-                    let home_only = match rule.regions.as_ref().map(|r| r.get_ref().as_str()) {
-                        None => is_global_rule(id),
-                        Some("home") => true,
-                        Some("all") => false,
-                        Some(other) => {
-                            let span = rule.regions.as_ref().map_or(0..0, |r| r.span());
-                            self.error(
-                                span,
-                                format!("invalid rule regions \"{other}\""),
-                                "not a region choice",
-                                Some("use \"home\" or \"all\"".into()),
-                            );
-                            false
-                        }
-                    };
-                    let parameters = rule
-                        .parameters
-                        .into_iter()
-                        .map(|(k, v)| {
-                            let v = match v {
-                                toml::Value::String(s) => s,
-                                other => other.to_string(),
-                            };
-                            (k, v)
-                        })
-                        .collect();
-                    rules.push(ConfigRuleSpec {
-                        name: name.into_inner(),
-                        identifier: id.clone(),
-                        parameters,
-                        home_only,
-                    });
-                }
-                rules
-            }
-        };
         ConfigSpec {
             recorder_name,
             delivery_prefix,
             delivery_frequency,
             notify_noncompliance: raw.notify_noncompliance.unwrap_or(true),
-            rules,
+            existing_recorder: self.existing_recorder(raw.existing_recorder),
+            stream_changes_to_topic: raw.stream_changes_to_topic.unwrap_or(false),
+            rules: self.config_rules(raw.rules),
         }
+    }
+
+    fn existing_recorder(&mut self, raw: Option<Spanned<String>>) -> ExistingRecorder {
+        match raw {
+            None => ExistingRecorder::Adopt,
+            Some(v) => match v.get_ref().as_str() {
+                "adopt" => ExistingRecorder::Adopt,
+                "own" => ExistingRecorder::Own,
+                other => {
+                    self.error(
+                        v.span(),
+                        format!("invalid existing_recorder \"{other}\""),
+                        "not a choice",
+                        Some(
+                            "use \"adopt\" (leave a recorder and channel baseline did not create as they are) or \
+                             \"own\" (repair them to the baseline)"
+                                .into(),
+                        ),
+                    );
+                    ExistingRecorder::Adopt
+                }
+            },
+        }
+    }
+
+    fn config_rules(&mut self, raw: Option<Vec<RawConfigRule>>) -> Vec<ConfigRuleSpec> {
+        let Some(list) = raw else { return default_config_rules() };
+        let mut seen = HashMap::new();
+        let mut rules = Vec::new();
+        for rule in list {
+            let id = rule.identifier.get_ref();
+            if !(1..=256).contains(&id.len())
+                || !id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            {
+                self.error(
+                    rule.identifier.span(),
+                    format!("invalid managed rule identifier \"{id}\""),
+                    "not a managed rule identifier",
+                    Some("use the AWS managed rule identifier, such as \"CLOUD_TRAIL_ENABLED\"".into()),
+                );
+            }
+            if let Some(n) = &rule.name {
+                let help = "1 to 128 characters on one line, such as \"baseline-cloud-trail-enabled\"";
+                self.check(n, check_config_name(n.get_ref(), 128), "Config rule name", help);
+            }
+            let name = rule.name.clone().unwrap_or_else(|| Spanned::new(rule.identifier.span(), rule_name(id)));
+            if !self.unique(&mut seen, &name, "Config rule name") {
+                continue;
+            }
+            let home_only = match rule.regions.as_ref().map(|r| r.get_ref().as_str()) {
+                None => is_global_rule(id),
+                Some("home") => true,
+                Some("all") => false,
+                Some(other) => {
+                    let span = rule.regions.as_ref().map_or(0..0, |r| r.span());
+                    self.error(
+                        span,
+                        format!("invalid rule regions \"{other}\""),
+                        "not a region choice",
+                        Some("use \"home\" or \"all\"".into()),
+                    );
+                    false
+                }
+            };
+            let parameters = rule
+                .parameters
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        toml::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (k, v)
+                })
+                .collect();
+            rules.push(ConfigRuleSpec { name: name.into_inner(), identifier: id.clone(), parameters, home_only });
+        }
+        rules
     }
 
     fn alarm_id(&mut self, id: &Spanned<String>, known: &[String]) -> bool {
@@ -2034,6 +2053,23 @@ mod tests {
         assert!(warnings("[alarms.tune.route-table-changes]\nthreshold = 1\n").is_empty());
         assert!(warnings("[alarms.tune.vpc-changes]\nthreshold = 3\n").is_empty());
         assert!(warnings("standard = \"cis-v3\"\n[alarms.tune.route-table-changes]\nthreshold = 3\n").is_empty());
+    }
+
+    #[test]
+    fn existing_recorder_is_adopt_or_own() {
+        let config = |line: &str| {
+            format!(
+                "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\
+                 [log_archive]\nbucket = \"logs-{{account_id}}\"\n[config]\n{line}\n"
+            )
+        };
+        let spec = |line: &str| crate::config::parse(std::path::Path::new("b.toml"), &config(line)).unwrap().desired;
+        let default = spec("").config.unwrap();
+        assert_eq!((default.existing_recorder, default.stream_changes_to_topic), (ExistingRecorder::Adopt, false));
+        let own = spec("existing_recorder = \"own\"\nstream_changes_to_topic = true").config.unwrap();
+        assert_eq!((own.existing_recorder, own.stream_changes_to_topic), (ExistingRecorder::Own, true));
+        let (message, label) = first_error(&config("existing_recorder = \"replace\"")).unwrap();
+        assert_eq!((message.as_str(), label.as_str()), ("invalid existing_recorder \"replace\"", "not a choice"));
     }
 
     #[test]

@@ -1,9 +1,23 @@
 //! AWS Config across regions against the emulator: created and converged in three regions, an existing
-//! recorder adopted, each drift repaired, and an excluded region left untouched.
+//! recorder adopted or repaired, each drift repaired, and an excluded region left untouched; the delivery
+//! channel streams configuration changes to the security topic only when asked, and a topic the baseline drops
+//! is removed (with AWS's PutDeliveryChannel semantics reproduced by a mocked client).
 
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_config::operation::delete_delivery_channel::{DeleteDeliveryChannelError, DeleteDeliveryChannelOutput};
+use aws_sdk_config::operation::put_delivery_channel::{PutDeliveryChannelError, PutDeliveryChannelOutput};
+use aws_sdk_config::operation::start_configuration_recorder::StartConfigurationRecorderOutput;
+use aws_sdk_config::operation::stop_configuration_recorder::StopConfigurationRecorderOutput;
+use aws_sdk_config::types::error::{InvalidSnsTopicArnException, LastDeliveryChannelDeleteFailedException};
 use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
-use baseline::engine::{Action, Plan};
+use aws_smithy_mocks::{MockResponse, RuleMode, mock, mock_client};
+use baseline::engine::{Action, Address, GLOBAL, NullSink, Plan};
+use baseline::resources::Operation;
+use baseline::resources::config_service::{self as config_service, Channel, Recorder, Refs, RegionState};
+use baseline::target::RegionClients;
 
+use crate::config_landing_zone::shipped_config_with;
 use crate::drift::{apply, plan};
 use crate::harness::*;
 
@@ -39,7 +53,8 @@ async fn config_is_recorded_in_every_region_and_drift_is_repaired() {
         .build();
     eu.put_configuration_recorder().configuration_recorder(existing).send().await.unwrap();
 
-    let desired = desired(&config());
+    // `existing_recorder = "own"`: the recorder someone else created is repaired (the default adopts it).
+    let desired = desired(&shipped_config_with(&config(), "existing_recorder = \"own\""));
     let (before, _) = plan(&moto, &desired).await;
     let recorders: Vec<(String, Action)> =
         pending(&before).into_iter().filter(|(a, _)| a.contains("config.recorder/")).collect();
@@ -131,4 +146,169 @@ async fn config_is_recorded_in_every_region_and_drift_is_repaired() {
     assert!(report.succeeded(), "{report:?}");
     let (repaired, _) = plan(&moto, &desired).await;
     assert!(!repaired.has_pending(), "{:?}", pending(&repaired));
+}
+
+async fn channel_topics(moto: &Moto) -> Vec<Option<String>> {
+    let mut topics = Vec::new();
+    for region in ["us-east-1", "eu-west-1"] {
+        let channels = client(moto, region).await.describe_delivery_channels().send().await.unwrap();
+        topics.push(channels.delivery_channels()[0].sns_topic_arn().map(str::to_string));
+    }
+    topics
+}
+
+/// With `stream_changes_to_topic = true` the channel streams every configuration change to the security topic;
+/// dropping the option removes the topic from the channel (the plan shows it), and the next plan is clean.
+#[tokio::test]
+async fn the_channel_streams_to_the_topic_only_when_asked_and_a_dropped_topic_is_removed() {
+    let moto = Moto::start();
+    let streaming = desired(&shipped_config_with(&two_region_config(), "stream_changes_to_topic = true"));
+    let (report, _) = apply(&moto, &streaming).await;
+    assert!(report.succeeded(), "{report:?}");
+    let topic = topic_arn("baseline-security-notifications");
+    assert_eq!(channel_topics(&moto).await, [Some(topic.clone()), Some(topic.clone())]);
+    let (after, _) = plan(&moto, &streaming).await;
+    assert!(!after.has_pending(), "{:?}", pending(&after));
+
+    let default = desired(&two_region_config());
+    let (dropped, _) = plan(&moto, &default).await;
+    assert_eq!(
+        pending(&dropped),
+        [
+            ("eu-west-1/config.delivery_channel/default".to_string(), Action::Update),
+            ("us-east-1/config.delivery_channel/default".to_string(), Action::Update),
+        ]
+    );
+    for change in dropped.pending() {
+        let attributes: Vec<(&str, Option<&str>, Option<&str>)> =
+            change.attributes.iter().map(|a| (a.name.as_str(), a.before.as_deref(), a.after.as_deref())).collect();
+        assert_eq!(attributes, [("sns_topic_arn", Some(topic.as_str()), Some("(none)"))]);
+    }
+    let (report, _) = apply(&moto, &default).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(channel_topics(&moto).await, [None, None]);
+    let (clean, counts) = plan(&moto, &default).await;
+    assert!(!clean.has_pending(), "{:?}", pending(&clean));
+    assert_eq!(counts.writes, 0);
+    for region in ["us-east-1", "eu-west-1"] {
+        let status = client(&moto, region).await.describe_configuration_recorder_status().send().await.unwrap();
+        assert!(status.configuration_recorders_status()[0].recording(), "recording again in {region}");
+    }
+}
+
+/// AWS Config's side of a delivery channel, as its API reference documents it (the emulator replaces the whole
+/// channel instead): PutDeliveryChannel "will keep the existing value for the parameter that is not changed" and
+/// rejects an empty topic (InvalidSNSTopicARNException); DeleteDeliveryChannel fails while the recorder records
+/// ("Before you can delete the delivery channel, you must stop the configuration recorder",
+/// https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html and
+/// API_DeleteDeliveryChannel.html).
+#[derive(Debug, Default)]
+struct AwsConfigChannel {
+    channel: Option<Channel>,
+    recording: bool,
+}
+
+fn aws_config_channel(state: Arc<Mutex<AwsConfigChannel>>) -> aws_sdk_config::Client {
+    let s = state.clone();
+    let put = mock!(aws_sdk_config::Client::put_delivery_channel).then_compute_response(move |req| {
+        let asked = req.delivery_channel().unwrap();
+        if asked.sns_topic_arn() == Some("") {
+            let e = InvalidSnsTopicArnException::builder().message("The sns topic arn '' is not valid.").build();
+            return MockResponse::Error(PutDeliveryChannelError::InvalidSnsTopicArnException(e));
+        }
+        let mut aws = s.lock().unwrap();
+        let kept = aws.channel.take();
+        let keep = |asked: Option<&str>, had: Option<String>| asked.map(str::to_string).or(had);
+        aws.channel = Some(Channel {
+            name: asked.name().unwrap().to_string(),
+            bucket: asked.s3_bucket_name().unwrap().to_string(),
+            prefix: keep(asked.s3_key_prefix(), kept.as_ref().and_then(|c| c.prefix.clone())),
+            topic: keep(asked.sns_topic_arn(), kept.as_ref().and_then(|c| c.topic.clone())),
+            frequency: asked
+                .config_snapshot_delivery_properties()
+                .and_then(|p| p.delivery_frequency())
+                .map(|f| f.as_str().to_string()),
+        });
+        MockResponse::Output(PutDeliveryChannelOutput::builder().build())
+    });
+    let s = state.clone();
+    let delete = mock!(aws_sdk_config::Client::delete_delivery_channel).then_compute_response(move |_| {
+        let mut aws = s.lock().unwrap();
+        if aws.recording {
+            let e = LastDeliveryChannelDeleteFailedException::builder().message("recorder is running").build();
+            return MockResponse::Error(DeleteDeliveryChannelError::LastDeliveryChannelDeleteFailedException(e));
+        }
+        aws.channel = None;
+        MockResponse::Output(DeleteDeliveryChannelOutput::builder().build())
+    });
+    let s = state.clone();
+    let stop = mock!(aws_sdk_config::Client::stop_configuration_recorder).then_compute_output(move |_| {
+        s.lock().unwrap().recording = false;
+        StopConfigurationRecorderOutput::builder().build()
+    });
+    let s = state;
+    let start = mock!(aws_sdk_config::Client::start_configuration_recorder).then_compute_output(move |_| {
+        let mut aws = s.lock().unwrap();
+        aws.recording = aws.channel.is_some();
+        StartConfigurationRecorderOutput::builder().build()
+    });
+    mock_client!(aws_sdk_config, RuleMode::MatchAny, &[&put, &delete, &stop, &start])
+}
+
+/// The baseline drops the topic of its own channel: against AWS's semantics the change clears it (a
+/// PutDeliveryChannel without the topic would keep it, and the plan would never converge), and recording is on
+/// again afterwards.
+#[tokio::test]
+async fn a_dropped_topic_is_cleared_although_put_delivery_channel_keeps_what_it_is_not_sent() {
+    let desired = desired(&two_region_config());
+    let spec = desired.config.as_ref().unwrap();
+    let target = crate::mocked::idle_target();
+    let scope = target.scope.clone();
+    let channel = Channel {
+        name: "default".into(),
+        bucket: format!("baseline-logs-{ACCOUNT}-{REGION}"),
+        prefix: Some("config".into()),
+        topic: Some(topic_arn("baseline-security-notifications")),
+        frequency: Some("TwentyFour_Hours".into()),
+    };
+    let aws = Arc::new(Mutex::new(AwsConfigChannel { channel: Some(channel.clone()), recording: true }));
+    let events = aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .build(),
+    );
+    let clients = RegionClients { region: REGION.into(), config: aws_config_channel(aws.clone()), events };
+    let target = baseline::Target { regions: vec![clients], ..target };
+    let recorder = Recorder {
+        name: "default".into(),
+        role_arn: config_service::service_linked_role_arn(&scope),
+        all_supported: true,
+        include_global: true,
+        excluded: Vec::new(),
+        frequency: "CONTINUOUS".into(),
+    };
+    let (slr, forwarder) =
+        (Address::new(ACCOUNT, GLOBAL, "iam.service_linked_role", "r"), Address::new(ACCOUNT, GLOBAL, "iam.role", "f"));
+    let refs = Refs { role_arn: &recorder.role_arn, slr: &slr, forwarder: &forwarder };
+    let state = |aws: &AwsConfigChannel| RegionState {
+        recorder: Some(recorder.clone()),
+        recording: aws.recording,
+        channel: aws.channel.clone(),
+        ..RegionState::default()
+    };
+    let diff = |aws: &AwsConfigChannel| config_service::diff_region(&desired, &scope, spec, REGION, &state(aws), &refs);
+    let channel_change =
+        |plan: &Plan| plan.changes.iter().find(|c| c.address.kind == "config.delivery_channel").cloned().unwrap();
+
+    let before = channel_change(&diff(&aws.lock().unwrap()));
+    assert_eq!(before.action, Action::Update);
+    let Some(Operation::Config(op)) = &before.operation else { panic!("{before:?}") };
+    config_service::execute(&target, op, &before.address, &NullSink).await.unwrap();
+
+    let now = aws.lock().unwrap();
+    assert_eq!(now.channel, Some(Channel { topic: None, ..channel }), "the topic is gone, the rest as it was");
+    assert!(now.recording, "recording again");
+    let after = channel_change(&diff(&now));
+    assert_eq!(after.action, Action::NoOp, "converged: {after:?}");
 }

@@ -890,6 +890,22 @@ mod tests {
     }
 
     #[test]
+    fn rules_single_out_the_region_a_request_is_signed_for() {
+        let signed = |region: &str| {
+            let authorization = format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/{region}/config/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature=0123"
+            );
+            request(&[("Authorization", authorization.as_str()), ("X-Amz-Target", "StarlingDoveService.X")], "{}")
+        };
+        let eu = Match { region: Some("eu-west-1".into()), ..Match::default() };
+        assert!(eu.matches(&signed("eu-west-1")));
+        assert!(!eu.matches(&signed("us-east-1")));
+        assert!(!eu.matches(&request(&[], "")), "an unsigned request has no region");
+        assert!(Match::default().matches(&signed("us-east-1")), "no region condition: any region");
+    }
+
+    #[test]
     fn faults_are_answered_in_each_protocol() {
         let json = request(
             &[("X-Amz-Target", "Logs_20140328.PutMetricFilter"), ("Content-Type", "application/x-amz-json-1.1")],

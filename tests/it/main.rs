@@ -3,6 +3,7 @@
 mod alarms;
 mod cli;
 mod config_errors;
+mod config_landing_zone;
 mod config_recording;
 mod drift;
 mod fault_proxy;
