@@ -98,7 +98,9 @@ pub async fn discover(session: &Session, desired: &Desired) -> Result<Discovery,
             let mut notices = Vec::new();
             let management = match management_account(&org).await {
                 Ok(management) => management,
+                // Not allowed to look: member contacts go through each account's role.
                 Err(e) => {
+                    tracing::info!("{e}; member contacts are set through each account's role");
                     if desired.billing_reports.is_some() {
                         notices.push(format!(
                             "{e}; without the management account's id, each account's Cost and Usage Report is \
