@@ -278,17 +278,38 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     needs.on_if("iam:PassRole", [role], to_cloudtrail);
 }
 
-/// The trail's changes, and where its CloudWatch Logs group is (`None` when there is no `[cloudtrail]` or it
-/// could not be read).
-pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupPlacement>) {
-    let Some(spec) = &desired.cloudtrail else { return (Plan::default(), None) };
+/// Where the trail the account relies on delivers: what AWS Config's CLOUD_TRAIL_ENABLED is pinned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailInUse {
+    pub s3_bucket_name: String,
+    /// With `:*`, as CloudTrail returns it.
+    pub log_group_arn: Option<String>,
+}
+
+/// The trail that satisfies the requirement: another one when baseline relies on it, else baseline's own.
+pub fn trail_in_use(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &Observed) -> TrailInUse {
+    match (&observed.trail, &observed.compliant_other) {
+        (None, Some(other)) => {
+            TrailInUse { s3_bucket_name: other.s3_bucket_name.clone(), log_group_arn: other.log_group_arn.clone() }
+        }
+        _ => {
+            let want = desired_settings(desired, scope, spec);
+            TrailInUse { s3_bucket_name: want.s3_bucket_name, log_group_arn: want.cloud_watch_logs_log_group_arn }
+        }
+    }
+}
+
+/// The trail's changes, where its CloudWatch Logs group is, and the trail the account relies on (both `None`
+/// when there is no `[cloudtrail]` or it could not be read).
+pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupPlacement>, Option<TrailInUse>) {
+    let Some(spec) = &desired.cloudtrail else { return (Plan::default(), None, None) };
     let scope = &target.scope;
     let address = Address::new(&scope.account_id, &scope.home_region, TRAIL, &spec.trail);
     let mut plan = Plan::default();
     // The configured key's ARN is looked up while the trails are read.
     let (observed, key_arn) = tokio::join!(observe(target, spec), configured_key(target, spec));
     let Some(mut observed) = report_unreadable(observed, &address, &mut plan) else {
-        return (plan, None);
+        return (plan, None, None);
     };
     let key_unknown = key_as_configured(&mut observed, spec, key_arn).err();
     plan.extend(diff(desired, scope, spec, &observed));
@@ -297,7 +318,8 @@ pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupP
         plan.changes.retain(|c| c.address != address);
         plan.errors.push(crate::engine::PlanError { address, error });
     }
-    (plan, Some(placement(scope, spec, &observed)))
+    let in_use = trail_in_use(desired, scope, spec, &observed);
+    (plan, Some(placement(scope, spec, &observed)), Some(in_use))
 }
 
 /// The key ARN `kms_key_arn` stands for, when there is one.

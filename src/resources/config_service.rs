@@ -175,13 +175,29 @@ fn home_bus(scope: &Scope) -> String {
     format!("arn:{}:events:{}:{}:event-bus/default", scope.partition, scope.home_region, scope.account_id)
 }
 
-/// Rules with their planned parameters: CLOUD_TRAIL_ENABLED is pinned to the baseline's bucket and log group.
-pub fn desired_rules(desired: &Desired, scope: &Scope, spec: &ConfigSpec) -> Vec<Rule> {
+/// Rules with their planned parameters: CLOUD_TRAIL_ENABLED is pinned to the bucket and log group of the
+/// trail that satisfies the requirement (another one, such as an organization trail, when baseline relies on
+/// it: pinned to baseline's own, the rule would stay NON_COMPLIANT forever), else to the baseline's own.
+pub fn desired_rules(
+    desired: &Desired,
+    scope: &Scope,
+    spec: &ConfigSpec,
+    trail: Option<&cloudtrail::TrailInUse>,
+) -> Vec<Rule> {
     spec.rules
         .iter()
         .map(|r: &ConfigRuleSpec| {
             let mut parameters = r.parameters.clone();
-            if r.identifier == "CLOUD_TRAIL_ENABLED" {
+            if r.identifier == "CLOUD_TRAIL_ENABLED"
+                && let Some(trail) = trail
+            {
+                parameters.entry("s3BucketName".into()).or_insert_with(|| trail.s3_bucket_name.clone());
+                if let Some(group) = &trail.log_group_arn {
+                    parameters
+                        .entry("cloudWatchLogsLogGroupArn".into())
+                        .or_insert_with(|| group.trim_end_matches(":*").to_string());
+                }
+            } else if r.identifier == "CLOUD_TRAIL_ENABLED" {
                 if let Some(archive) = &desired.log_archive {
                     parameters
                         .entry("s3BucketName".into())
@@ -290,7 +306,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     }
 }
 
-pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+pub async fn plan(desired: &Desired, target: &Target, trail: Option<&cloudtrail::TrailInUse>) -> Plan {
     let Some(spec) = &desired.config else { return Plan::default() };
     let scope = &target.scope;
     let mut plan = Plan::default();
@@ -326,7 +342,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     }
     let mut regional = Plan::default();
     for (region, state) in states {
-        let refs = Refs { role_arn: &role_arn, slr: &slr_at, forwarder: &forwarder_at };
+        let refs = Refs { role_arn: &role_arn, slr: &slr_at, forwarder: &forwarder_at, trail };
         regional.extend(diff_region(desired, scope, spec, region, &state, &refs));
     }
     // The role is for the recorders baseline writes: none when every recorder is adopted as it is.
@@ -533,6 +549,8 @@ pub struct Refs<'a> {
     pub role_arn: &'a str,
     pub slr: &'a Address,
     pub forwarder: &'a Address,
+    /// The trail the account relies on, when the trail family could tell (see [`desired_rules`]).
+    pub trail: Option<&'a cloudtrail::TrailInUse>,
 }
 
 /// One region's diff: what it is diffed against, and where its changes go.
@@ -542,6 +560,7 @@ struct Region<'a> {
     spec: &'a ConfigSpec,
     region: &'a str,
     state: &'a RegionState,
+    trail: Option<&'a cloudtrail::TrailInUse>,
 }
 
 impl Region<'_> {
@@ -562,7 +581,7 @@ pub fn diff_region(
     state: &RegionState,
     refs: &Refs<'_>,
 ) -> Plan {
-    let r = Region { desired, scope, spec, region, state };
+    let r = Region { desired, scope, spec, region, state, trail: refs.trail };
     let mut plan = Plan::default();
     let recorder_at = diff_recorder(&r, refs, &mut plan);
     let channel_at = diff_channel(&r, &recorder_at, &mut plan);
@@ -765,7 +784,7 @@ fn diff_recording(r: &Region<'_>, recorder_at: &Address, channel_at: &Address, p
 
 /// The managed rules of this region (rules about global resources run in the home region only).
 fn diff_rules(r: &Region<'_>, recording_at: &Address, plan: &mut Plan) -> Vec<Rule> {
-    let rules: Vec<Rule> = desired_rules(r.desired, r.scope, r.spec)
+    let rules: Vec<Rule> = desired_rules(r.desired, r.scope, r.spec, r.trail)
         .into_iter()
         .zip(&r.spec.rules)
         .filter(|(_, spec)| r.home() || !spec.home_only)
@@ -1066,7 +1085,7 @@ mod tests {
     }
 
     fn refs_for<'a>(slr: &'a Address, fwd: &'a Address, arn: &'a str) -> Refs<'a> {
-        Refs { role_arn: arn, slr, forwarder: fwd }
+        Refs { role_arn: arn, slr, forwarder: fwd, trail: None }
     }
 
     fn kinds(plan: &Plan) -> Vec<String> {
@@ -1076,13 +1095,43 @@ mod tests {
     #[test]
     fn cloud_trail_rule_is_pinned_to_the_baseline_trail() {
         let d = desired();
-        let rules = desired_rules(&d, &scope(), d.config.as_ref().unwrap());
+        let rules = desired_rules(&d, &scope(), d.config.as_ref().unwrap(), None);
         assert_eq!(rules[0].parameters["s3BucketName"], "logs-111111111111");
         assert_eq!(
             rules[0].parameters["cloudWatchLogsLogGroupArn"],
             "arn:aws:logs:eu-west-1:111111111111:log-group:baseline-cloudtrail"
         );
         assert!(d.config.as_ref().unwrap().rules[1].home_only, "IAM rules run in the home region only");
+    }
+
+    #[test]
+    fn cloud_trail_rule_is_pinned_to_the_trail_the_account_relies_on() {
+        let d = desired();
+        let spec = d.cloudtrail.as_ref().unwrap();
+        let organization_trail = cloudtrail::Observed {
+            trail: None,
+            compliant_other: Some(cloudtrail::OtherTrail {
+                arn: "arn:aws:cloudtrail:eu-west-1:999999999999:trail/aws-controltower-BaselineCloudTrail".into(),
+                log_group_arn: Some("arn:aws:logs:eu-west-1:999999999999:log-group:aws-controltower/Logs:*".into()),
+                s3_bucket_name: "aws-controltower-logs-999999999999-eu-west-1".into(),
+                owner: Some("999999999999".into()),
+            }),
+            log_group: None,
+            trust_policy: None,
+            role_policy: None,
+        };
+        let in_use = cloudtrail::trail_in_use(&d, &scope(), spec, &organization_trail);
+        let rules = desired_rules(&d, &scope(), d.config.as_ref().unwrap(), Some(&in_use));
+        assert_eq!(rules[0].parameters["s3BucketName"], "aws-controltower-logs-999999999999-eu-west-1");
+        assert_eq!(
+            rules[0].parameters["cloudWatchLogsLogGroupArn"],
+            "arn:aws:logs:eu-west-1:999999999999:log-group:aws-controltower/Logs"
+        );
+        // With baseline's own trail, the same as before.
+        let own = cloudtrail::Observed { compliant_other: None, ..organization_trail };
+        let in_use = cloudtrail::trail_in_use(&d, &scope(), spec, &own);
+        let ours = desired_rules(&d, &scope(), d.config.as_ref().unwrap(), Some(&in_use));
+        assert_eq!(ours, desired_rules(&d, &scope(), d.config.as_ref().unwrap(), None));
     }
 
     #[test]

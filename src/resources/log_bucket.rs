@@ -145,6 +145,9 @@ pub struct Writers {
     pub cloudtrail_prefix: Option<String>,
     /// The Cost and Usage Report's prefix when the report is delivered to this bucket.
     pub billing_report_prefix: Option<String>,
+    /// That report's definition ARN: only the bucket's owner may deliver a report to it (the account that
+    /// creates a report must own its bucket), so only its definition is allowed.
+    pub billing_report_definition: Option<String>,
     /// AWS Config's delivery prefix.
     pub config_prefix: Option<String>,
 }
@@ -177,6 +180,11 @@ pub fn writers(desired: &Desired, scope: &Scope, accounts: &[String], organizati
             .as_ref()
             .filter(|r| r.bucket.is_none())
             .map(|r| r.prefix.clone()),
+        billing_report_definition: desired
+            .billing_reports
+            .as_ref()
+            .filter(|r| r.bucket.is_none())
+            .map(|r| format!("arn:{}:cur:us-east-1:{}:definition/{}", scope.partition, scope.account_id, r.report)),
         config_prefix: desired.config.as_ref().and_then(|c| c.delivery_prefix.clone()),
     }
 }
@@ -273,10 +281,11 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
 /// The Cost and Usage Report's statements: the report service may check the bucket and write under the
 /// report's prefix, for the writers' report definitions only.
 fn billing_report_statements(partition: &str, bucket_arn: &str, prefix: &str, writers: &Writers) -> [Value; 2] {
-    let scoped = match &writers.organization_id {
-        Some(org) => json!({
-            "StringEquals": { "aws:SourceOrgID": org },
-            "ArnLike": { "aws:SourceArn": format!("arn:{partition}:cur:us-east-1:*:definition/*") }
+    let owner = writers.billing_report_definition.as_deref().and_then(|arn| arn.split(':').nth(4).map(|a| (arn, a)));
+    let scoped = match owner {
+        Some((definition, account)) => json!({
+            "StringEquals": { "aws:SourceAccount": [account] },
+            "ArnLike": { "aws:SourceArn": [definition] }
         }),
         None => {
             let definitions: Vec<String> =
@@ -411,7 +420,13 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                 if let Some(mut state) = report_unreadable(state, &address, &mut plan) {
                     let own = [scope.account_id.clone()];
                     let accounts = target.log_writers.as_deref().unwrap_or(&own);
-                    let writers = writers(desired, scope, accounts, organization.as_deref());
+                    let mut writers = writers(desired, scope, accounts, organization.as_deref());
+                    // In an organization run the management account's report covers everyone: a log archive
+                    // in another account receives no report (its owner creates none).
+                    if target.management_account.as_ref().is_some_and(|m| *m != scope.account_id) {
+                        writers.billing_report_prefix = None;
+                        writers.billing_report_definition = None;
+                    }
                     let tags = super::sns::desired_tags(desired);
                     let key_error = key.as_ref().and_then(|k| encryption_key_as_configured(state.as_mut(), k).err());
                     plan.extend(diff(scope, archive, &at, &writers, &tags, state.as_ref()));
@@ -1392,6 +1407,7 @@ mod tests {
             trail_arns: vec!["arn:aws:cloudtrail:eu-west-1:111111111111:trail/t".into()],
             cloudtrail_prefix: None,
             billing_report_prefix: None,
+            billing_report_definition: None,
             config_prefix: None,
         }
     }
@@ -1675,7 +1691,16 @@ mod tests {
         // names the trail.
         let doc = PolicyDocument::parse(&thousand).unwrap();
         for statement in doc.statements.iter().filter(|s| s["Effect"] == "Allow") {
-            assert_eq!(statement["Condition"]["StringEquals"]["aws:SourceOrgID"], "o-a1b2c3d4e5", "{statement}");
+            let sid = statement["Sid"].as_str().unwrap();
+            if sid.starts_with("BaselineBillingReports") {
+                // Only the bucket's owner may deliver a report here, and only its own definition.
+                let condition = &statement["Condition"];
+                assert_eq!(condition["StringEquals"]["aws:SourceAccount"], json!(["111111111111"]), "{statement}");
+                let definition = "arn:aws:cur:us-east-1:111111111111:definition/baseline-cost-and-usage";
+                assert_eq!(condition["ArnLike"]["aws:SourceArn"], json!([definition]), "{statement}");
+            } else {
+                assert_eq!(statement["Condition"]["StringEquals"]["aws:SourceOrgID"], "o-a1b2c3d4e5", "{statement}");
+            }
         }
         let acl = doc.statement("BaselineCloudTrailWrite").unwrap();
         assert_eq!(

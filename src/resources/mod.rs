@@ -40,23 +40,28 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     // Keys named by alias are looked up once per plan, by whichever family asks first.
     target.kms.forget();
     // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
-    let (topics, contacts, bucket, trail, iam, budgets, reports, config) = tokio::join!(
+    let (topics, contacts, bucket, trail, iam, budgets, reports) = tokio::join!(
         Box::pin(sns::plan(desired, target)),
         Box::pin(contacts::plan(desired, target)),
         Box::pin(log_bucket::plan(desired, target)),
-        // The alarms go where the trail delivers, so they are planned after the trail is read.
+        // The alarms go where the trail delivers, and Config's CLOUD_TRAIL_ENABLED is pinned to the trail that
+        // satisfies the requirement: both are planned after the trail is read.
         Box::pin(async {
-            let (mut trail, placement) = cloudtrail::plan(desired, target).await;
-            trail.extend(alarms::plan(desired, target, placement).await);
+            let (mut trail, placement, in_use) = cloudtrail::plan(desired, target).await;
+            let (alarms, config) = tokio::join!(
+                alarms::plan(desired, target, placement),
+                config_service::plan(desired, target, in_use.as_ref())
+            );
+            trail.extend(alarms);
+            trail.extend(config);
             trail
         }),
         Box::pin(iam_hygiene::plan(desired, target)),
         Box::pin(budgets::plan(desired, target)),
         Box::pin(billing_reports::plan(desired, target)),
-        Box::pin(config_service::plan(desired, target)),
     );
     let mut plan = Plan::default();
-    for part in [topics, contacts, bucket, trail, iam, budgets, reports, config] {
+    for part in [topics, contacts, bucket, trail, iam, budgets, reports] {
         plan.extend(part);
     }
     plan.sort();

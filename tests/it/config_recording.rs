@@ -290,7 +290,7 @@ async fn a_dropped_topic_is_cleared_although_put_delivery_channel_keeps_what_it_
     };
     let (slr, forwarder) =
         (Address::new(ACCOUNT, GLOBAL, "iam.service_linked_role", "r"), Address::new(ACCOUNT, GLOBAL, "iam.role", "f"));
-    let refs = Refs { role_arn: &recorder.role_arn, slr: &slr, forwarder: &forwarder };
+    let refs = Refs { role_arn: &recorder.role_arn, slr: &slr, forwarder: &forwarder, trail: None };
     let state = |aws: &AwsConfigChannel| RegionState {
         recorder: Some(recorder.clone()),
         recording: aws.recording,
