@@ -597,55 +597,15 @@ pub fn key_policy_statements(
     config: bool,
 ) -> Vec<(&'static str, Value)> {
     let partition = key_arn.split(':').nth(1).unwrap_or("aws");
-    let service = |name: &str| json!({ "Service": name });
-    let mut statements = Vec::new();
-    let trails = &writers.trail_arns;
-    if !trails.is_empty() && trail != TrailKey::Other {
-        let mut encrypt = json!({
-            "Sid": "AllowCloudTrailEncryptLogs",
-            "Effect": "Allow",
-            "Principal": service("cloudtrail.amazonaws.com"),
-            "Action": "kms:GenerateDataKey*",
-            "Resource": "*",
-            "Condition": { "StringEquals": { "aws:SourceArn": trails } }
-        });
-        if trail == TrailKey::Same {
-            let contexts: Vec<String> =
-                writers.accounts.iter().map(|a| format!("arn:{partition}:cloudtrail:*:{a}:trail/*")).collect();
-            encrypt["Condition"]["StringLike"] = json!({ "kms:EncryptionContext:aws:cloudtrail:arn": contexts });
-        }
-        statements.push(("CloudTrail", encrypt));
-        if trail == TrailKey::Same {
-            statements.push((
-                "CloudTrail",
-                json!({
-                    "Sid": "AllowCloudTrailDecryptTrail",
-                    "Effect": "Allow",
-                    "Principal": service("cloudtrail.amazonaws.com"),
-                    "Action": "kms:Decrypt",
-                    "Resource": "*"
-                }),
-            ));
-            statements.push((
-                "CloudTrail",
-                json!({
-                    "Sid": "AllowCloudTrailAccess",
-                    "Effect": "Allow",
-                    "Principal": service("cloudtrail.amazonaws.com"),
-                    "Action": "kms:DescribeKey",
-                    "Resource": key_arn,
-                    "Condition": { "StringEquals": { "aws:SourceArn": trails } }
-                }),
-            ));
-        }
-    }
+    let mut statements: Vec<(&'static str, Value)> =
+        cloudtrail_key_statements(partition, key_arn, writers, trail).into_iter().map(|s| ("CloudTrail", s)).collect();
     if config {
         statements.push((
             "AWS Config",
             json!({
                 "Sid": "AWSConfigKMSPolicy",
                 "Effect": "Allow",
-                "Principal": service("config.amazonaws.com"),
+                "Principal": { "Service": "config.amazonaws.com" },
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": key_arn,
                 "Condition": { "StringEquals": { "AWS:SourceAccount": writers.accounts } }
@@ -660,7 +620,7 @@ pub fn key_policy_statements(
             json!({
                 "Sid": "AllowBillingReportsEncrypt",
                 "Effect": "Allow",
-                "Principal": service("billingreports.amazonaws.com"),
+                "Principal": { "Service": "billingreports.amazonaws.com" },
                 "Action": "kms:GenerateDataKey",
                 "Resource": key_arn,
                 "Condition": {
@@ -671,6 +631,47 @@ pub fn key_policy_statements(
         ));
     }
     statements
+}
+
+/// CloudTrail's part of [`key_policy_statements`].
+fn cloudtrail_key_statements(partition: &str, key_arn: &str, writers: &Writers, trail: TrailKey) -> Vec<Value> {
+    let trails = &writers.trail_arns;
+    if trails.is_empty() || trail == TrailKey::Other {
+        return Vec::new();
+    }
+    let cloudtrail = json!({ "Service": "cloudtrail.amazonaws.com" });
+    let mut encrypt = json!({
+        "Sid": "AllowCloudTrailEncryptLogs",
+        "Effect": "Allow",
+        "Principal": cloudtrail,
+        "Action": "kms:GenerateDataKey*",
+        "Resource": "*",
+        "Condition": { "StringEquals": { "aws:SourceArn": trails } }
+    });
+    if trail == TrailKey::BucketDefault {
+        return vec![encrypt];
+    }
+    let contexts: Vec<String> =
+        writers.accounts.iter().map(|a| format!("arn:{partition}:cloudtrail:*:{a}:trail/*")).collect();
+    encrypt["Condition"]["StringLike"] = json!({ "kms:EncryptionContext:aws:cloudtrail:arn": contexts });
+    vec![
+        encrypt,
+        json!({
+            "Sid": "AllowCloudTrailDecryptTrail",
+            "Effect": "Allow",
+            "Principal": cloudtrail,
+            "Action": "kms:Decrypt",
+            "Resource": "*"
+        }),
+        json!({
+            "Sid": "AllowCloudTrailAccess",
+            "Effect": "Allow",
+            "Principal": cloudtrail,
+            "Action": "kms:DescribeKey",
+            "Resource": key_arn,
+            "Condition": { "StringEquals": { "aws:SourceArn": trails } }
+        }),
+    ]
 }
 
 /// A warning with the statements `policy` lacks, in the JSON to add to the key policy; `None` when it has them.
@@ -1131,11 +1132,13 @@ pub fn encryption_change(
 ) -> (&'static str, Vec<AttributeChange>, Op) {
     let algorithm = have.map(|h| h.algorithm.as_str());
     let strength = algorithm.and_then(|a| SSE_STRENGTH.iter().position(|s| *s == a));
+    // SSE-KMS or DSSE-KMS.
+    let kms = strength.is_some_and(|s| s > 0);
     let dual_layer = algorithm == Some("aws:kms:dsse");
     let op = Op::Encrypt { bucket: bucket.to_string(), kms_key: configured.map(str::to_string), dual_layer };
     let mut attrs = Vec::new();
     let reason = match configured {
-        None if strength.is_some_and(|s| s > 0) => "SSE-KMS is stronger than the SSE-S3 the baseline asks for: kept",
+        None if kms => "SSE-KMS is stronger than the SSE-S3 the baseline asks for: kept",
         None => {
             if strength.is_none() {
                 attrs.push(AttributeChange::new("sse_algorithm", show(algorithm), Some("AES256".into())));
@@ -1143,7 +1146,7 @@ pub fn encryption_change(
             "default encryption differs"
         }
         Some(key) => {
-            if !strength.is_some_and(|s| s > 0) {
+            if !kms {
                 attrs.push(AttributeChange::new("sse_algorithm", show(algorithm), Some("aws:kms".into())));
             }
             let have_key = have.and_then(|h| h.kms_key.as_deref());
