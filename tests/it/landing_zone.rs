@@ -102,6 +102,18 @@ pub(crate) fn landing_zone_rules() -> Vec<Rule> {
         "InvalidTag",
         "System tags cannot be added/updated by requester",
     ));
+    // AWS Account Management API reference, AccountId: "The management account can't specify its own
+    // AccountId; it must call the operation in standalone context by not including the AccountId parameter".
+    rules.push(Rule::error(
+        Match {
+            path_contains: Some("AlternateContact".into()),
+            body_contains: vec![format!("\"AccountId\":\"{ACCOUNT}\"")],
+            ..Match::default()
+        },
+        403,
+        "AccessDeniedException",
+        "AccountId must name a member account of the organization",
+    ));
     // Amazon S3 user guide, "Bucket policies for Amazon S3": bucket policies are limited to 20 KB.
     rules.push(Rule::error(
         Match { body_longer_than: Some(20_480), ..Match::rest("PUT", "?policy") },
@@ -164,7 +176,15 @@ async fn control_tower_config(moto: &Moto, account: &str, region: &str) {
     let config = member_config(moto, account).await;
     let config = config.to_builder().region(aws_config::Region::new(region.to_string())).build();
     let client = aws_sdk_config::Client::new(&config);
-    let group = RecordingGroup::builder().all_supported(false).include_global_resource_types(false).build();
+    use aws_sdk_config::types::{ExclusionByResourceTypes, RecordingStrategy, RecordingStrategyType, ResourceType};
+    let excluded = ExclusionByResourceTypes::builder().resource_types(ResourceType::from("AWS::IAM::User")).build();
+    let strategy = RecordingStrategy::builder().use_only(RecordingStrategyType::ExclusionByResourceTypes).build();
+    let group = RecordingGroup::builder()
+        .all_supported(false)
+        .include_global_resource_types(false)
+        .exclusion_by_resource_types(excluded)
+        .recording_strategy(strategy)
+        .build();
     let recorder = ConfigurationRecorder::builder()
         .name(CT_RECORDER)
         .role_arn(format!("arn:aws:iam::{account}:role/aws-controltower-ConfigRecorderRole"))
@@ -198,14 +218,12 @@ fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
 async fn an_organization_with_a_landing_zone_converges_and_then_plans_clean() {
     let moto = Moto::start();
     let (org, members) = organization(&moto, 3).await;
-    let (archive, delegated, governed) = (&members[0], &members[1], &members[2]);
+    let (archive, governed) = (&members[0], &members[2]);
+    // Trusted access for Account Management: member contacts are set through the Account API's AccountId,
+    // the management account's own without it (the strict rule below refuses AccountId = management account).
+    // (The emulator cannot register a delegated administrator for Account Management: that route is tested in
+    // organization::a_delegated_administrator_sets_the_management_accounts_contacts_through_its_role.)
     org.enable_aws_service_access().service_principal("account.amazonaws.com").send().await.unwrap();
-    org.register_delegated_administrator()
-        .account_id(delegated)
-        .service_principal("account.amazonaws.com")
-        .send()
-        .await
-        .unwrap();
     organization_trail(&moto).await;
     for region in [REGION, "eu-west-1"] {
         control_tower_config(&moto, governed, region).await;
@@ -224,9 +242,14 @@ async fn an_organization_with_a_landing_zone_converges_and_then_plans_clean() {
 
     let plan = run(&proxy.endpoint, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}\n{}", stdout(&plan), stderr(&plan));
-    let text = stdout(&plan);
-    assert!(text.contains(&format!("satisfied by the organization trail {}", org_trail_arn())), "{text}");
+    let text = format!("{}{}", stdout(&plan), stderr(&plan));
     assert!(text.contains(DENIED_REGION) && text.contains("service control policy"), "{text}");
+    // Config's CLOUD_TRAIL_ENABLED is pinned to the organization trail the members rely on.
+    assert!(text.contains(&format!("\"s3BucketName\":\"{ORG_TRAIL_BUCKET}\"")), "{text}");
+    let json = run(&proxy.endpoint, dir.path(), &["plan", "--json"]);
+    let reasons = trail_reasons(&json);
+    let relied_on = format!("satisfied by the organization trail {}", org_trail_arn());
+    assert!(members.iter().all(|m| reasons[m.as_str()].starts_with(&relied_on)), "{reasons:?}");
 
     let apply = run(&proxy.endpoint, dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(0), "{}\n{}", stdout(&apply), stderr(&apply));
@@ -243,6 +266,12 @@ async fn an_organization_with_a_landing_zone_converges_and_then_plans_clean() {
     assert!(keys.contains(&"owner") && keys.contains(&"managed-by"), "{keys:?}");
     let policy = s3.get_bucket_policy().bucket(&archive_bucket).send().await.unwrap();
     assert!(policy.policy().unwrap().contains("aws:SourceOrgID"), "{policy:?}");
+    let config = aws_sdk_config::Client::new(&member_config(&moto, governed).await);
+    let recorders = config.describe_configuration_recorders().send().await.unwrap();
+    let names: Vec<&str> = recorders.configuration_recorders().iter().filter_map(|r| r.name()).collect();
+    assert_eq!(names, [CT_RECORDER], "Control Tower's recorder is adopted, not replaced");
+    let role = recorders.configuration_recorders()[0].role_arn().unwrap_or_default();
+    assert!(role.ends_with("role/aws-controltower-ConfigRecorderRole"), "{role}");
 }
 
 const SINGLE: &str = r#"
