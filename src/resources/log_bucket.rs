@@ -201,6 +201,7 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
             None => writers.accounts.iter().map(|a| format!("{bucket_arn}/{prefix}AWSLogs/{a}/{suffix}")).collect(),
         }
     };
+    let organization = writers.organization_id.is_some();
     let source = || match &writers.organization_id {
         Some(org) => json!({ "aws:SourceOrgID": org }),
         None => json!({ "aws:SourceAccount": writers.accounts }),
@@ -242,40 +243,48 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
             "Effect": "Allow",
             "Principal": { "Service": "cloudtrail.amazonaws.com" },
             "Action": "s3:PutObject",
-            "Resource": objects(writers.cloudtrail_prefix.as_deref(), if writers.organization_id.is_some() { "" } else { "*" }),
+            "Resource": objects(writers.cloudtrail_prefix.as_deref(), if organization { "" } else { "*" }),
             "Condition": write
         }));
     }
     if let Some(prefix) = &writers.billing_report_prefix {
         statements.extend(billing_report_statements(partition, &bucket_arn, prefix, writers));
     }
-    let mut config_write = json!({ "StringEquals": source() });
-    config_write["StringEquals"]["s3:x-amz-acl"] = json!("bucket-owner-full-control");
-    statements.push(json!({
-        "Sid": "BaselineConfigAclCheck",
-        "Effect": "Allow",
-        "Principal": { "Service": "config.amazonaws.com" },
-        "Action": "s3:GetBucketAcl",
-        "Resource": bucket_arn,
-        "Condition": { "StringEquals": source() }
-    }));
-    statements.push(json!({
-        "Sid": "BaselineConfigListBucket",
-        "Effect": "Allow",
-        "Principal": { "Service": "config.amazonaws.com" },
-        "Action": "s3:ListBucket",
-        "Resource": bucket_arn,
-        "Condition": { "StringEquals": source() }
-    }));
-    statements.push(json!({
-        "Sid": "BaselineConfigWrite",
-        "Effect": "Allow",
-        "Principal": { "Service": "config.amazonaws.com" },
-        "Action": "s3:PutObject",
-        "Resource": objects(writers.config_prefix.as_deref(), if writers.organization_id.is_some() { "/Config/*" } else { "Config/*" }),
-        "Condition": config_write
-    }));
+    let config_objects = objects(writers.config_prefix.as_deref(), if organization { "/Config/*" } else { "Config/*" });
+    statements.extend(config_statements(&bucket_arn, config_objects, source()));
     statements
+}
+
+/// AWS Config's statements: check the bucket, list it, and write under its own path, for the writers only.
+fn config_statements(bucket_arn: &str, objects: Vec<String>, source: Value) -> [Value; 3] {
+    let mut write = json!({ "StringEquals": source.clone() });
+    write["StringEquals"]["s3:x-amz-acl"] = json!("bucket-owner-full-control");
+    [
+        json!({
+            "Sid": "BaselineConfigAclCheck",
+            "Effect": "Allow",
+            "Principal": { "Service": "config.amazonaws.com" },
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn,
+            "Condition": { "StringEquals": source }
+        }),
+        json!({
+            "Sid": "BaselineConfigListBucket",
+            "Effect": "Allow",
+            "Principal": { "Service": "config.amazonaws.com" },
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": { "StringEquals": source }
+        }),
+        json!({
+            "Sid": "BaselineConfigWrite",
+            "Effect": "Allow",
+            "Principal": { "Service": "config.amazonaws.com" },
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": write
+        }),
+    ]
 }
 
 /// The Cost and Usage Report's statements: the report service may check the bucket and write under the
