@@ -68,18 +68,23 @@ async fn config_client(moto: &Moto, region: &str) -> aws_sdk_config::Client {
     )
 }
 
-/// What Control Tower sets up in a governed region: its recorder with its own role, IAM users left out, and a
-/// channel to the Log Archive account's bucket and the Audit account's topic; recording.
-async fn control_tower_config(moto: &Moto, region: &str) {
-    let config = config_client(moto, region).await;
+/// Control Tower's recording group: everything but IAM users.
+pub(crate) fn control_tower_recording_group() -> RecordingGroup {
     let excluded = ExclusionByResourceTypes::builder().resource_types(ResourceType::from("AWS::IAM::User")).build();
     let strategy = RecordingStrategy::builder().use_only(RecordingStrategyType::ExclusionByResourceTypes).build();
-    let group = RecordingGroup::builder()
+    RecordingGroup::builder()
         .all_supported(false)
         .include_global_resource_types(false)
         .exclusion_by_resource_types(excluded)
         .recording_strategy(strategy)
-        .build();
+        .build()
+}
+
+/// What Control Tower sets up in a governed region: its recorder with its own role, IAM users left out, and a
+/// channel to the Log Archive account's bucket and the Audit account's topic; recording.
+async fn control_tower_config(moto: &Moto, region: &str) {
+    let config = config_client(moto, region).await;
+    let group = control_tower_recording_group();
     let recorder = ConfigurationRecorder::builder().name(CT_RECORDER).role_arn(CT_ROLE).recording_group(group).build();
     config.put_configuration_recorder().configuration_recorder(recorder).send().await.unwrap();
     let channel = DeliveryChannel::builder()

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Output;
 
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
-use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
+use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel};
 use serde_json::{Value, json};
 
 use crate::fault_proxy::{FaultProxy, Match, Rewrite, Rule};
@@ -176,15 +176,7 @@ async fn control_tower_config(moto: &Moto, account: &str, region: &str) {
     let config = member_config(moto, account).await;
     let config = config.to_builder().region(aws_config::Region::new(region.to_string())).build();
     let client = aws_sdk_config::Client::new(&config);
-    use aws_sdk_config::types::{ExclusionByResourceTypes, RecordingStrategy, RecordingStrategyType, ResourceType};
-    let excluded = ExclusionByResourceTypes::builder().resource_types(ResourceType::from("AWS::IAM::User")).build();
-    let strategy = RecordingStrategy::builder().use_only(RecordingStrategyType::ExclusionByResourceTypes).build();
-    let group = RecordingGroup::builder()
-        .all_supported(false)
-        .include_global_resource_types(false)
-        .exclusion_by_resource_types(excluded)
-        .recording_strategy(strategy)
-        .build();
+    let group = crate::config_landing_zone::control_tower_recording_group();
     let recorder = ConfigurationRecorder::builder()
         .name(CT_RECORDER)
         .role_arn(format!("arn:aws:iam::{account}:role/aws-controltower-ConfigRecorderRole"))
