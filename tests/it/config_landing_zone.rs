@@ -37,6 +37,16 @@ fn denied_by_scp(when: Match, action: &str) -> Rule {
     }
 }
 
+/// The AWS Config writes Control Tower's SCPs deny on its recorder and channel.
+pub(crate) const CONTROL_TOWER_GUARDED: [&str; 6] = [
+    "PutConfigurationRecorder",
+    "PutDeliveryChannel",
+    "StartConfigurationRecorder",
+    "StopConfigurationRecorder",
+    "DeleteConfigurationRecorder",
+    "DeleteDeliveryChannel",
+];
+
 /// AWS Control Tower's mandatory control "Disallow Configuration Changes to AWS Config"
 /// (AWS-GR_CONFIG_CHANGE_PROHIBITED; AWS Control Tower User Guide, "Mandatory controls",
 /// https://docs.aws.amazon.com/controltower/latest/userguide/mandatory-controls.html): an SCP denying the writes
@@ -45,14 +55,7 @@ fn denied_by_scp(when: Match, action: &str) -> Rule {
 /// operation, chained in front of the emulator: the last one is the endpoint.
 fn control_tower_guardrail(upstream: &str) -> Vec<FaultProxy> {
     let mut chain: Vec<FaultProxy> = Vec::new();
-    for operation in [
-        "PutConfigurationRecorder",
-        "PutDeliveryChannel",
-        "StartConfigurationRecorder",
-        "StopConfigurationRecorder",
-        "DeleteConfigurationRecorder",
-        "DeleteDeliveryChannel",
-    ] {
+    for operation in CONTROL_TOWER_GUARDED {
         let when = Match::target(operation).with_body("\"aws-controltower-");
         let rule = denied_by_scp(when, &format!("config:{operation}"));
         let next = chain.last().map_or(upstream, |p| p.endpoint.as_str()).to_string();

@@ -71,14 +71,7 @@ pub(crate) fn landing_zone_rules() -> Vec<Rule> {
     }
     // AWS Control Tower user guide, "Controls: disallow changes to AWS Config" (the AWS-GR_CONFIG_* SCPs): only
     // AWSControlTowerExecution may change Control Tower's recorder and channel; anyone else is denied by an SCP.
-    for op in [
-        "PutConfigurationRecorder",
-        "PutDeliveryChannel",
-        "StartConfigurationRecorder",
-        "StopConfigurationRecorder",
-        "DeleteConfigurationRecorder",
-        "DeleteDeliveryChannel",
-    ] {
+    for op in crate::config_landing_zone::CONTROL_TOWER_GUARDED {
         rules.push(Rule::error(
             Match::target(op).with_body("aws-controltower-"),
             400,
