@@ -232,6 +232,25 @@ struct Shared {
     rules: Vec<Rule>,
     rewrites: Vec<Rewrite>,
     counters: Counters,
+    /// Every request the emulator answered, in the order the answers came.
+    passed: std::sync::Mutex<Vec<Passed>>,
+}
+
+/// A request the proxy passed to the emulator and that was answered: what went over the wire.
+#[derive(Debug, Clone)]
+pub struct Passed {
+    pub method: String,
+    /// The request target: path and query.
+    pub path: String,
+    /// Header lines in order, names as received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Passed {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
 }
 
 impl Shared {
@@ -276,7 +295,8 @@ impl FaultProxy {
         let log = std::env::var_os("FAULT_PROXY_LOG").is_some();
         let started = std::time::Instant::now();
         let counters = Counters::default();
-        let shared = Arc::new(Shared { started, log, upstream, faults, rules, rewrites, counters });
+        let passed = Default::default();
+        let shared = Arc::new(Shared { started, log, upstream, faults, rules, rewrites, counters, passed });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fault proxy");
         listener.set_nonblocking(true).unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
@@ -308,6 +328,11 @@ impl FaultProxy {
             })
             .expect("start the fault proxy thread");
         FaultProxy { endpoint, shared, stop: Some(stop), thread: Some(thread) }
+    }
+
+    /// The requests the emulator answered so far (forwarded and not cut by a fault).
+    pub fn passed(&self) -> Vec<Passed> {
+        self.shared.passed.lock().unwrap().clone()
     }
 
     pub fn stats(&self) -> Stats {
@@ -484,6 +509,12 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
                     .filter(|r| r.when.matches(&request))
                     .fold(answer, |answer, r| rewrite_answer(answer, &request, r));
                 counters.passed.fetch_add(1, Ordering::Relaxed);
+                shared.passed.lock().unwrap().push(Passed {
+                    method: request.method.clone(),
+                    path: request.path.clone(),
+                    headers: request.headers.clone(),
+                    body: request.body.clone(),
+                });
                 shared.log(
                     &request,
                     &format!(
@@ -840,6 +871,7 @@ mod tests {
             rules: Vec::new(),
             rewrites: Vec::new(),
             counters: Counters::default(),
+            passed: Default::default(),
         };
         let (a, b) = (shared(7), shared(7));
         let draws: Vec<f64> = (0..10_000).map(|_| a.draw()).collect();

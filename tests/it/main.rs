@@ -3,6 +3,7 @@
 mod alarms;
 mod cli;
 mod config_errors;
+mod coverage;
 mod config_landing_zone;
 mod config_recording;
 mod drift;
@@ -21,3 +22,4 @@ mod permissions;
 mod read_only;
 mod render;
 mod secrets;
+mod wire;
