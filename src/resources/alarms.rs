@@ -26,13 +26,19 @@ pub const FILTERS_PER_LOG_GROUP: usize = 100;
 const COMPARISON: &str = "GreaterThanOrEqualToThreshold";
 const TREAT_MISSING_DATA: &str = "notBreaching";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Filter {
     pub name: String,
     pub pattern: String,
     pub metric_name: String,
     pub namespace: String,
     pub value: String,
+    /// The transformation's dimensions (`name=$.field`, joined): a dimensioned metric is another series than
+    /// the one the alarm watches.
+    pub dimensions: String,
+    /// The unit the metric is published with (`None` and unset are the same).
+    pub unit: String,
+    pub default_value: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +54,16 @@ pub struct Alarm {
     pub treat_missing_data: String,
     pub actions_enabled: bool,
     pub alarm_actions: Vec<String>,
+    pub description: String,
+    /// Dimensions (`name=value`, joined) and unit the alarm's metric must carry: the filter publishes neither,
+    /// so either leaves the alarm watching an empty series.
+    pub dimensions: String,
+    pub unit: String,
+    /// "M of N" datapoints; unset (or equal to the evaluation periods) means every one.
+    pub datapoints_to_alarm: Option<u32>,
+    /// Read only for the alarms the baseline wants (the ARN to tag is kept beside them).
+    pub tags: BTreeMap<String, String>,
+    pub arn: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -60,8 +76,26 @@ pub struct Observed {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    PutFilter { log_group: String, filter: Filter },
-    PutAlarm { alarm: Alarm, description: String, tags: BTreeMap<String, String> },
+    PutFilter {
+        log_group: String,
+        filter: Filter,
+    },
+    /// Puts the whole alarm; `tag_existing`: an existing alarm's tags differ too (PutMetricAlarm applies tags
+    /// only when it creates the alarm).
+    PutAlarm {
+        alarm: Alarm,
+        tags: BTreeMap<String, String>,
+        tag_existing: bool,
+    },
+    TagAlarm {
+        arn: String,
+        tags: BTreeMap<String, String>,
+    },
+}
+
+/// The unit as compared: `None` is what an unset unit means.
+fn unit_of(unit: Option<&str>) -> String {
+    unit.filter(|u| *u != "None").unwrap_or_default().to_string()
 }
 
 pub fn owned_name(id: &str) -> String {
@@ -79,8 +113,8 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     needs.on(&["logs:DescribeMetricFilters", "logs:PutMetricFilter"], [groups]);
     needs.any(&["cloudwatch:DescribeAlarms"], crate::permissions::LISTS_ALL);
     let alarms = needs.home_arn("cloudwatch", &format!("alarm:{NAME_PREFIX}*"));
-    // Alarms are created with their tags (at least `managed-by`).
-    needs.on(&["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"], [alarms]);
+    // Alarms are created with their tags (at least `managed-by`), and tagged again when the tags drift.
+    needs.on(&["cloudwatch:ListTagsForResource", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"], [alarms]);
 }
 
 pub async fn plan(desired: &Desired, target: &Target, placement: Option<LogGroupPlacement>) -> Plan {
@@ -107,14 +141,16 @@ pub async fn plan(desired: &Desired, target: &Target, placement: Option<LogGroup
         }
         LogGroupPlacement::Ours { name, address } => (name, Some(address)),
     };
-    let Some(observed) = report_unreadable(observe(target, &log_group).await, &address, &mut plan) else {
+    let wanted: Vec<String> = spec.alarms.iter().map(|a| owned_name(&a.id)).collect();
+    let Some(observed) = report_unreadable(observe(target, &log_group, &wanted).await, &address, &mut plan) else {
         return plan;
     };
     plan.extend(diff(desired, scope, spec, &log_group, group_address.as_ref(), &observed));
     plan
 }
 
-pub async fn observe(target: &Target, log_group: &str) -> Result<Observed, AwsError> {
+/// The filters on `log_group` and the baseline's alarms; the tags of the `wanted` alarms (one call each).
+pub async fn observe(target: &Target, log_group: &str, wanted: &[String]) -> Result<Observed, AwsError> {
     let filters = async {
         let mut pages = target.logs.describe_metric_filters().log_group_name(log_group).into_paginator().send();
         let mut filters = Vec::new();
@@ -133,6 +169,13 @@ pub async fn observe(target: &Target, log_group: &str) -> Result<Observed, AwsEr
                     metric_name: t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
                     namespace: t.map(|t| t.metric_namespace().to_string()).unwrap_or_default(),
                     value: t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
+                    dimensions: t
+                        .and_then(|t| t.dimensions())
+                        .map(|d| d.iter().map(|(k, v)| format!("{k}={v}")).collect::<std::collections::BTreeSet<_>>())
+                        .map(|d| d.into_iter().collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default(),
+                    unit: unit_of(t.and_then(|t| t.unit()).map(|u| u.as_str())),
+                    default_value: t.and_then(|t| t.default_value()).map(|v| v.to_string()).unwrap_or_default(),
                 });
             }
         }
@@ -149,24 +192,58 @@ pub async fn observe(target: &Target, log_group: &str) -> Result<Observed, AwsEr
         let mut alarms = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(aws::err("cloudwatch:DescribeAlarms"))?;
-            alarms.extend(page.metric_alarms().iter().map(|a| Alarm {
-                name: a.alarm_name().unwrap_or_default().to_string(),
-                metric_name: a.metric_name().unwrap_or_default().to_string(),
-                namespace: a.namespace().unwrap_or_default().to_string(),
-                statistic: a.statistic().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                period: a.period().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
-                evaluation_periods: a.evaluation_periods().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
-                threshold: a.threshold().unwrap_or(0.0),
-                comparison: a.comparison_operator().map(|c| c.as_str().to_string()).unwrap_or_default(),
-                treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_string(),
-                actions_enabled: a.actions_enabled().unwrap_or(false),
-                alarm_actions: a.alarm_actions().to_vec(),
+            alarms.extend(page.metric_alarms().iter().map(|a| {
+                Alarm {
+                    name: a.alarm_name().unwrap_or_default().to_string(),
+                    metric_name: a.metric_name().unwrap_or_default().to_string(),
+                    namespace: a.namespace().unwrap_or_default().to_string(),
+                    statistic: a.statistic().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    period: a.period().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
+                    evaluation_periods: a.evaluation_periods().and_then(|p| u32::try_from(p).ok()).unwrap_or(0),
+                    threshold: a.threshold().unwrap_or(0.0),
+                    comparison: a.comparison_operator().map(|c| c.as_str().to_string()).unwrap_or_default(),
+                    treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_string(),
+                    actions_enabled: a.actions_enabled().unwrap_or(false),
+                    alarm_actions: a.alarm_actions().to_vec(),
+                    description: a.alarm_description().unwrap_or_default().to_string(),
+                    dimensions: a
+                        .dimensions()
+                        .iter()
+                        .map(|d| format!("{}={}", d.name().unwrap_or_default(), d.value().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    unit: unit_of(a.unit().map(|u| u.as_str())),
+                    datapoints_to_alarm: a.datapoints_to_alarm().and_then(|d| u32::try_from(d).ok()),
+                    tags: BTreeMap::new(),
+                    arn: a.alarm_arn().unwrap_or_default().to_string(),
+                }
             }));
         }
         Ok(alarms)
     };
     let (filters, alarms) = tokio::join!(filters, alarms);
-    Ok(Observed { filters: filters?, alarms: alarms? })
+    let mut alarms: Vec<Alarm> = alarms?;
+    let tagged = alarms.iter().filter(|a| wanted.contains(&a.name)).map(|a| alarm_tags(target, &a.arn));
+    let tags: Vec<(String, BTreeMap<String, String>)> =
+        futures::future::join_all(tagged).await.into_iter().collect::<Result<_, _>>()?;
+    for alarm in &mut alarms {
+        if let Some((_, t)) = tags.iter().find(|(arn, _)| *arn == alarm.arn) {
+            alarm.tags = t.clone();
+        }
+    }
+    Ok(Observed { filters: filters?, alarms })
+}
+
+async fn alarm_tags(target: &Target, arn: &str) -> Result<(String, BTreeMap<String, String>), AwsError> {
+    let out = target
+        .cloudwatch
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(aws::err("cloudwatch:ListTagsForResource"))?;
+    let tags = out.tags().iter().map(|t| (t.key().unwrap_or_default().into(), t.value().unwrap_or_default().into()));
+    Ok((arn.to_string(), tags.collect()))
 }
 
 /// The filters feeding the alarm's metric: `baseline-<id>`, and `baseline-<id>-cis-v3` under standard "both".
@@ -180,6 +257,9 @@ fn desired_filters(spec: &AlarmsSpec, alarm: &AlarmSpec) -> Vec<Filter> {
             metric_name: alarm.metric_name.clone(),
             namespace: spec.namespace.clone(),
             value: "1".into(),
+            dimensions: String::new(),
+            unit: String::new(),
+            default_value: String::new(),
         })
         .collect()
 }
@@ -197,20 +277,30 @@ fn desired_alarm(spec: &AlarmsSpec, alarm: &AlarmSpec, topic: &str) -> Alarm {
         treat_missing_data: TREAT_MISSING_DATA.into(),
         actions_enabled: true,
         alarm_actions: vec![topic.to_string()],
+        description: format!("{} (managed by baseline)", alarm.description),
+        dimensions: String::new(),
+        unit: String::new(),
+        datapoints_to_alarm: None,
+        tags: BTreeMap::new(),
+        arn: String::new(),
     }
 }
 
 /// `(name, current, desired)` for each compared field of a filter.
-fn filter_fields(f: &Filter) -> [(&'static str, String); 4] {
+fn filter_fields(f: &Filter) -> [(&'static str, String); 7] {
     [
         ("filter_pattern", f.pattern.clone()),
         ("metric_name", f.metric_name.clone()),
         ("metric_namespace", f.namespace.clone()),
         ("metric_value", f.value.clone()),
+        ("metric_dimensions", f.dimensions.clone()),
+        ("metric_unit", f.unit.clone()),
+        ("metric_default_value", f.default_value.clone()),
     ]
 }
 
-fn alarm_fields(a: &Alarm, topic: &str) -> [(&'static str, String); 10] {
+fn alarm_fields(a: &Alarm, topic: &str) -> [(&'static str, String); 14] {
+    let datapoints = a.datapoints_to_alarm.filter(|d| *d != a.evaluation_periods);
     [
         ("metric_name", a.metric_name.clone()),
         ("namespace", a.namespace.clone()),
@@ -226,6 +316,10 @@ fn alarm_fields(a: &Alarm, topic: &str) -> [(&'static str, String); 10] {
             "alarm_actions",
             if a.alarm_actions.iter().any(|x| x == topic) { topic.to_string() } else { a.alarm_actions.join(", ") },
         ),
+        ("description", a.description.clone()),
+        ("dimensions", a.dimensions.clone()),
+        ("unit", a.unit.clone()),
+        ("datapoints_to_alarm", datapoints.map(|d| d.to_string()).unwrap_or_default()),
     ]
 }
 
@@ -234,7 +328,8 @@ fn field_changes<const N: usize>(
     want: [(&'static str, String); N],
 ) -> Vec<AttributeChange> {
     match have {
-        None => super::new_fields(want),
+        // A new resource shows what it is given, not the settings it is created without.
+        None => super::new_fields(want).into_iter().filter(|a| a.after.as_deref() != Some("")).collect(),
         Some(have) => super::changed_fields(have, want),
     }
 }
@@ -266,7 +361,7 @@ pub fn diff(
             filter_addresses.push(address);
         }
         let address = home(ALARM, &owned_name(&alarm.id));
-        let mut change = alarm_change(address, desired_alarm(spec, alarm, &topic), alarm, observed, &topic, &tags);
+        let mut change = alarm_change(address, desired_alarm(spec, alarm, &topic), observed, &topic, &tags);
         if change.operation.is_some() {
             for dependency in filter_addresses.iter().chain(&after) {
                 change = change.after(dependency);
@@ -326,25 +421,38 @@ fn filter_change(
 fn alarm_change(
     address: Address,
     mut want: Alarm,
-    spec: &AlarmSpec,
     observed: &Observed,
     topic: &str,
     tags: &BTreeMap<String, String>,
 ) -> ResourceChange {
     let have = observed.alarms.iter().find(|a| a.name == want.name);
-    let attrs = field_changes(have.map(|h| alarm_fields(h, topic)), alarm_fields(&want, topic));
+    let mut attrs = field_changes(have.map(|h| alarm_fields(h, topic)), alarm_fields(&want, topic));
+    let settings_differ = !attrs.is_empty();
+    let tag_drift = match have {
+        Some(have) => super::tag_drift(&have.tags, tags),
+        None => (BTreeMap::new(), Vec::new()),
+    };
+    attrs.extend(tag_drift.1);
     if attrs.is_empty() {
         return ResourceChange::no_op(address, "alarm matches");
     }
-    // PutMetricAlarm replaces the whole alarm: keep actions someone else added.
-    if let Some(have) = have {
-        want.alarm_actions.extend(have.alarm_actions.iter().filter(|a| *a != topic).cloned());
-    }
-    let (action, reason) =
-        if have.is_some() { (Action::Update, "alarm differs") } else { (Action::Create, "no alarm") };
-    let description = format!("{} (managed by baseline)", spec.description);
-    let op = Operation::Alarms(Op::PutAlarm { alarm: want, description, tags: tags.clone() });
-    ResourceChange::new(address, action, reason, op).with_attributes(attrs)
+    let (action, reason) = match have {
+        None => (Action::Create, "no alarm"),
+        Some(_) if settings_differ => (Action::Update, "alarm differs"),
+        Some(_) => (Action::Update, "tags differ"),
+    };
+    let op = match have {
+        Some(have) if !settings_differ => Op::TagAlarm { arn: have.arn.clone(), tags: tag_drift.0 },
+        _ => {
+            // PutMetricAlarm replaces the whole alarm: keep actions someone else added.
+            if let Some(have) = have {
+                want.alarm_actions.extend(have.alarm_actions.iter().filter(|a| *a != topic).cloned());
+                want.arn.clone_from(&have.arn);
+            }
+            Op::PutAlarm { alarm: want, tags: tags.clone(), tag_existing: !tag_drift.0.is_empty() }
+        }
+    };
+    ResourceChange::new(address, action, reason, Operation::Alarms(op)).with_attributes(attrs)
 }
 
 /// Owned alarms and filters no longer in the baseline (an alarm disabled, a second filter after the standard
@@ -370,6 +478,19 @@ fn stale_notices(spec: &AlarmsSpec, scope: &Scope, log_group: &str, observed: &O
         .collect()
 }
 
+async fn tag_alarm(target: &Target, arn: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    let tags = tags.iter().map(|(k, v)| AlarmTag::builder().key(k).value(v).build()).collect();
+    target
+        .cloudwatch
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(aws::err("cloudwatch:TagResource"))?;
+    Ok(())
+}
+
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
     match op {
         Op::PutFilter { log_group, filter } => {
@@ -390,13 +511,13 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .await
                 .map_err(aws::err("logs:PutMetricFilter"))?;
         }
-        Op::PutAlarm { alarm, description, tags } => {
-            let tags = tags.iter().map(|(k, v)| AlarmTag::builder().key(k).value(v).build()).collect();
+        Op::PutAlarm { alarm, tags, tag_existing } => {
+            let alarm_tags = tags.iter().map(|(k, v)| AlarmTag::builder().key(k).value(v).build()).collect();
             target
                 .cloudwatch
                 .put_metric_alarm()
                 .alarm_name(&alarm.name)
-                .alarm_description(description)
+                .alarm_description(&alarm.description)
                 .actions_enabled(alarm.actions_enabled)
                 .set_alarm_actions(Some(alarm.alarm_actions.clone()))
                 .metric_name(&alarm.metric_name)
@@ -408,11 +529,15 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .comparison_operator(ComparisonOperator::from(alarm.comparison.as_str()))
                 .treat_missing_data(&alarm.treat_missing_data)
                 // Tags apply only when the alarm is created; later updates leave them alone.
-                .set_tags(Some(tags))
+                .set_tags(Some(alarm_tags))
                 .send()
                 .await
                 .map_err(aws::err("cloudwatch:PutMetricAlarm"))?;
+            if *tag_existing {
+                tag_alarm(target, &alarm.arn, tags).await?;
+            }
         }
+        Op::TagAlarm { arn, tags } => tag_alarm(target, arn, tags).await?,
     }
     Ok(())
 }
@@ -448,7 +573,11 @@ mod tests {
         let topic = topic_arn(&scope(), "sec");
         Observed {
             filters: spec.alarms.iter().flat_map(|a| desired_filters(spec, a)).collect(),
-            alarms: spec.alarms.iter().map(|a| desired_alarm(spec, a, &topic)).collect(),
+            alarms: spec
+                .alarms
+                .iter()
+                .map(|a| Alarm { tags: super::super::sns::desired_tags(d), ..desired_alarm(spec, a, &topic) })
+                .collect(),
         }
     }
 
@@ -542,6 +671,36 @@ mod tests {
     }
 
     #[test]
+    fn dimensions_units_and_tags_that_hide_the_metric_are_drift() {
+        let d = desired();
+        let mut observed = converged(&d);
+        observed.alarms[0].dimensions = "Team=ops".into();
+        observed.alarms[1].unit = "Seconds".into();
+        observed.alarms[2].datapoints_to_alarm = Some(1);
+        observed.alarms[2].evaluation_periods = 2;
+        observed.alarms[3].tags.remove("managed-by");
+        observed.filters[0].dimensions = "Team=$.team".into();
+        let plan = run(&d, &observed);
+        let changed: Vec<(String, Vec<String>)> = plan
+            .pending()
+            .map(|c| (c.address.name.clone(), c.attributes.iter().map(|a| a.name.clone()).collect()))
+            .collect();
+        let names = |i: usize| changed[i].1.clone();
+        assert_eq!(changed.len(), 5, "{changed:?}");
+        assert!(changed.iter().any(|(_, a)| a == &["metric_dimensions"]), "{changed:?}");
+        assert!(changed.iter().any(|(_, a)| a == &["dimensions"]), "{changed:?}");
+        assert!(changed.iter().any(|(_, a)| a == &["unit"]), "{changed:?}");
+        assert!(changed.iter().any(|(_, a)| a.contains(&"datapoints_to_alarm".to_string())), "{changed:?}");
+        assert!((0..5).any(|i| names(i) == ["tags.managed-by"]), "{changed:?}");
+        let tag_only = plan.pending().find(|c| c.attributes[0].name == "tags.managed-by").unwrap();
+        assert!(matches!(tag_only.operation, Some(Operation::Alarms(Op::TagAlarm { .. }))));
+        // M of N with M = N is the same as unset.
+        let mut same = converged(&d);
+        same.alarms[0].datapoints_to_alarm = Some(same.alarms[0].evaluation_periods);
+        assert!(!run(&d, &same).has_pending());
+    }
+
+    #[test]
     fn quota_is_checked_before_planning_filters() {
         let d = desired();
         let foreign = (0..90).map(|i| Filter {
@@ -550,6 +709,7 @@ mod tests {
             metric_name: format!("M{i}"),
             namespace: "N".into(),
             value: "1".into(),
+            ..Filter::default()
         });
         let observed = Observed { filters: foreign.collect(), alarms: vec![] };
         let plan = run(&d, &observed);

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_config::types::{
     ConfigRule, ConfigSnapshotDeliveryProperties, ConfigurationRecorder, DeliveryChannel, MaximumExecutionFrequency,
-    Owner, RecordingFrequency, RecordingGroup, RecordingMode, Source,
+    Owner, RecordingFrequency, RecordingGroup, RecordingMode, Scope as ConfigScope, Source,
 };
 use aws_sdk_eventbridge::types::Target as EventTarget;
 use futures::future::join_all;
@@ -42,6 +42,10 @@ pub const EVENT_RULE_NAME: &str = "baseline-config-noncompliant";
 pub const FORWARDER_ROLE_NAME: &str = "baseline-config-events-forwarder";
 const FORWARDER_POLICY_NAME: &str = "baseline-put-events-to-home-region";
 const TARGET_ID: &str = "baseline-security";
+const EVENT_RULE_DESCRIPTION: &str = "AWS Config rules of the baseline turning NON_COMPLIANT, managed by baseline";
+/// EventBridge's state of a rule that matches events (`ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` matches
+/// them too, and more).
+const ENABLED: &str = "ENABLED";
 
 /// While a new service-linked role propagates, Config rejects it.
 const PROPAGATION_ERRORS: &[&str] = &["InvalidRoleException", "InsufficientDeliveryPolicyException"];
@@ -126,6 +130,83 @@ pub struct Rule {
     pub name: String,
     pub identifier: String,
     pub parameters: BTreeMap<String, String>,
+    /// `AWS` for the managed rules baseline writes.
+    pub owner: String,
+    pub scope: RuleScope,
+}
+
+/// Which resources a rule evaluates. A scope narrowed to one resource, to tagged resources or to other
+/// resource types than the rule's own leaves the rule COMPLIANT whatever happens: it is drift.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RuleScope {
+    pub resource_types: Vec<String>,
+    pub resource_id: Option<String>,
+    pub tag_key: Option<String>,
+    pub tag_value: Option<String>,
+}
+
+impl RuleScope {
+    fn show(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.resource_types.is_empty() {
+            parts.push(format!("types {}", self.resource_types.join(", ")));
+        }
+        if let Some(id) = &self.resource_id {
+            parts.push(format!("resource {id}"));
+        }
+        if let Some(key) = &self.tag_key {
+            parts.push(format!("tag {key}={}", self.tag_value.as_deref().unwrap_or("*")));
+        }
+        if parts.is_empty() { "(all resources)".into() } else { parts.join("; ") }
+    }
+
+    /// `self` (as read) evaluates what `want` does: no resource or tag filter, and the rule's own resource
+    /// types (or none, which AWS reads as every type the rule applies to).
+    fn covers(&self, want: &RuleScope) -> bool {
+        self.resource_id.is_none()
+            && self.tag_key.is_none()
+            && self.tag_value.is_none()
+            && (self.resource_types.is_empty()
+                || want.resource_types.is_empty()
+                || sorted(&self.resource_types) == sorted(&want.resource_types))
+    }
+}
+
+fn sorted(v: &[String]) -> Vec<&String> {
+    let mut v: Vec<&String> = v.iter().collect();
+    v.sort();
+    v
+}
+
+/// The resource types of the managed rules whose scope baseline knows (AWS Config developer guide, the
+/// managed rule's "Resource Types"); other rules are written without a scope.
+fn managed_rule_scope(identifier: &str) -> RuleScope {
+    let types: &[&str] = match identifier {
+        "RESTRICTED_INCOMING_TRAFFIC" | "INCOMING_SSH_DISABLED" | "VPC_SG_OPEN_ONLY_TO_AUTHORIZED_PORTS" => {
+            &["AWS::EC2::SecurityGroup"]
+        }
+        _ => &[],
+    };
+    RuleScope { resource_types: types.iter().map(|t| t.to_string()).collect(), ..RuleScope::default() }
+}
+
+impl Rule {
+    /// What differs between the rule as read (`self`) and as wanted, `before → after`.
+    fn drift(&self, want: &Rule) -> Vec<AttributeChange> {
+        let mut changes = super::changed_fields(rule_fields(self), rule_fields(want));
+        if !self.scope.covers(&want.scope) {
+            changes.push(AttributeChange::new("scope", Some(self.scope.show()), Some(want.scope.show())));
+        }
+        changes
+    }
+}
+
+fn rule_fields(rule: &Rule) -> [(&'static str, String); 3] {
+    [
+        ("source_owner", rule.owner.clone()),
+        ("source_identifier", rule.identifier.clone()),
+        ("input_parameters", serde_json::to_string(&rule.parameters).unwrap_or_default()),
+    ]
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -135,8 +216,29 @@ pub struct RegionState {
     pub recording: bool,
     pub channel: Option<Channel>,
     pub rules: Vec<Rule>,
-    /// The event pattern and the targets' ARNs of the EventBridge rule, if it exists.
-    pub event_rule: Option<(Value, Vec<String>)>,
+    /// The EventBridge rule, if it exists.
+    pub event_rule: Option<EventRule>,
+}
+
+/// The EventBridge rule as read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventRule {
+    pub pattern: Value,
+    /// `ENABLED`, `DISABLED` or `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`.
+    pub state: String,
+    pub description: Option<String>,
+    pub targets: Vec<EventRuleTarget>,
+}
+
+/// One target of the EventBridge rule.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventRuleTarget {
+    pub id: String,
+    pub arn: String,
+    pub role_arn: Option<String>,
+    /// How the target rewrites the event before delivery (`Input`, `InputPath` or `InputTransformer`), if it
+    /// does: a rewritten event no longer carries the finding.
+    pub input: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +267,18 @@ pub enum Op {
         trust_policy: String,
         policy: String,
     },
+    /// Puts back what differs of the forwarding role: its trust policy, its inline policy.
+    RepairForwarderRole {
+        trust_policy: Option<String>,
+        policy: Option<String>,
+    },
+}
+
+/// The forwarding role as read: its trust policy and the baseline's inline policy (`None` when missing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwarderRole {
+    pub trust_policy: PolicyDocument,
+    pub policy: Option<PolicyDocument>,
 }
 
 pub fn service_linked_role_arn(scope: &Scope) -> String {
@@ -210,7 +324,13 @@ pub fn desired_rules(
                         .or_insert(arn.trim_end_matches(":*").to_string());
                 }
             }
-            Rule { name: r.name.clone(), identifier: r.identifier.clone(), parameters }
+            Rule {
+                name: r.name.clone(),
+                identifier: r.identifier.clone(),
+                parameters,
+                owner: "AWS".into(),
+                scope: managed_rule_scope(&r.identifier),
+            }
         })
         .collect()
 }
@@ -301,7 +421,10 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         needs.on(&["events:DescribeRule", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets"], [rule]);
         // Regions other than the home region forward through a role of the baseline's.
         let role = needs.iam_arn("role", FORWARDER_ROLE_NAME);
-        needs.on(&["iam:GetRole", "iam:CreateRole", "iam:PutRolePolicy"], [role.clone()]);
+        needs.on(
+            &["iam:GetRole", "iam:GetRolePolicy", "iam:CreateRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"],
+            [role.clone()],
+        );
         needs.on_if("iam:PassRole", [role], service("events.amazonaws.com"));
     }
 }
@@ -320,13 +443,7 @@ pub async fn plan(desired: &Desired, target: &Target, trail: Option<&cloudtrail:
     let forwarding = spec.notify_noncompliance && target.regions.iter().any(|r| r.region != scope.home_region);
     let (slr, forwarder, regions) = tokio::join!(
         service_linked_role(target),
-        async {
-            if forwarding {
-                Some(iam_role::trust_policy(&target.iam, FORWARDER_ROLE_NAME).await.map(|r| r.is_some()))
-            } else {
-                None
-            }
-        },
+        async { if forwarding { Some(forwarder_role(target).await) } else { None } },
         join_all(target.regions.iter().map(|r| observe_region(r, spec))),
     );
     let slr_at = Address::new(&scope.account_id, GLOBAL, SERVICE_LINKED_ROLE, SLR_NAME);
@@ -336,9 +453,9 @@ pub async fn plan(desired: &Desired, target: &Target, trail: Option<&cloudtrail:
     let forwarder_at = Address::new(&scope.account_id, GLOBAL, FORWARDER_ROLE, FORWARDER_ROLE_NAME);
     // Only regions other than the home region forward, and only those that could be read are planned.
     let forwarded = states.iter().any(|(region, _)| *region != scope.home_region);
-    if let Some(exists) = forwarder.filter(|_| forwarded) {
-        let Some(exists) = report_unreadable(exists, &forwarder_at, &mut plan) else { return plan };
-        plan.changes.push(forwarder_change(scope, &forwarder_at, exists));
+    if let Some(role) = forwarder.filter(|_| forwarded) {
+        let Some(role) = report_unreadable(role, &forwarder_at, &mut plan) else { return plan };
+        plan.changes.push(forwarder_change(scope, &forwarder_at, role.as_ref()));
     }
     let mut regional = Plan::default();
     for (region, state) in states {
@@ -401,22 +518,61 @@ fn service_linked_role_change(at: &Address, exists: bool) -> ResourceChange {
     .with_attributes(vec![AttributeChange::new("aws_service_name", None, Some("config.amazonaws.com".into()))])
 }
 
-fn forwarder_change(scope: &Scope, at: &Address, exists: bool) -> ResourceChange {
-    if exists {
-        return ResourceChange::no_op(at.clone(), "forwarding role exists");
+async fn forwarder_role(target: &Target) -> Result<Option<ForwarderRole>, AwsError> {
+    let (trust, policy) = tokio::join!(
+        iam_role::trust_policy(&target.iam, FORWARDER_ROLE_NAME),
+        iam_role::inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME),
+    );
+    let policy = policy?;
+    Ok(trust?.map(|trust_policy| ForwarderRole { trust_policy, policy }))
+}
+
+/// The forwarding role: created with its trust and inline policy, both compared (by meaning) and put back
+/// when they differ. Every region but the home region delivers its findings through it.
+fn forwarder_change(scope: &Scope, at: &Address, have: Option<&ForwarderRole>) -> ResourceChange {
+    let trust = forwarder_trust(scope);
+    let policy = forwarder_policy(scope);
+    let Some(have) = have else {
+        let (trust, policy) = (trust.to_json(), policy.to_json());
+        return ResourceChange::new(
+            at.clone(),
+            Action::Create,
+            "EventBridge needs a role to forward other regions' events to the home region",
+            Operation::Config(Op::CreateForwarderRole { trust_policy: trust.clone(), policy: policy.clone() }),
+        )
+        .with_attributes(vec![
+            AttributeChange::new("assume_role_policy", None, Some(trust)),
+            AttributeChange::new("policy", None, Some(policy)),
+        ]);
+    };
+    let trust_differs = !have.trust_policy.equivalent(&trust);
+    let policy_differs = !have.policy.as_ref().is_some_and(|p| p.equivalent(&policy));
+    if !trust_differs && !policy_differs {
+        return ResourceChange::no_op(at.clone(), "forwarding role and its policy match");
     }
-    let trust = forwarder_trust(scope).to_json();
-    let policy = forwarder_policy(scope).to_json();
+    let mut attributes = Vec::new();
+    if trust_differs {
+        attributes.push(AttributeChange::new(
+            "assume_role_policy",
+            Some(have.trust_policy.to_json()),
+            Some(trust.to_json()),
+        ));
+    }
+    if policy_differs {
+        let before = have.policy.as_ref().map(PolicyDocument::to_json);
+        attributes.push(AttributeChange::new("policy", before, Some(policy.to_json())));
+    }
+    let op = Op::RepairForwarderRole {
+        trust_policy: trust_differs.then(|| trust.to_json()),
+        policy: policy_differs.then(|| policy.to_json()),
+    };
     ResourceChange::new(
         at.clone(),
-        Action::Create,
-        "EventBridge needs a role to forward other regions' events to the home region",
-        Operation::Config(Op::CreateForwarderRole { trust_policy: trust.clone(), policy: policy.clone() }),
+        Action::Update,
+        "forwarding role differs from the baseline's",
+        Operation::Config(op),
     )
-    .with_attributes(vec![
-        AttributeChange::new("assume_role_policy", None, Some(trust)),
-        AttributeChange::new("policy", None, Some(policy)),
-    ])
+    .with_attributes(attributes)
 }
 
 /// The ARN of Config's service-linked role, if the account has it (found by its path, whatever its exact name).
@@ -509,6 +665,16 @@ fn rule_of(r: &ConfigRule) -> Rule {
     Rule {
         name: r.config_rule_name().unwrap_or_default().to_string(),
         identifier: r.source().and_then(|s| s.source_identifier()).unwrap_or_default().to_string(),
+        owner: r.source().map(|s| s.owner().as_str().to_string()).unwrap_or_default(),
+        scope: r
+            .scope()
+            .map(|s| RuleScope {
+                resource_types: s.compliance_resource_types().to_vec(),
+                resource_id: s.compliance_resource_id().filter(|v| !v.is_empty()).map(str::to_string),
+                tag_key: s.tag_key().filter(|v| !v.is_empty()).map(str::to_string),
+                tag_value: s.tag_value().filter(|v| !v.is_empty()).map(str::to_string),
+            })
+            .unwrap_or_default(),
         parameters: r
             .input_parameters()
             .and_then(|p| serde_json::from_str::<BTreeMap<String, Value>>(p).ok())
@@ -519,10 +685,7 @@ fn rule_of(r: &ConfigRule) -> Rule {
     }
 }
 
-async fn observe_event_rule(
-    clients: &RegionClients,
-    spec: &ConfigSpec,
-) -> Result<Option<(Value, Vec<String>)>, AwsError> {
+async fn observe_event_rule(clients: &RegionClients, spec: &ConfigSpec) -> Result<Option<EventRule>, AwsError> {
     if !spec.notify_noncompliance {
         return Ok(None);
     }
@@ -540,8 +703,30 @@ async fn observe_event_rule(
         .send()
         .await
         .map_err(aws::err("events:ListTargetsByRule"))?;
-    let pattern = rule.event_pattern().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null);
-    Ok(Some((pattern, targets.targets().iter().map(|t| t.arn().to_string()).collect())))
+    Ok(Some(EventRule {
+        pattern: rule.event_pattern().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null),
+        state: rule.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        description: rule.description().filter(|d| !d.is_empty()).map(str::to_string),
+        targets: targets.targets().iter().map(target_of).collect(),
+    }))
+}
+
+fn target_of(t: &EventTarget) -> EventRuleTarget {
+    let transformer = t.input_transformer().map(|x| {
+        let paths: BTreeMap<_, _> = x.input_paths_map().cloned().unwrap_or_default().into_iter().collect();
+        json!({"InputPathsMap": paths, "InputTemplate": x.input_template()}).to_string()
+    });
+    let input = t
+        .input()
+        .map(|i| format!("Input {i}"))
+        .or_else(|| t.input_path().map(|p| format!("InputPath {p}")))
+        .or_else(|| transformer.map(|x| format!("InputTransformer {x}")));
+    EventRuleTarget {
+        id: t.id().to_string(),
+        arn: t.arn().to_string(),
+        role_arn: t.role_arn().filter(|r| !r.is_empty()).map(str::to_string),
+        input,
+    }
 }
 
 /// What every region's changes refer to: the recorder's role and the global changes they depend on.
@@ -799,13 +984,15 @@ fn diff_rules(r: &Region<'_>, recording_at: &Address, plan: &mut Plan) -> Vec<Ru
     for rule in &rules {
         let at = r.at(RULE, &rule.name);
         let put = || Operation::Config(Op::PutRule(rule.clone()));
-        plan.changes.push(match r.state.rules.iter().find(|have| have.name == rule.name) {
+        let have = r.state.rules.iter().find(|have| have.name == rule.name);
+        let drift = have.map(|have| have.drift(rule));
+        plan.changes.push(match drift {
             None => ResourceChange::new(at, Action::Create, "rule missing", put())
                 .with_attributes(super::new_fields(show(rule)))
                 .after(recording_at),
-            Some(have) if have == rule => ResourceChange::no_op(at, "rule matches"),
-            Some(have) => ResourceChange::new(at, Action::Update, "rule differs", put())
-                .with_attributes(super::changed_fields(show(have), show(rule)))
+            Some(drift) if drift.is_empty() => ResourceChange::no_op(at, "rule matches"),
+            Some(drift) => ResourceChange::new(at, Action::Update, "rule differs", put())
+                .with_attributes(drift)
                 .after(recording_at),
         });
     }
@@ -814,56 +1001,83 @@ fn diff_rules(r: &Region<'_>, recording_at: &Address, plan: &mut Plan) -> Vec<Ru
 
 /// Non-compliance notification: home region → the security topic; elsewhere → the home region's bus.
 fn diff_event_rule(r: &Region<'_>, rules: &[Rule], forwarder_at: &Address, plan: &mut Plan) {
-    let (desired, scope) = (r.desired, r.scope);
-    let Some(security) = &desired.notifications.security else { return };
-    let home = r.home();
-    let pattern = event_pattern(rules);
+    let Some(security) = &r.desired.notifications.security else { return };
+    let have = r.state.event_rule.as_ref();
     let rule_at = r.at(EVENT_RULE, EVENT_RULE_NAME);
-    let (have_pattern, have_targets) = match &r.state.event_rule {
-        Some((p, t)) => (Some(p), t.clone()),
-        None => (None, Vec::new()),
-    };
-    plan.changes.push(match have_pattern {
-        Some(p) if *p == pattern => ResourceChange::no_op(rule_at.clone(), "event rule matches"),
-        p => ResourceChange::new(
-            rule_at.clone(),
-            if p.is_some() { Action::Update } else { Action::Create },
-            if p.is_some() { "event pattern differs" } else { "no event rule for non-compliance" },
-            Operation::Config(Op::PutEventRule { pattern: pattern.to_string() }),
-        )
-        .with_attributes(vec![AttributeChange::new(
-            "event_pattern",
-            p.map(Value::to_string),
-            Some(pattern.to_string()),
-        )]),
-    });
-    let (target_arn, role_arn) = if home {
-        (topic_arn(scope, &security.name), None)
+    plan.changes.push(event_rule_change(&rule_at, have, &event_pattern(rules)));
+    let (arn, role_arn, after) = if r.home() {
+        let policy_at = Address::new(&r.scope.account_id, &r.scope.home_region, TOPIC_POLICY, &security.name);
+        (topic_arn(r.scope, &security.name), None, policy_at)
     } else {
-        (home_bus(scope), Some(cloudtrail::role_arn(scope, FORWARDER_ROLE_NAME)))
+        (home_bus(r.scope), Some(cloudtrail::role_arn(r.scope, FORWARDER_ROLE_NAME)), forwarder_at.clone())
     };
+    let want = EventRuleTarget { id: TARGET_ID.into(), arn, role_arn, input: None };
     let target_at = r.at(EVENT_TARGET, &format!("{EVENT_RULE_NAME}/{TARGET_ID}"));
-    if have_targets.contains(&target_arn) {
-        plan.changes.push(ResourceChange::no_op(target_at, "target in place"));
-        return;
+    let change = event_target_change(&target_at, have, want, r.home());
+    plan.changes.push(if change.action == Action::NoOp { change } else { change.after(&rule_at).after(&after) });
+}
+
+fn event_rule_fields(pattern: String, state: &str, description: Option<&str>) -> [(&'static str, String); 3] {
+    [
+        ("event_pattern", pattern),
+        ("state", state.to_string()),
+        ("description", description.unwrap_or_default().to_string()),
+    ]
+}
+
+/// The rule matches the baseline's pattern (compared as JSON), is enabled, and carries the baseline's
+/// description. A disabled rule silences every finding of the region.
+fn event_rule_change(at: &Address, have: Option<&EventRule>, pattern: &Value) -> ResourceChange {
+    let want = event_rule_fields(pattern.to_string(), ENABLED, Some(EVENT_RULE_DESCRIPTION));
+    let put = Operation::Config(Op::PutEventRule { pattern: pattern.to_string() });
+    let Some(have) = have else {
+        return ResourceChange::new(at.clone(), Action::Create, "no event rule for non-compliance", put)
+            .with_attributes(super::new_fields(want));
+    };
+    let have_pattern = if have.pattern == *pattern { pattern.to_string() } else { have.pattern.to_string() };
+    let state = if have.state.starts_with(ENABLED) { ENABLED } else { have.state.as_str() };
+    let changed = super::changed_fields(event_rule_fields(have_pattern, state, have.description.as_deref()), want);
+    if changed.is_empty() {
+        return ResourceChange::no_op(at.clone(), "event rule matches");
     }
-    let change = ResourceChange::new(
-        target_at,
-        if r.state.event_rule.is_some() { Action::Update } else { Action::Create },
-        if home { "non-compliance must reach the security topic" } else { "forward to the home region" },
-        Operation::Config(Op::PutEventTarget { arn: target_arn.clone(), role_arn }),
-    )
-    .with_attributes(vec![AttributeChange::new(
-        "target",
-        (!have_targets.is_empty()).then(|| have_targets.join(", ")),
-        Some(target_arn),
-    )])
-    .after(&rule_at);
-    plan.changes.push(if home {
-        change.after(&Address::new(&scope.account_id, &scope.home_region, TOPIC_POLICY, &security.name))
-    } else {
-        change.after(forwarder_at)
-    });
+    let reason = if state == ENABLED { "event rule differs" } else { "event rule is disabled: no finding is sent" };
+    ResourceChange::new(at.clone(), Action::Update, reason, put).with_attributes(changed)
+}
+
+fn target_fields(t: &EventRuleTarget) -> [(&'static str, String); 3] {
+    [
+        ("target", t.arn.clone()),
+        ("role_arn", t.role_arn.clone().unwrap_or_default()),
+        ("input", t.input.clone().unwrap_or_default()),
+    ]
+}
+
+/// The baseline's target (by its id) delivers the event as it is to the topic, or to the home region's bus
+/// through the forwarding role. A target of someone else's that does the same is enough.
+fn event_target_change(at: &Address, have: Option<&EventRule>, want: EventRuleTarget, home: bool) -> ResourceChange {
+    let targets = have.map(|rule| rule.targets.as_slice()).unwrap_or_default();
+    let same = |t: &&EventRuleTarget| target_fields(t) == target_fields(&want);
+    if targets.iter().any(|t| t.id == TARGET_ID && same(&t)) {
+        return ResourceChange::no_op(at.clone(), "target in place");
+    }
+    if let Some(other) = targets.iter().find(same) {
+        return ResourceChange::no_op(at.clone(), format!("target {} delivers to the same place", other.id));
+    }
+    let ours = targets.iter().find(|t| t.id == TARGET_ID);
+    let attributes = match ours {
+        Some(t) => super::changed_fields(target_fields(t), target_fields(&want)),
+        None => {
+            super::new_fields(target_fields(&want)).into_iter().filter(|a| a.after != Some(String::new())).collect()
+        }
+    };
+    let reason = match (ours, home) {
+        (Some(_), _) => "target differs from the baseline's",
+        (None, true) => "non-compliance must reach the security topic",
+        (None, false) => "forward to the home region",
+    };
+    let action = if have.is_some() { Action::Update } else { Action::Create };
+    let op = Operation::Config(Op::PutEventTarget { arn: want.arn, role_arn: want.role_arn });
+    ResourceChange::new(at.clone(), action, reason, op).with_attributes(attributes)
 }
 
 /// The clients of the change's region.
@@ -901,6 +1115,17 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
             iam_role::create(&target.iam, FORWARDER_ROLE_NAME, trust_policy, description, &BTreeMap::new()).await?;
             iam_role::put_inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME, policy).await
         }
+        Op::RepairForwarderRole { trust_policy, policy } => {
+            if let Some(trust) = trust_policy {
+                iam_role::update_trust(&target.iam, FORWARDER_ROLE_NAME, trust).await?;
+            }
+            match policy {
+                Some(policy) => {
+                    iam_role::put_inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME, policy).await
+                }
+                None => Ok(()),
+            }
+        }
         Op::PutRecorder(r) => put_recorder(clients(target, address)?, r, address, events).await,
         Op::PutChannel(ch) => put_channel(clients(target, address)?, ch, address, events).await,
         Op::ReplaceChannel { channel, pause } => {
@@ -914,7 +1139,8 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                 .put_rule()
                 .name(EVENT_RULE_NAME)
                 .event_pattern(pattern)
-                .description("AWS Config rules of the baseline turning NON_COMPLIANT, managed by baseline")
+                .state(aws_sdk_eventbridge::types::RuleState::Enabled)
+                .description(EVENT_RULE_DESCRIPTION)
                 .send()
                 .await
                 .map_err(aws::err("events:PutRule"))?;
@@ -1050,8 +1276,14 @@ async fn put_rule(c: &RegionClients, rule: &Rule) -> Result<(), AwsError> {
         .build()
         .map_err(aws::build_error("config:PutConfigRule"))?;
     let params = (!rule.parameters.is_empty()).then(|| serde_json::to_string(&rule.parameters).unwrap_or_default());
-    let config_rule =
-        ConfigRule::builder().config_rule_name(&rule.name).source(source).set_input_parameters(params).build();
+    let scope = (!rule.scope.resource_types.is_empty())
+        .then(|| ConfigScope::builder().set_compliance_resource_types(Some(rule.scope.resource_types.clone())).build());
+    let config_rule = ConfigRule::builder()
+        .config_rule_name(&rule.name)
+        .source(source)
+        .set_input_parameters(params)
+        .set_scope(scope)
+        .build();
     c.config.put_config_rule().config_rule(config_rule).send().await.map_err(aws::err("config:PutConfigRule"))?;
     Ok(())
 }
@@ -1214,6 +1446,80 @@ mod tests {
             topic: None,
             frequency: Some("TwentyFour_Hours".into()),
         }
+    }
+
+    #[test]
+    fn a_disabled_event_rule_and_a_rewritten_target_are_drift() {
+        let at = Address::new("111111111111", "eu-west-1", EVENT_RULE, EVENT_RULE_NAME);
+        let pattern = json!({"source": ["aws.config"]});
+        let ours = EventRule {
+            pattern: pattern.clone(),
+            state: ENABLED.into(),
+            description: Some(EVENT_RULE_DESCRIPTION.into()),
+            targets: vec![EventRuleTarget { id: TARGET_ID.into(), arn: "arn:topic".into(), ..Default::default() }],
+        };
+        assert_eq!(event_rule_change(&at, Some(&ours), &pattern).action, Action::NoOp);
+        let disabled = EventRule { state: "DISABLED".into(), ..ours.clone() };
+        let change = event_rule_change(&at, Some(&disabled), &pattern);
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(change.attributes.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["state"]);
+
+        let want = EventRuleTarget { id: TARGET_ID.into(), arn: "arn:topic".into(), ..Default::default() };
+        let target_at = Address::new("111111111111", "eu-west-1", EVENT_TARGET, "r/t");
+        assert_eq!(event_target_change(&target_at, Some(&ours), want.clone(), true).action, Action::NoOp);
+        let mut rewritten = ours.clone();
+        rewritten.targets[0].input = Some("Input {}".into());
+        let change = event_target_change(&target_at, Some(&rewritten), want.clone(), true);
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(change.attributes[0].name, "input");
+        // Someone else's target that delivers the event as it is to the same topic is enough.
+        let mut foreign = ours.clone();
+        foreign.targets[0].id = "ops".into();
+        assert_eq!(event_target_change(&target_at, Some(&foreign), want, true).action, Action::NoOp);
+    }
+
+    #[test]
+    fn a_rule_scoped_to_one_resource_or_a_tag_is_drift_and_its_own_types_are_not() {
+        let want = Rule {
+            name: "r".into(),
+            identifier: "RESTRICTED_INCOMING_TRAFFIC".into(),
+            parameters: BTreeMap::new(),
+            owner: "AWS".into(),
+            scope: managed_rule_scope("RESTRICTED_INCOMING_TRAFFIC"),
+        };
+        assert!(want.drift(&want).is_empty());
+        let unscoped = Rule { scope: RuleScope::default(), ..want.clone() };
+        assert!(unscoped.drift(&want).is_empty(), "no scope evaluates every type the rule applies to");
+        let one = Rule { scope: RuleScope { resource_id: Some("sg-1".into()), ..want.scope.clone() }, ..want.clone() };
+        let tagged =
+            Rule { scope: RuleScope { tag_key: Some("audit".into()), ..RuleScope::default() }, ..want.clone() };
+        let other_type = Rule {
+            scope: RuleScope { resource_types: vec!["AWS::S3::Bucket".into()], ..RuleScope::default() },
+            ..want.clone()
+        };
+        for narrowed in [one, tagged, other_type] {
+            let drift = narrowed.drift(&want);
+            assert_eq!(drift.len(), 1, "{narrowed:?}");
+            assert_eq!(drift[0].name, "scope");
+        }
+        let custom = Rule { owner: "CUSTOM_LAMBDA".into(), ..want.clone() };
+        assert_eq!(custom.drift(&want)[0].name, "source_owner");
+    }
+
+    #[test]
+    fn the_forwarding_roles_trust_and_policy_are_compared_and_put_back() {
+        let at = Address::new("111111111111", GLOBAL, FORWARDER_ROLE, FORWARDER_ROLE_NAME);
+        let good = ForwarderRole { trust_policy: forwarder_trust(&scope()), policy: Some(forwarder_policy(&scope())) };
+        assert_eq!(forwarder_change(&scope(), &at, Some(&good)).action, Action::NoOp);
+        let gutted = ForwarderRole { trust_policy: PolicyDocument::empty(), policy: None };
+        let change = forwarder_change(&scope(), &at, Some(&gutted));
+        assert_eq!(change.action, Action::Update);
+        let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["assume_role_policy", "policy"]);
+        let Some(Operation::Config(Op::RepairForwarderRole { trust_policy, policy })) = &change.operation else {
+            panic!("{change:?}")
+        };
+        assert!(trust_policy.is_some() && policy.is_some());
     }
 
     fn spec_with(d: &Desired, existing_recorder: ExistingRecorder) -> ConfigSpec {

@@ -8,10 +8,13 @@ pub mod budgets;
 pub mod cloudtrail;
 pub mod config_service;
 pub mod contacts;
+pub mod coverage;
 pub mod iam_hygiene;
 pub mod iam_role;
 pub mod log_bucket;
 pub mod sns;
+
+use std::collections::BTreeMap;
 
 use crate::aws::{AwsError, ErrorKind};
 use crate::config::Desired;
@@ -166,6 +169,21 @@ pub(crate) fn statement_attribute(drift: &StatementDrift) -> AttributeChange {
 /// Every field of a resource about to be created, as `+ name = value`.
 pub(crate) fn new_fields<const N: usize>(want: [(&'static str, String); N]) -> Vec<AttributeChange> {
     want.into_iter().map(|(name, value)| AttributeChange::new(name, None, Some(value))).collect()
+}
+
+/// The baseline's tags that a resource lacks or carries with another value (foreign tags are not drift), and
+/// their `tags.<key>` attribute changes.
+pub(crate) fn tag_drift(
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<AttributeChange>) {
+    let drift: BTreeMap<String, String> =
+        want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let changes = drift
+        .iter()
+        .map(|(k, v)| AttributeChange::new(format!("tags.{k}"), have.get(k).cloned(), Some(v.clone())))
+        .collect();
+    (drift, changes)
 }
 
 /// `before → after` for the fields whose values differ.

@@ -37,6 +37,9 @@ pub struct Subscription {
     pub endpoint: String,
     /// `PendingConfirmation` until confirmed.
     pub arn: String,
+    /// The subscription's `FilterPolicy`, read for the baseline's confirmed subscriptions only: a filter lets
+    /// through only the messages it matches (one that matches nothing silences the list).
+    pub filter_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +60,10 @@ pub enum Op {
     SubscribeEmail {
         arn: String,
         email: String,
+    },
+    /// Removes a subscription's filter policy: SNS documents overwriting it with an empty JSON body.
+    ClearFilterPolicy {
+        subscription_arn: String,
     },
 }
 
@@ -98,7 +105,7 @@ pub fn desired_tags(desired: &Desired) -> BTreeMap<String, String> {
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let topics: Vec<&TopicSpec> = desired.notifications.topics().collect();
     let arns: Vec<String> = topics.iter().map(|spec| topic_arn(&target.scope, &spec.name)).collect();
-    let observed = join_all(arns.iter().map(|arn| observe(target, arn))).await;
+    let observed = join_all(topics.iter().zip(&arns).map(|(spec, arn)| observe(target, arn, &spec.emails))).await;
     let tags = desired_tags(desired);
     let events = desired.config.as_ref().is_some_and(|c| c.notify_noncompliance);
     let mut plan = Plan::default();
@@ -129,6 +136,9 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         ],
         arns,
     );
+    // The service authorization reference lists no resource type for the subscription calls.
+    needs
+        .any(&["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"], crate::permissions::NO_RESOURCE_TYPE);
 }
 
 /// The owned statements of a topic's policy: a no-op, or a merge of them into the current document.
@@ -151,8 +161,9 @@ fn policy_change(
         .after(topic_address)
 }
 
-/// Reads a topic: `None` when it does not exist. Tags and subscriptions are read concurrently.
-pub async fn observe(target: &Target, arn: &str) -> Result<Option<TopicState>, AwsError> {
+/// Reads a topic: `None` when it does not exist. Tags and subscriptions are read concurrently, and the filter
+/// policy of each confirmed subscription of the `emails`.
+pub async fn observe(target: &Target, arn: &str, emails: &[String]) -> Result<Option<TopicState>, AwsError> {
     let attributes = match target.sns.get_topic_attributes().topic_arn(arn).send().await {
         Ok(out) => out.attributes.unwrap_or_default(),
         Err(e) => {
@@ -160,7 +171,7 @@ pub async fn observe(target: &Target, arn: &str) -> Result<Option<TopicState>, A
             return if e.is_code("NotFound") { Ok(None) } else { Err(e) };
         }
     };
-    let (tags, subscriptions) = tokio::join!(read_tags(target, arn), read_subscriptions(target, arn));
+    let (tags, subscriptions) = tokio::join!(read_tags(target, arn), read_subscriptions(target, arn, emails));
     let (policy, unreadable_policy) = match attributes.get("Policy").map(|p| PolicyDocument::parse(p)).transpose() {
         Ok(policy) => (policy, None),
         Err(e) => (None, Some(e.to_string())),
@@ -180,7 +191,7 @@ async fn read_tags(target: &Target, arn: &str) -> Result<BTreeMap<String, String
     Ok(out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
 }
 
-async fn read_subscriptions(target: &Target, arn: &str) -> Result<Vec<Subscription>, AwsError> {
+async fn read_subscriptions(target: &Target, arn: &str, emails: &[String]) -> Result<Vec<Subscription>, AwsError> {
     let mut pages = target.sns.list_subscriptions_by_topic().topic_arn(arn).into_paginator().send();
     let mut subscriptions = Vec::new();
     while let Some(page) = pages.next().await {
@@ -189,9 +200,33 @@ async fn read_subscriptions(target: &Target, arn: &str) -> Result<Vec<Subscripti
             protocol: s.protocol().unwrap_or_default().to_string(),
             endpoint: s.endpoint().unwrap_or_default().to_string(),
             arn: s.subscription_arn().unwrap_or_default().to_string(),
+            filter_policy: None,
         }));
     }
+    let owned = |s: &Subscription| {
+        s.arn != PENDING
+            && s.protocol.eq_ignore_ascii_case("email")
+            && emails.iter().any(|e| e.eq_ignore_ascii_case(&s.endpoint))
+    };
+    let policies = join_all(subscriptions.iter().filter(|s| owned(s)).map(|s| filter_policy(target, &s.arn))).await;
+    let mut policies = policies.into_iter();
+    for sub in subscriptions.iter_mut().filter(|s| owned(s)) {
+        sub.filter_policy = policies.next().transpose()?.flatten();
+    }
     Ok(subscriptions)
+}
+
+/// A subscription's filter policy; an empty one (`{}`) is none.
+async fn filter_policy(target: &Target, subscription_arn: &str) -> Result<Option<String>, AwsError> {
+    let out = target
+        .sns
+        .get_subscription_attributes()
+        .subscription_arn(subscription_arn)
+        .send()
+        .await
+        .map_err(aws::err("sns:GetSubscriptionAttributes"))?;
+    let policy = out.attributes().and_then(|a| a.get("FilterPolicy")).map(|p| p.trim().to_string());
+    Ok(policy.filter(|p| !p.is_empty() && serde_json::from_str::<Value>(p).ok() != Some(serde_json::json!({}))))
 }
 
 /// The changes that bring one topic to the baseline. `observed` is `None` when the topic does not exist.
@@ -285,6 +320,13 @@ pub fn diff(
                 });
                 ResourceChange::no_op(address, "subscribed, pending confirmation")
             }
+            Some(sub) if sub.filter_policy.is_some() => {
+                let op = Op::ClearFilterPolicy { subscription_arn: sub.arn.clone() };
+                let reason = "a filter policy lets through only the messages it matches";
+                ResourceChange::new(address, Action::Update, reason, Operation::Sns(op)).with_attributes(vec![
+                    AttributeChange::new("filter_policy", sub.filter_policy.clone(), Some("(none)".into())),
+                ])
+            }
             Some(_) => ResourceChange::no_op(address, "subscribed and confirmed"),
             None => {
                 let op = Op::SubscribeEmail { arn: arn.clone(), email: email.clone() };
@@ -345,6 +387,16 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .map_err(aws::err("sns:Subscribe"))?;
             Ok(())
         }
+        Op::ClearFilterPolicy { subscription_arn } => {
+            sns.set_subscription_attributes()
+                .subscription_arn(subscription_arn)
+                .attribute_name("FilterPolicy")
+                .attribute_value("{}")
+                .send()
+                .await
+                .map_err(aws::err("sns:SetSubscriptionAttributes"))?;
+            Ok(())
+        }
     }
 }
 
@@ -393,6 +445,7 @@ mod tests {
                 protocol: "Email".into(),
                 endpoint: "SEC@example.com".into(),
                 arn: "arn:aws:sns:eu-west-1:111111111111:sec:abc".into(),
+                filter_policy: None,
             }],
         }
     }
@@ -454,8 +507,25 @@ mod tests {
             protocol: "sqs".into(),
             endpoint: "arn:aws:sqs:eu-west-1:111111111111:q".into(),
             arn: "arn:aws:sns:eu-west-1:111111111111:sec:def".into(),
+            filter_policy: Some(r#"{"a":["b"]}"#.into()),
         });
         assert!(!diff(&scope(), &spec(), &tags(), false, Some(&state)).has_pending());
+    }
+
+    #[test]
+    fn a_filter_policy_on_the_baselines_subscription_is_drift_and_cleared() {
+        let mut state = converged();
+        state.subscriptions[0].filter_policy = Some(r#"{"severity":["none"]}"#.into());
+        let plan = diff(&scope(), &spec(), &tags(), false, Some(&state));
+        let change = plan.pending().next().expect("the subscription is repaired");
+        assert_eq!(change.address.kind, SUBSCRIPTION);
+        assert_eq!(change.attributes[0].name, "filter_policy");
+        assert_eq!(
+            change.operation,
+            Some(Operation::Sns(Op::ClearFilterPolicy {
+                subscription_arn: "arn:aws:sns:eu-west-1:111111111111:sec:abc".into()
+            }))
+        );
     }
 
     #[test]

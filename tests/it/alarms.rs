@@ -108,11 +108,26 @@ async fn alarm_drift_is_repaired_and_foreign_filters_survive() {
     assert_eq!(change(&drifted, "cloudwatch.alarm/baseline-vpc-changes").action, Action::Create);
     assert_eq!(
         attrs(change(&drifted, "cloudwatch.alarm/baseline-cloudtrail-changes")),
-        vec![("alarm_actions".into(), s("(none)"), s(TOPIC))]
+        vec![
+            ("alarm_actions".into(), s("(none)"), s(TOPIC)),
+            // Put again by hand without its description, which is drift too.
+            (
+                "description".into(),
+                s("(none)"),
+                s("CloudTrail configuration changes (CloudWatch.5, CIS 4.5) (managed by baseline)")
+            ),
+        ]
     );
     assert_eq!(
         attrs(change(&drifted, "cloudwatch.alarm/baseline-nacl-changes")),
-        vec![("threshold".into(), s("5"), s("1"))]
+        vec![
+            ("threshold".into(), s("5"), s("1")),
+            (
+                "description".into(),
+                s("(none)"),
+                s("Network ACL changes (CloudWatch.11, CIS 4.11) (managed by baseline)")
+            ),
+        ]
     );
     let filter = change(&drifted, &format!("logs.metric_filter/{GROUP}/baseline-root-usage"));
     assert_eq!(filter.action, Action::Update);
