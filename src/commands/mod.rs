@@ -101,21 +101,15 @@ fn load(cli: &Cli, out: &Output) -> Option<Loaded> {
 }
 
 fn validate(cli: &Cli, loaded: &Loaded, out: &Output) -> ExitCode {
-    let d = &loaded.desired;
-    let topics = d.notifications.topics().count();
-    let alternates = d.contacts.alternates().count();
-    let primary = if d.contacts.primary.is_some() { ", the primary contact" } else { "" };
-    if !out.quiet {
-        println!(
-            "{} is valid: {topics} notification topic{}, {alternates} alternate contact{}{primary}; {} warning{}.",
-            cli.config.display(),
-            if topics == 1 { "" } else { "s" },
-            if alternates == 1 { "" } else { "s" },
-            loaded.warnings.len(),
-            if loaded.warnings.len() == 1 { "" } else { "s" },
-        );
+    if out.quiet {
+        return ExitCode::Success;
     }
-    ExitCode::Success
+    let path = cli.config.display().to_string();
+    let sections = loaded.desired.sections();
+    match human::validated(&mut io::stdout().lock(), &path, &sections, loaded.warnings.len(), &out.palette()) {
+        Ok(()) => ExitCode::Success,
+        Err(_) => ExitCode::Error,
+    }
 }
 
 /// `baseline policy`: the IAM policy document on stdout; what is on `*` and why on stderr (or all as JSON).
