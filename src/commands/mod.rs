@@ -10,7 +10,7 @@ use baseline::aws::{ConnectOptions, Session};
 use baseline::config::{self, LoadError, Loaded};
 use baseline::engine::{Event, EventSink, NullSink, Stop};
 use baseline::render::{Palette, human, json};
-use baseline::target::Target;
+use baseline::target::{Target, TargetError};
 
 use crate::cli::{ApplyArgs, Cli, Command, PlanArgs, PolicyArgs, RunArgs};
 use crate::exit_code::ExitCode;
@@ -142,12 +142,24 @@ async fn connect(cli: &Cli, loaded: &Loaded, run: &RunArgs) -> Result<(Session, 
             Ok((session, target))
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            if let baseline::target::TargetError::Identity(aws) = &e {
-                eprintln!("  hint: {}", aws.hint());
-            }
+            report_target_error(cli, &e);
             Err(ExitCode::Error)
         }
+    }
+}
+
+/// Why the run could not start on the caller's account: the cause in one line, then what fixes it. Credential
+/// and region problems are explained against the shared config files the SDK read.
+pub(crate) fn report_target_error(cli: &Cli, e: &TargetError) {
+    let stderr = &mut io::stderr().lock();
+    if let Some(problem) = e.credential_problem(cli.profile.as_deref(), &cli.config) {
+        let _ = writeln!(stderr, "error: {problem}");
+        let _ = writeln!(stderr, "  hint: {}", problem.fix());
+        return;
+    }
+    let _ = writeln!(stderr, "error: {e}");
+    if let TargetError::Identity(aws) | TargetError::Regions(aws) = e {
+        let _ = writeln!(stderr, "  hint: {}", aws.hint());
     }
 }
 
