@@ -153,7 +153,7 @@ fn invalid_config_makes_no_aws_call() {
         assert_eq!(out.status.code(), Some(1), "{command:?}");
         let err = stderr(&out);
         assert!(err.contains("error: invalid e-mail address \"security-at-example\""), "{err}");
-        assert!(err.contains("--> baseline.toml:34:9"), "{err}");
+        assert!(err.contains("--> baseline.toml:39:9"), "{err}");
         assert!(err.contains("Nothing was changed and no AWS call was made."), "{err}");
         assert!(stdout(&out).is_empty());
     }
