@@ -159,8 +159,22 @@ pub(crate) fn report_target_error(cli: &Cli, e: &TargetError) {
     }
     let _ = writeln!(stderr, "error: {e}");
     if let TargetError::Identity(aws) | TargetError::Regions(aws) = e {
-        let _ = writeln!(stderr, "  hint: {}", aws.hint());
+        let _ = match (aws.kind, endpoint(cli)) {
+            (baseline::aws::ErrorKind::Network, Some((url, from))) => {
+                writeln!(stderr, "  hint: nothing answered at {url} ({from}): start it, or correct the URL")
+            }
+            _ => writeln!(stderr, "  hint: {}", aws.hint()),
+        };
     }
+}
+
+/// The custom endpoint every call goes to, and where it was set.
+fn endpoint(cli: &Cli) -> Option<(String, &'static str)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    cli.endpoint_url
+        .clone()
+        .map(|url| (url, "--endpoint-url"))
+        .or_else(|| var("AWS_ENDPOINT_URL").map(|url| (url, "AWS_ENDPOINT_URL")))
 }
 
 async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> ExitCode {

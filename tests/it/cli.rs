@@ -172,7 +172,11 @@ fn validate_needs_no_credentials() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("baseline.toml is valid: 2 notification topics, 3 alternate contacts"));
+    assert!(
+        stdout(&out).starts_with("baseline.toml is valid: 12 of 12 sections set, 0 warnings.\n"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod config_recording;
 mod drift;
 mod fault_proxy;
 mod faults;
+mod first_run;
 mod harness;
 mod hygiene;
 mod interruption;
