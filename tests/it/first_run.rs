@@ -217,3 +217,27 @@ fn a_role_that_cannot_be_assumed_is_named_with_stss_answer() {
     );
     assert_eq!(lines.next(), None, "nothing but the tool's two lines:\n{err}");
 }
+
+/// Keys AWS does not know: STS answers GetCallerIdentity with 403 `InvalidClientTokenId` "The security token
+/// included in the request is invalid." (AWS STS API Reference, "Common Errors",
+/// https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html). The emulator takes any key, so the
+/// proxy answers as AWS does.
+#[test]
+fn keys_aws_refuses_are_named_with_the_fix() {
+    let moto = Moto::start();
+    let invalid = "The security token included in the request is invalid.";
+    let rule = Rule::error(Match::action("GetCallerIdentity"), 403, "InvalidClientTokenId", invalid);
+    let proxy = FaultProxy::strict(&moto.endpoint, vec![rule], vec![]);
+    let machine = Machine::new();
+    let keys = [("AWS_ACCESS_KEY_ID", "AKIADELETED"), ("AWS_SECRET_ACCESS_KEY", "secret")];
+    let out = machine.run(&["--endpoint-url", &proxy.endpoint, "plan"], &keys);
+    let err = stderr(&out);
+    assert_eq!(
+        err,
+        format!(
+            "error: AWS refused the access key in AWS_ACCESS_KEY_ID: sts:GetCallerIdentity failed: \
+             InvalidClientTokenId: {invalid}\n  hint: set current keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+             (and AWS_SESSION_TOKEN for temporary ones), or unset them to use a profile\n"
+        )
+    );
+}
