@@ -90,7 +90,7 @@ impl TargetError {
         let failure = match self {
             TargetError::NoRegion => Failure::NoRegion { config: config.display().to_string() },
             TargetError::Identity(e) if e.kind == ErrorKind::InvalidCredentials => match &e.credentials {
-                Some(failure) => Failure::Credentials(failure.clone()),
+                Some(failure) => Failure::Credentials(failure.as_ref().clone()),
                 None => Failure::Rejected(e.to_string()),
             },
             _ => return None,
@@ -427,6 +427,10 @@ pub enum CredentialProblem {
         files: String,
         message: String,
     },
+    /// Any other failure of a source outside the shared files (web identity, container credentials).
+    SourceFailed {
+        message: String,
+    },
     NoRegion {
         config: String,
         profile: String,
@@ -465,6 +469,7 @@ pub fn diagnose(shared: &SharedConfig, failure: Failure) -> CredentialProblem {
         }
         Failure::Credentials(CredentialsFailure::Source { message }) => match sso {
             Some(sso_profile) if sso_session_ended(&message) => P::SsoLogin { profile, sso_profile, detail: message },
+            _ if !exists => P::SourceFailed { message },
             _ => P::ProfileFailed { profile, files, message },
         },
     }
@@ -524,6 +529,7 @@ impl fmt::Display for CredentialProblem {
             Self::ProfileFailed { profile, message, .. } => {
                 write!(f, "cannot load the credentials of profile `{profile}`: {message}")
             }
+            Self::SourceFailed { message } => write!(f, "cannot load AWS credentials: {message}"),
             Self::NoRegion { config, profile } => write!(
                 f,
                 "no AWS region: {config} sets no `home_region`, and neither --region, AWS_REGION nor profile \
@@ -568,6 +574,9 @@ impl CredentialProblem {
                 "correct profile `{profile}` in {files}; `aws sts get-caller-identity --profile {profile}` shows \
                  whether the AWS CLI can use it"
             ),
+            Self::SourceFailed { .. } => "`aws sts get-caller-identity` shows whether the AWS CLI finds credentials \
+                 here; `baseline -v plan` shows each source the SDK tried"
+                .into(),
             Self::NoRegion { config, .. } => format!(
                 "add `home_region = \"us-east-1\"` (your region) under [baseline] in {config}, or pass --region \
                  REGION (or set AWS_REGION)"
@@ -820,6 +829,11 @@ region = us-east-1
         assert!(problem.to_string().starts_with("AWS refused the access key in AWS_ACCESS_KEY_ID"), "{problem}");
         env.env_keys = false;
         assert!(diagnose(&env, rejected()).fix().starts_with("store current keys with `aws configure`"));
+        let web_identity = CredentialsFailure::Source { message: "failed to read the web identity token file".into() };
+        let mut bare = env.clone();
+        bare.profiles.clear();
+        let problem = diagnose(&bare, Failure::Credentials(web_identity));
+        assert_eq!(problem.to_string(), "cannot load AWS credentials: failed to read the web identity token file");
         let problem = diagnose(&env, Failure::NoRegion { config: "baseline.toml".into() });
         assert_eq!(
             problem.to_string(),

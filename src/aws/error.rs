@@ -39,7 +39,8 @@ pub struct AwsError {
     pub message: String,
     pub http_status: Option<u16>,
     /// Set when the SDK found no usable credentials before sending the call: how its credential chain failed.
-    pub credentials: Option<CredentialsFailure>,
+    /// Boxed: every `Result<_, AwsError>` stays small.
+    pub credentials: Option<Box<CredentialsFailure>>,
 }
 
 /// How the SDK's credential chain failed, as its error tells (see `target::diagnose` for the explanation a
@@ -150,7 +151,7 @@ impl AwsError {
         if let Some(missing) = find_source::<CredentialsError>(&err) {
             let failure = CredentialsFailure::of(missing);
             let error = Self::new(action, ErrorKind::InvalidCredentials, None, failure.describe(), None);
-            return Self { credentials: Some(failure), ..error };
+            return Self { credentials: Some(Box::new(failure)), ..error };
         }
         let code = err.code().map(str::to_string);
         let kind = match &err {
