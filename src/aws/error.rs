@@ -3,7 +3,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::error::{CredentialsError, TokenError};
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -37,6 +38,52 @@ pub struct AwsError {
     pub code: Option<String>,
     pub message: String,
     pub http_status: Option<u16>,
+    /// Set when the SDK found no usable credentials before sending the call: how its credential chain failed.
+    /// Boxed: every `Result<_, AwsError>` stays small.
+    pub credentials: Option<Box<CredentialsFailure>>,
+}
+
+/// How the SDK's credential chain failed, as its error tells (see `target::diagnose` for the explanation a
+/// person needs, which also reads the shared config files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialsFailure {
+    /// No source had credentials: environment, shared files, SSO, web identity, container, instance metadata.
+    NotFound,
+    /// STS refused the role a profile names (`role_arn`): its error code and message.
+    AssumeRole { code: Option<String>, message: String },
+    /// The SSO access token could not be loaded or refreshed (never logged in, or the session expired).
+    SsoToken { message: String },
+    /// Any other failure of a source (a broken profile, a failing `credential_process`, SSO refusing a token).
+    Source { message: String },
+}
+
+impl CredentialsFailure {
+    /// Reads the SDK's error. Pure: no I/O.
+    pub fn of(err: &CredentialsError) -> Self {
+        if let CredentialsError::CredentialsNotLoaded(_) = err {
+            return Self::NotFound;
+        }
+        if let Some(sts) = find_source::<SdkError<AssumeRoleError, HttpResponse>>(err) {
+            let message = sts.message().map(str::to_string).unwrap_or_else(|| chain(sts));
+            return Self::AssumeRole { code: sts.code().map(str::to_string), message };
+        }
+        if let Some(token) = find_source::<TokenError>(err) {
+            return Self::SsoToken { message: chain(token) };
+        }
+        Self::Source { message: chain(err) }
+    }
+
+    /// One line for the error's message.
+    fn describe(&self) -> String {
+        match self {
+            Self::NotFound => "no AWS credentials found".into(),
+            Self::AssumeRole { code: Some(code), message } => {
+                format!("cannot assume the profile's role: {code}: {message}")
+            }
+            Self::AssumeRole { code: None, message } => format!("cannot assume the profile's role: {message}"),
+            Self::SsoToken { message } | Self::Source { message } => message.clone(),
+        }
+    }
 }
 
 impl AwsError {
@@ -102,7 +149,9 @@ impl AwsError {
             return Self::new(action, ErrorKind::ReadOnly, None, refused.to_string(), None);
         }
         if let Some(missing) = find_source::<CredentialsError>(&err) {
-            return Self::new(action, ErrorKind::InvalidCredentials, None, missing.to_string(), None);
+            let failure = CredentialsFailure::of(missing);
+            let error = Self::new(action, ErrorKind::InvalidCredentials, None, failure.describe(), None);
+            return Self { credentials: Some(Box::new(failure)), ..error };
         }
         let code = err.code().map(str::to_string);
         let kind = match &err {
@@ -122,7 +171,7 @@ impl AwsError {
     }
 
     pub fn new(action: &str, kind: ErrorKind, code: Option<String>, message: String, http_status: Option<u16>) -> Self {
-        Self { action: action.to_string(), kind, code, message, http_status }
+        Self { action: action.to_string(), kind, code, message, http_status, credentials: None }
     }
 
     #[cfg(test)]
@@ -180,6 +229,22 @@ fn find_source<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> 
         current = e.source();
     }
     None
+}
+
+/// Every message of an error chain, outermost first, joined by `: `; the credential and token providers'
+/// generic wrappers ("an error occurred while loading credentials") are left out.
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let wrapper = e.downcast_ref::<CredentialsError>().is_some() || e.downcast_ref::<TokenError>().is_some();
+        let text = e.to_string();
+        if (!wrapper || e.source().is_none()) && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The innermost message of an error chain, for errors that carry no AWS message.
@@ -246,6 +311,36 @@ mod tests {
         for (code, status, kind) in cases {
             assert_eq!(classify(code, status), kind, "{code:?} {status:?}");
         }
+    }
+
+    #[test]
+    fn the_credential_chains_failure_is_read_from_its_error() {
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+
+        assert_eq!(CredentialsFailure::of(&CredentialsError::not_loaded("no source")), CredentialsFailure::NotFound);
+        let denied =
+            AssumeRoleError::generic(ErrorMetadata::builder().code("AccessDenied").message("not authorized").build());
+        let response = HttpResponse::new(403.try_into().unwrap(), SdkBody::empty());
+        let sts: SdkError<AssumeRoleError, HttpResponse> = SdkError::service_error(denied, response);
+        assert_eq!(
+            CredentialsFailure::of(&CredentialsError::provider_error(sts)),
+            CredentialsFailure::AssumeRole { code: Some("AccessDenied".into()), message: "not authorized".into() }
+        );
+        let token = TokenError::provider_error("the SSO token has expired and cannot be refreshed");
+        assert_eq!(
+            CredentialsFailure::of(&CredentialsError::provider_error(token)),
+            CredentialsFailure::SsoToken { message: "the SSO token has expired and cannot be refreshed".into() }
+        );
+        let other = CredentialsError::invalid_configuration(
+            "ProfileFile provider could not be built: `sso_region` was missing",
+        );
+        assert_eq!(
+            CredentialsFailure::of(&other),
+            CredentialsFailure::Source {
+                message: "ProfileFile provider could not be built: `sso_region` was missing".into()
+            }
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod limit;
 
 pub use assume::AssumedRole;
 
-pub use error::{AwsError, ErrorKind};
+pub use error::{AwsError, CredentialsFailure, ErrorKind};
 pub use guard::{ApiGuard, CallCounts};
 
 use std::time::Duration;

@@ -15,7 +15,7 @@ use baseline::fleet::{
 use baseline::render::fleet::{self as render, AccountRow, Status};
 use baseline::render::plural;
 
-use super::{Output, confirm, session};
+use super::{Output, confirm, report_target_error, session};
 use crate::cli::{ApplyArgs, Cli, PlanArgs, RunArgs};
 use crate::exit_code::ExitCode;
 
@@ -29,14 +29,14 @@ async fn prepare(cli: &Cli, loaded: &Loaded, run: &RunArgs, out: &Output) -> Res
     let session = session(cli, run).await;
     let discovery = match fleet::discover(&session, &loaded.desired).await {
         Ok(d) => d,
-        Err(e) => {
+        Err(fleet::DiscoveryError::Target(e)) => {
+            report_target_error(cli, &e);
+            return Err(ExitCode::Error);
+        }
+        Err(e @ fleet::DiscoveryError::Organization(_)) => {
             eprintln!("error: {e}");
-            match &e {
-                fleet::DiscoveryError::Organization(aws)
-                | fleet::DiscoveryError::Target(baseline::target::TargetError::Identity(aws)) => {
-                    eprintln!("  hint: {}", aws.hint())
-                }
-                _ => {}
+            if let fleet::DiscoveryError::Organization(aws) = &e {
+                eprintln!("  hint: {}", aws.hint());
             }
             return Err(ExitCode::Error);
         }

@@ -10,7 +10,7 @@ use baseline::aws::{ConnectOptions, Session};
 use baseline::config::{self, LoadError, Loaded};
 use baseline::engine::{Event, EventSink, NullSink, Stop};
 use baseline::render::{Palette, human, json};
-use baseline::target::Target;
+use baseline::target::{Target, TargetError};
 
 use crate::cli::{ApplyArgs, Cli, Command, PlanArgs, PolicyArgs, RunArgs};
 use crate::exit_code::ExitCode;
@@ -101,21 +101,15 @@ fn load(cli: &Cli, out: &Output) -> Option<Loaded> {
 }
 
 fn validate(cli: &Cli, loaded: &Loaded, out: &Output) -> ExitCode {
-    let d = &loaded.desired;
-    let topics = d.notifications.topics().count();
-    let alternates = d.contacts.alternates().count();
-    let primary = if d.contacts.primary.is_some() { ", the primary contact" } else { "" };
-    if !out.quiet {
-        println!(
-            "{} is valid: {topics} notification topic{}, {alternates} alternate contact{}{primary}; {} warning{}.",
-            cli.config.display(),
-            if topics == 1 { "" } else { "s" },
-            if alternates == 1 { "" } else { "s" },
-            loaded.warnings.len(),
-            if loaded.warnings.len() == 1 { "" } else { "s" },
-        );
+    if out.quiet {
+        return ExitCode::Success;
     }
-    ExitCode::Success
+    let path = cli.config.display().to_string();
+    let sections = loaded.desired.sections();
+    match human::validated(&mut io::stdout().lock(), &path, &sections, loaded.warnings.len(), &out.palette()) {
+        Ok(()) => ExitCode::Success,
+        Err(_) => ExitCode::Error,
+    }
 }
 
 /// `baseline policy`: the IAM policy document on stdout; what is on `*` and why on stderr (or all as JSON).
@@ -148,13 +142,39 @@ async fn connect(cli: &Cli, loaded: &Loaded, run: &RunArgs) -> Result<(Session, 
             Ok((session, target))
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            if let baseline::target::TargetError::Identity(aws) = &e {
-                eprintln!("  hint: {}", aws.hint());
-            }
+            report_target_error(cli, &e);
             Err(ExitCode::Error)
         }
     }
+}
+
+/// Why the run could not start on the caller's account: the cause in one line, then what fixes it. Credential
+/// and region problems are explained against the shared config files the SDK read.
+pub(crate) fn report_target_error(cli: &Cli, e: &TargetError) {
+    let stderr = &mut io::stderr().lock();
+    if let Some(problem) = e.credential_problem(cli.profile.as_deref(), &cli.config) {
+        let _ = writeln!(stderr, "error: {problem}");
+        let _ = writeln!(stderr, "  hint: {}", problem.fix());
+        return;
+    }
+    let _ = writeln!(stderr, "error: {e}");
+    if let TargetError::Identity(aws) | TargetError::Regions(aws) = e {
+        let _ = match (aws.kind, endpoint(cli)) {
+            (baseline::aws::ErrorKind::Network, Some((url, from))) => {
+                writeln!(stderr, "  hint: nothing answered at {url} ({from}): start it, or correct the URL")
+            }
+            _ => writeln!(stderr, "  hint: {}", aws.hint()),
+        };
+    }
+}
+
+/// The custom endpoint every call goes to, and where it was set.
+fn endpoint(cli: &Cli) -> Option<(String, &'static str)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    cli.endpoint_url
+        .clone()
+        .map(|url| (url, "--endpoint-url"))
+        .or_else(|| var("AWS_ENDPOINT_URL").map(|url| (url, "AWS_ENDPOINT_URL")))
 }
 
 async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> ExitCode {

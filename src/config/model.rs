@@ -66,6 +66,204 @@ impl Desired {
     }
 }
 
+/// One table of baseline.toml as validated: what `baseline validate` reports for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The table's header in baseline.toml, e.g. `[cloudtrail]` or `[[budgets]]`.
+    pub header: &'static str,
+    /// The [`Desired`] fields the table fills.
+    pub fields: &'static [&'static str],
+    /// What the table sets, with its counts; `None`: the table is absent and nothing of it is managed.
+    pub summary: Option<String>,
+}
+
+impl Section {
+    /// The table's name, e.g. `budgets` for `[[budgets]]`.
+    pub fn table(&self) -> &'static str {
+        self.header.trim_matches(|c| c == '[' || c == ']')
+    }
+}
+
+/// `"1 topic"`, `"2 topics"`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `" (a, b)"`, or nothing for an empty list.
+fn listed<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
+}
+
+impl Desired {
+    /// Every table of baseline.toml, in the file's order, with what it sets. Destructures the whole model, so
+    /// a new field does not compile until it is reported here.
+    pub fn sections(&self) -> Vec<Section> {
+        let Desired {
+            home_region,
+            regions,
+            exclude_regions,
+            allowed_account_ids,
+            tags,
+            contacts,
+            notifications,
+            log_archive,
+            cloudtrail,
+            account_public_access_block,
+            alarms,
+            iam,
+            budgets,
+            billing_reports,
+            config,
+            accounts,
+        } = self;
+        let section = |header, fields, summary| Section { header, fields, summary };
+        vec![
+            section(
+                "[baseline]",
+                &["home_region", "regions", "exclude_regions", "allowed_account_ids", "tags"],
+                Some(settings_summary(home_region.as_deref(), regions, exclude_regions, allowed_account_ids, tags)),
+            ),
+            section("[contacts]", &["contacts"], contacts_summary(contacts)),
+            section("[notifications]", &["notifications"], notifications_summary(notifications)),
+            section("[log_archive]", &["log_archive"], log_archive.as_ref().map(log_archive_summary)),
+            section("[cloudtrail]", &["cloudtrail"], cloudtrail.as_ref().map(cloudtrail_summary)),
+            section(
+                "[s3]",
+                &["account_public_access_block"],
+                account_public_access_block.then(|| "account-wide Block Public Access, 4 settings on".to_string()),
+            ),
+            section("[alarms]", &["alarms"], alarms.as_ref().map(alarms_summary)),
+            section("[iam]", &["iam"], iam.as_ref().map(iam_summary)),
+            section(
+                "[[budgets]]",
+                &["budgets"],
+                (!budgets.is_empty())
+                    .then(|| count(budgets.len(), "budget") + &listed(budgets.iter().map(|b| b.name.as_str()))),
+            ),
+            section(
+                "[billing_reports]",
+                &["billing_reports"],
+                billing_reports.as_ref().map(|r| format!("1 report ({}), {} in {}", r.report, r.time_unit, r.format)),
+            ),
+            section("[config]", &["config"], config.as_ref().map(config_summary)),
+            section("[accounts]", &["accounts"], Some(accounts_summary(accounts))),
+        ]
+    }
+}
+
+fn settings_summary(
+    home_region: Option<&str>,
+    regions: &RegionSelection,
+    exclude_regions: &[String],
+    allowed_account_ids: &[String],
+    tags: &BTreeMap<String, String>,
+) -> String {
+    let home = match home_region {
+        Some(region) => format!("home region {region}"),
+        None => "home region from the AWS configuration".to_string(),
+    };
+    let regions = match regions {
+        RegionSelection::AllEnabled => "all enabled regions".to_string(),
+        RegionSelection::List(list) => count(list.len(), "region"),
+    };
+    let accounts = match allowed_account_ids.len() {
+        0 => "any account".to_string(),
+        n => count(n, "allowed account"),
+    };
+    format!("{home}; {regions}, {} excluded; {}; {accounts}", exclude_regions.len(), count(tags.len(), "tag"))
+}
+
+fn contacts_summary(contacts: &Contacts) -> Option<String> {
+    let alternates: Vec<&str> = contacts.alternates().map(|(kind, _)| kind.as_str()).collect();
+    if alternates.is_empty() && contacts.primary.is_none() {
+        return None;
+    }
+    let primary = if contacts.primary.is_some() { "the primary contact" } else { "no primary contact" };
+    Some(format!("{}{}, {primary}", count(alternates.len(), "alternate contact"), listed(alternates)))
+}
+
+fn notifications_summary(notifications: &Notifications) -> Option<String> {
+    let topics: Vec<&TopicSpec> = notifications.topics().collect();
+    if topics.is_empty() {
+        return None;
+    }
+    let emails = topics.iter().map(|t| t.emails.len()).sum();
+    Some(format!(
+        "{}{}, {}",
+        count(topics.len(), "topic"),
+        listed(topics.iter().map(|t| t.name.as_str())),
+        count(emails, "e-mail subscription")
+    ))
+}
+
+fn log_archive_summary(archive: &LogArchive) -> String {
+    let encryption = if archive.kms_key_arn.is_some() { "SSE-KMS" } else { "SSE-S3" };
+    let expiry = match archive.lifecycle.expiration_days {
+        0 => "objects kept forever".to_string(),
+        days => format!("objects expire after {days} days"),
+    };
+    let owner = archive.account_id.as_ref().map(|id| format!(" in account {id}")).unwrap_or_default();
+    format!("1 bucket ({}){owner}, {encryption}, {expiry}", archive.bucket)
+}
+
+fn cloudtrail_summary(trail: &CloudTrailSpec) -> String {
+    format!("1 trail ({}), log group {}, role {}", trail.trail, trail.log_group, trail.role)
+}
+
+fn alarms_summary(alarms: &AlarmsSpec) -> String {
+    let filters = alarms.alarms.iter().map(|a| a.filters.len()).sum();
+    format!(
+        "{}, {} in namespace {}, {} disabled",
+        count(alarms.alarms.len(), "alarm"),
+        count(filters, "metric filter"),
+        alarms.namespace,
+        alarms.disabled.len()
+    )
+}
+
+fn iam_summary(iam: &IamSpec) -> String {
+    let mut parts = vec![
+        if iam.password_policy.is_some() { "the password policy" } else { "no password policy" }.to_string(),
+        count(iam.groups.len(), "group") + &listed(iam.groups.iter().map(|g| g.name.as_str())),
+    ];
+    parts.push(match &iam.support_role {
+        Some(role) => format!("1 support role ({})", role.name),
+        None => "no support role".to_string(),
+    });
+    if iam.root_checks {
+        parts.push("2 root user checks".to_string());
+    }
+    parts.join(", ")
+}
+
+fn config_summary(config: &ConfigSpec) -> String {
+    let rules = count(config.rules.len(), "rule") + &listed(config.rules.iter().map(|r| r.identifier.as_str()));
+    let notify = if config.notify_noncompliance { ", non-compliance sent to the security topic" } else { "" };
+    format!("1 recorder per region ({}), {rules}{notify}", config.recorder_name)
+}
+
+fn accounts_summary(accounts: &Accounts) -> String {
+    let selected = match &accounts.selection {
+        AccountSelection::Caller => "1 account: the one the credentials belong to".to_string(),
+        AccountSelection::Ids(ids) => count(ids.len(), "account"),
+        AccountSelection::Organization { include_ous, exclude_ous } => format!(
+            "every active account of the organization ({} included, {} excluded)",
+            count(include_ous.len(), "OU"),
+            count(exclude_ous.len(), "OU")
+        ),
+    };
+    if !accounts.is_fleet() && accounts.overrides.is_empty() {
+        return selected;
+    }
+    format!(
+        "{selected}, {} excluded, role {}, {}",
+        accounts.exclude.len(),
+        accounts.role,
+        count(accounts.overrides.len(), "override")
+    )
+}
+
 /// The role assumed in member accounts when `[accounts]` sets none.
 pub const DEFAULT_MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
 pub const DEFAULT_SESSION_NAME: &str = "baseline";
@@ -446,6 +644,54 @@ pub struct ConfigRuleSpec {
 #[cfg(test)]
 mod tests {
     use crate::config::parse;
+
+    fn desired(text: &str) -> super::Desired {
+        parse(std::path::Path::new("baseline.toml"), text).unwrap().desired
+    }
+
+    #[test]
+    fn the_sections_cover_every_field_of_the_model_once() {
+        let shipped = desired(include_str!("../../baseline.toml"));
+        let json = serde_json::to_value(&shipped).unwrap();
+        let mut fields: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut covered: Vec<&str> = shipped.sections().iter().flat_map(|s| s.fields.iter().copied()).collect();
+        fields.sort_unstable();
+        covered.sort_unstable();
+        assert_eq!(covered, fields, "each field of Desired belongs to exactly one section");
+    }
+
+    #[test]
+    fn the_sections_are_the_tables_of_the_file() {
+        // serde names every table the file may hold when it meets an unknown one.
+        let err = toml::from_str::<crate::config::raw::RawFile>("[no_such_table]\n").unwrap_err().to_string();
+        let expected = err.split("expected one of").nth(1).unwrap_or_else(|| panic!("{err}"));
+        let mut tables: Vec<&str> = expected.split(',').map(|t| t.trim().trim_matches('`')).collect();
+        let sections = desired("").sections();
+        let mut named: Vec<&str> = sections.iter().map(|s| s.table()).collect();
+        tables.sort_unstable();
+        named.sort_unstable();
+        assert_eq!(named, tables);
+    }
+
+    #[test]
+    fn a_section_left_out_is_reported_as_absent_and_one_set_with_its_counts() {
+        let empty = desired("");
+        let absent: Vec<&str> = empty.sections().iter().filter(|s| s.summary.is_none()).map(|s| s.table()).collect();
+        let every_optional =
+            ["contacts", "notifications", "log_archive", "cloudtrail", "alarms", "iam", "budgets", "billing_reports"];
+        for table in every_optional.into_iter().chain(["config"]) {
+            assert!(absent.contains(&table), "{table} is not set in an empty file: {absent:?}");
+        }
+        let shipped = desired(include_str!("../../baseline.toml"));
+        let summary = |table: &str| {
+            let sections = shipped.sections();
+            sections.into_iter().find(|s| s.table() == table).and_then(|s| s.summary).unwrap()
+        };
+        assert_eq!(summary("notifications").split(" (").next(), Some("2 topics"));
+        assert!(summary("budgets").starts_with("1 budget (monthly-total-cost)"), "{}", summary("budgets"));
+        assert!(summary("config").contains("2 rules (CLOUD_TRAIL_ENABLED, RESTRICTED_INCOMING_TRAFFIC)"));
+        assert!(summary("iam").contains("2 groups (security-auditors, billing-admins)"), "{}", summary("iam"));
+    }
 
     #[test]
     fn an_override_replaces_only_what_it_names() {

@@ -222,3 +222,25 @@ pub fn apply_summary(out: &mut dyn Write, report: &ApplyReport, calls: CallCount
     }
     writeln!(out, "{}", p.dim(&format!("AWS API calls: {} read, {} write.", calls.reads, calls.writes)))
 }
+
+/// `baseline validate`'s report: each table of baseline.toml with what it sets, or that it is not set.
+pub fn validated(
+    out: &mut dyn Write,
+    path: &str,
+    sections: &[crate::config::model::Section],
+    warnings: usize,
+    p: &Palette,
+) -> io::Result<()> {
+    let set = sections.iter().filter(|s| s.summary.is_some()).count();
+    let line =
+        format!("{path} is valid: {set} of {} sections set, {warnings} warning{}.", sections.len(), plural(warnings));
+    writeln!(out, "{}", p.green(&line))?;
+    let width = sections.iter().map(|s| s.header.len()).max().unwrap_or(0);
+    for s in sections {
+        match &s.summary {
+            Some(summary) => writeln!(out, "  {:width$}  {summary}", s.header)?,
+            None => writeln!(out, "  {:width$}  {}", s.header, p.dim("not set: nothing managed"))?,
+        }
+    }
+    Ok(())
+}

@@ -153,7 +153,7 @@ fn invalid_config_makes_no_aws_call() {
         assert_eq!(out.status.code(), Some(1), "{command:?}");
         let err = stderr(&out);
         assert!(err.contains("error: invalid e-mail address \"security-at-example\""), "{err}");
-        assert!(err.contains("--> baseline.toml:34:9"), "{err}");
+        assert!(err.contains("--> baseline.toml:39:9"), "{err}");
         assert!(err.contains("Nothing was changed and no AWS call was made."), "{err}");
         assert!(stdout(&out).is_empty());
     }
@@ -172,7 +172,11 @@ fn validate_needs_no_credentials() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("baseline.toml is valid: 2 notification topics, 3 alternate contacts"));
+    assert!(
+        stdout(&out).starts_with("baseline.toml is valid: 12 of 12 sections set, 0 warnings.\n"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

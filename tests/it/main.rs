@@ -9,6 +9,7 @@ mod coverage;
 mod drift;
 mod fault_proxy;
 mod faults;
+mod first_run;
 mod harness;
 mod hygiene;
 mod interruption;
