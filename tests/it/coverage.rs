@@ -610,6 +610,13 @@ async fn contacts(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
     at("global", "account.alternate_contact", "security", &["name", "title", "email_address", "phone_number"])
 }
 
+/// For mocked table tests: `drifted` names every compared setting the list has for `kind`.
+pub fn assert_drifted_alone(kind: &str, drifted: &[&str]) {
+    let listed: Vec<&str> = SETTINGS.iter().filter(|s| s.kind == kind && compared(s)).map(|s| s.setting).collect();
+    let missing: Vec<&&str> = listed.iter().filter(|s| !drifted.contains(s)).collect();
+    assert!(missing.is_empty(), "{kind}: settings of the coverage list not changed here: {missing:?}");
+}
+
 #[test]
 fn the_tests_named_for_what_the_emulator_cannot_show_exist() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -128,6 +128,73 @@ async fn primary_contact_drift_is_repaired_keeping_unmanaged_fields() {
     assert_eq!(put.num_calls(), 1, "one write, with the unmanaged fields kept (matched above)");
 }
 
+const PRIMARY_FULL: &str = r#"
+[s3]
+account_public_access_block = false
+
+[contacts.primary]
+full_name = "Example Corp Cloud Platform"
+company_name = "Example Corp"
+address_line1 = "100 Main Street"
+address_line2 = "Floor 3"
+address_line3 = "Suite 300"
+city = "Seattle"
+state_or_region = "WA"
+district_or_county = "King"
+postal_code = "98101"
+country_code = "US"
+phone = "+1 206 555 0100"
+website_url = "https://example.com"
+"#;
+
+fn full() -> ContactInformation {
+    let mut contact = current("Seattle");
+    contact.address_line3 = Some("Suite 300".into());
+    contact.state_or_region = Some("WA".into());
+    contact.district_or_county = Some("King".into());
+    contact.website_url = Some("https://example.com".into());
+    contact
+}
+
+/// Every field of the primary contact, changed alone: planned by its name, put back.
+#[tokio::test]
+async fn each_primary_contact_field_changed_alone_is_planned_by_name_and_put_back() {
+    type Edit = fn(&mut ContactInformation);
+    let edits: [(&str, Edit); 12] = [
+        ("full_name", |c| c.full_name = "Jane Doe".into()),
+        ("company_name", |c| c.company_name = Some("Other Corp".into())),
+        ("address_line1", |c| c.address_line1 = "1 Elsewhere".into()),
+        ("address_line2", |c| c.address_line2 = Some("Basement".into())),
+        ("address_line3", |c| c.address_line3 = None),
+        ("city", |c| c.city = "Portland".into()),
+        ("state_or_region", |c| c.state_or_region = Some("OR".into())),
+        ("district_or_county", |c| c.district_or_county = Some("Multnomah".into())),
+        ("postal_code", |c| c.postal_code = "97201".into()),
+        ("country_code", |c| c.country_code = "CA".into()),
+        ("phone_number", |c| c.phone_number = "+1 503 555 0100".into()),
+        ("website_url", |c| c.website_url = Some("https://example.org".into())),
+    ];
+    crate::coverage::assert_drifted_alone("account.primary_contact", &edits.map(|(name, _)| name));
+    for (name, edit) in edits {
+        let mut drifted = full();
+        edit(&mut drifted);
+        let get = mock!(aws_sdk_account::Client::get_contact_information)
+            .then_output(move || GetContactInformationOutput::builder().contact_information(drifted.clone()).build());
+        let put = mock!(aws_sdk_account::Client::put_contact_information)
+            .match_requests(|req| req.contact_information() == Some(&full()))
+            .then_output(|| PutContactInformationOutput::builder().build());
+        let guard = ApiGuard::read_only();
+        let target = target(&[&get, &put], &guard);
+        let plan = baseline::plan(&desired(PRIMARY_FULL), &target).await;
+        let named: Vec<&str> = plan.pending().flat_map(|c| c.attributes.iter().map(|a| a.name.as_str())).collect();
+        assert_eq!(named, [name]);
+        guard.allow_writes();
+        let report = baseline::apply(&plan, &target, &NullSink).await;
+        assert!(report.succeeded(), "{name}: {report:?}");
+        assert_eq!(put.num_calls(), 1, "{name}: put back as baseline.toml has it");
+    }
+}
+
 #[tokio::test]
 async fn matching_primary_contact_is_a_no_op() {
     let get = mock!(aws_sdk_account::Client::get_contact_information)
@@ -497,6 +564,43 @@ emails = ["billing@example.com"]
         assert_eq!(update.num_calls(), 1);
     }
 
+    /// Every compared setting of the budget itself, changed alone: planned by its name, updated in place.
+    #[tokio::test]
+    #[allow(deprecated)] // CostFilters: what baseline.toml's `filters` map to
+    async fn each_budget_setting_changed_alone_is_planned_by_name_and_updated() {
+        type Edit = fn(&mut Budget);
+        let edits: [(&str, Edit); 3] = [
+            ("limit", |b| b.budget_limit = Some(Spend::builder().amount("5").unit("USD").build().unwrap())),
+            ("time_unit", |b| b.time_unit = TimeUnit::Quarterly),
+            ("cost_filters", |b| {
+                b.cost_filters = Some([("Service".to_string(), vec!["Amazon Route 53".to_string()])].into())
+            }),
+        ];
+        crate::coverage::assert_drifted_alone("budgets.budget", &edits.map(|(name, _)| name));
+        for (name, edit) in edits {
+            let mut drifted = budget("1000");
+            edit(&mut drifted);
+            let mut rules = account("1000", 80.0, both);
+            rules[0] = mock!(aws_sdk_budgets::Client::describe_budgets)
+                .then_output(move || DescribeBudgetsOutput::builder().budgets(drifted.clone()).build());
+            let update = mock!(aws_sdk_budgets::Client::update_budget)
+                .match_requests(|r| {
+                    r.new_budget().is_some_and(|b| {
+                        b.budget_limit().map(|l| l.amount()) == Some("1000")
+                            && b.time_unit() == &TimeUnit::Monthly
+                            && b.cost_filters().is_none_or(|f| f.is_empty())
+                    })
+                })
+                .then_output(|| UpdateBudgetOutput::builder().build());
+            rules.push(update.clone());
+            let (plan, report) = plan_and_apply(&rules).await;
+            let named: Vec<&str> = plan.pending().flat_map(|c| c.attributes.iter().map(|a| a.name.as_str())).collect();
+            assert_eq!(named, [name]);
+            assert!(report.succeeded(), "{name}: {report:?}");
+            assert_eq!(update.num_calls(), 1, "{name}");
+        }
+    }
+
     #[tokio::test]
     async fn changed_threshold_updates_the_old_notification() {
         let update = mock!(aws_sdk_budgets::Client::update_notification)
@@ -725,6 +829,41 @@ bucket = "logs-{account_id}"
         assert_eq!(plan.changes[0].attributes[0].name, "time_unit");
         assert!(report.succeeded(), "{report:?}");
         assert_eq!(modify.num_calls(), 1);
+    }
+
+    /// Every compared setting of the coverage list, changed alone: planned by its name, modified back.
+    #[tokio::test]
+    async fn each_setting_changed_alone_is_planned_by_name_and_modified_back() {
+        type Edit = fn(&mut ReportDefinition);
+        let edits: [(&str, Edit); 10] = [
+            ("time_unit", |d| d.time_unit = TimeUnit::Hourly),
+            ("format", |d| d.format = ReportFormat::Csv),
+            ("compression", |d| d.compression = CompressionFormat::Gzip),
+            ("additional_schema_elements", |d| d.additional_schema_elements = Vec::new()),
+            ("s3_bucket", |d| d.s3_bucket = "elsewhere".into()),
+            ("s3_prefix", |d| d.s3_prefix = "elsewhere".into()),
+            ("s3_region", |d| d.s3_region = AwsRegion::from("eu-west-1")),
+            ("additional_artifacts", |d| d.additional_artifacts = Some(vec![AdditionalArtifact::Redshift])),
+            ("refresh_closed_reports", |d| d.refresh_closed_reports = Some(false)),
+            ("report_versioning", |d| d.report_versioning = Some(ReportVersioning::CreateNewReport)),
+        ];
+        crate::coverage::assert_drifted_alone("cur.report_definition", &edits.map(|(name, _)| name));
+        for (name, edit) in edits {
+            let mut drifted = existing(TimeUnit::Daily);
+            edit(&mut drifted);
+            let describe =
+                mock!(aws_sdk_costandusagereport::Client::describe_report_definitions).then_output(move || {
+                    DescribeReportDefinitionsOutput::builder().report_definitions(drifted.clone()).build()
+                });
+            let modify = mock!(aws_sdk_costandusagereport::Client::modify_report_definition)
+                .match_requests(|r| r.report_definition() == Some(&existing(TimeUnit::Daily)))
+                .then_output(|| ModifyReportDefinitionOutput::builder().build());
+            let (plan, report) = cycle(describe, &modify).await;
+            let named: Vec<&str> = plan.changes[0].attributes.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(named, [name]);
+            assert!(report.succeeded(), "{name}: {report:?}");
+            assert_eq!(modify.num_calls(), 1, "{name}: modified back to the baseline's definition");
+        }
     }
 
     fn none() -> Rule {
