@@ -149,44 +149,47 @@ pub async fn plan(desired: &Desired, target: &Target, placement: Option<LogGroup
     plan
 }
 
+/// Every filter on the log group (an empty list when the group does not exist yet).
+async fn read_filters(target: &Target, log_group: &str) -> Result<Vec<Filter>, AwsError> {
+    let mut pages = target.logs.describe_metric_filters().log_group_name(log_group).into_paginator().send();
+    let mut filters = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = match page.map_err(aws::err("logs:DescribeMetricFilters")) {
+            Ok(page) => page,
+            // The group is created by this plan: it has no filters yet.
+            Err(e) if e.is_code("ResourceNotFoundException") => break,
+            Err(e) => return Err(e),
+        };
+        for f in page.metric_filters() {
+            let t = f.metric_transformations().first();
+            filters.push(Filter {
+                name: f.filter_name().unwrap_or_default().to_string(),
+                pattern: f.filter_pattern().unwrap_or_default().to_string(),
+                metric_name: t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
+                namespace: t.map(|t| t.metric_namespace().to_string()).unwrap_or_default(),
+                value: t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
+                dimensions: t
+                    .and_then(|t| t.dimensions())
+                    .map(|d| d.iter().map(|(k, v)| format!("{k}={v}")).collect::<std::collections::BTreeSet<_>>())
+                    .map(|d| d.into_iter().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
+                unit: unit_of(t.and_then(|t| t.unit()).map(|u| u.as_str())),
+                default_value: t.and_then(|t| t.default_value()).map(|v| v.to_string()).unwrap_or_default(),
+            });
+        }
+    }
+    // The emulator appends a second filter on a repeated name where AWS replaces it: the newest counts.
+    let mut by_name: Vec<Filter> = Vec::new();
+    for f in filters {
+        by_name.retain(|g| g.name != f.name);
+        by_name.push(f);
+    }
+    Ok(by_name)
+}
+
 /// The filters on `log_group` and the baseline's alarms; the tags of the `wanted` alarms (one call each).
 pub async fn observe(target: &Target, log_group: &str, wanted: &[String]) -> Result<Observed, AwsError> {
-    let filters = async {
-        let mut pages = target.logs.describe_metric_filters().log_group_name(log_group).into_paginator().send();
-        let mut filters = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = match page.map_err(aws::err("logs:DescribeMetricFilters")) {
-                Ok(page) => page,
-                // The group is created by this plan: it has no filters yet.
-                Err(e) if e.is_code("ResourceNotFoundException") => break,
-                Err(e) => return Err(e),
-            };
-            for f in page.metric_filters() {
-                let t = f.metric_transformations().first();
-                filters.push(Filter {
-                    name: f.filter_name().unwrap_or_default().to_string(),
-                    pattern: f.filter_pattern().unwrap_or_default().to_string(),
-                    metric_name: t.map(|t| t.metric_name().to_string()).unwrap_or_default(),
-                    namespace: t.map(|t| t.metric_namespace().to_string()).unwrap_or_default(),
-                    value: t.map(|t| t.metric_value().to_string()).unwrap_or_default(),
-                    dimensions: t
-                        .and_then(|t| t.dimensions())
-                        .map(|d| d.iter().map(|(k, v)| format!("{k}={v}")).collect::<std::collections::BTreeSet<_>>())
-                        .map(|d| d.into_iter().collect::<Vec<_>>().join(", "))
-                        .unwrap_or_default(),
-                    unit: unit_of(t.and_then(|t| t.unit()).map(|u| u.as_str())),
-                    default_value: t.and_then(|t| t.default_value()).map(|v| v.to_string()).unwrap_or_default(),
-                });
-            }
-        }
-        // The emulator appends a second filter on a repeated name where AWS replaces it: the newest counts.
-        let mut by_name: Vec<Filter> = Vec::new();
-        for f in filters {
-            by_name.retain(|g| g.name != f.name);
-            by_name.push(f);
-        }
-        Ok(by_name)
-    };
+    let filters = read_filters(target, log_group);
     let alarms = async {
         let mut pages = target.cloudwatch.describe_alarms().alarm_name_prefix(NAME_PREFIX).into_paginator().send();
         let mut alarms = Vec::new();

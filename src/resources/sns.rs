@@ -253,20 +253,10 @@ pub fn diff(
                 .with_attributes(attributes)
         }
         Some(state) => {
-            let drift: BTreeMap<String, String> = tags
-                .iter()
-                .filter(|(k, v)| state.tags.get(*k) != Some(v))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let (drift, attributes) = super::tag_drift(&state.tags, tags);
             if drift.is_empty() {
                 ResourceChange::no_op(topic_address.clone(), "topic exists with the baseline tags")
             } else {
-                let attributes = drift
-                    .iter()
-                    .map(|(k, v)| {
-                        AttributeChange::new(format!("tags.{k}"), state.tags.get(k).cloned(), Some(v.clone()))
-                    })
-                    .collect();
                 let op = Op::TagTopic { arn: arn.clone(), tags: drift };
                 ResourceChange::new(topic_address.clone(), Action::Update, "tags differ", Operation::Sns(op))
                     .with_attributes(attributes)
@@ -308,39 +298,50 @@ pub fn diff(
                 .iter()
                 .find(|sub| sub.protocol.eq_ignore_ascii_case("email") && sub.endpoint.eq_ignore_ascii_case(email))
         });
-        let change = match existing {
-            Some(sub) if sub.arn == PENDING => {
-                plan.notices.push(Notice {
-                    level: NoticeLevel::Info,
-                    address: address.clone(),
-                    message: format!(
-                        "pending confirmation: {email} must click the link in the \"AWS Notification - Subscription \
-                         Confirmation\" e-mail (links expire after 3 days)"
-                    ),
-                });
-                ResourceChange::no_op(address, "subscribed, pending confirmation")
-            }
-            Some(sub) if sub.filter_policy.is_some() => {
-                let op = Op::ClearFilterPolicy { subscription_arn: sub.arn.clone() };
-                let reason = "a filter policy lets through only the messages it matches";
-                ResourceChange::new(address, Action::Update, reason, Operation::Sns(op)).with_attributes(vec![
-                    AttributeChange::new("filter_policy", sub.filter_policy.clone(), Some("(none)".into())),
-                ])
-            }
-            Some(_) => ResourceChange::no_op(address, "subscribed and confirmed"),
-            None => {
-                let op = Op::SubscribeEmail { arn: arn.clone(), email: email.clone() };
-                ResourceChange::new(address, Action::Create, "not subscribed", Operation::Sns(op))
-                    .with_attributes(vec![
-                        AttributeChange::new("protocol", None, Some("email".into())),
-                        AttributeChange::new("endpoint", None, Some(email.clone())),
-                    ])
-                    .after(&topic_address)
-            }
-        };
-        plan.changes.push(change);
+        plan.changes.push(subscription_change(address, existing, &arn, email, &topic_address, &mut plan.notices));
     }
     plan
+}
+
+/// One listed address: subscribed when missing, its filter policy removed; a pending confirmation is a status.
+fn subscription_change(
+    address: Address,
+    existing: Option<&Subscription>,
+    topic_arn: &str,
+    email: &str,
+    topic_address: &Address,
+    notices: &mut Vec<Notice>,
+) -> ResourceChange {
+    match existing {
+        Some(sub) if sub.arn == PENDING => {
+            notices.push(Notice {
+                level: NoticeLevel::Info,
+                address: address.clone(),
+                message: format!(
+                    "pending confirmation: {email} must click the link in the \"AWS Notification - Subscription \
+                     Confirmation\" e-mail (links expire after 3 days)"
+                ),
+            });
+            ResourceChange::no_op(address, "subscribed, pending confirmation")
+        }
+        Some(sub) if sub.filter_policy.is_some() => {
+            let op = Op::ClearFilterPolicy { subscription_arn: sub.arn.clone() };
+            let reason = "a filter policy lets through only the messages it matches";
+            ResourceChange::new(address, Action::Update, reason, Operation::Sns(op)).with_attributes(vec![
+                AttributeChange::new("filter_policy", sub.filter_policy.clone(), Some("(none)".into())),
+            ])
+        }
+        Some(_) => ResourceChange::no_op(address, "subscribed and confirmed"),
+        None => {
+            let op = Op::SubscribeEmail { arn: topic_arn.to_string(), email: email.to_string() };
+            ResourceChange::new(address, Action::Create, "not subscribed", Operation::Sns(op))
+                .with_attributes(vec![
+                    AttributeChange::new("protocol", None, Some("email".into())),
+                    AttributeChange::new("endpoint", None, Some(email.to_string())),
+                ])
+                .after(topic_address)
+        }
+    }
 }
 
 pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
