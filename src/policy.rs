@@ -288,6 +288,39 @@ pub fn grants(document: &PolicyDocument, required: &Value, resource: &str) -> bo
     })
 }
 
+/// The statements of `document` that deny `action` on `resource` to the service principal `service` whatever
+/// the request: `Effect: Deny` without a condition, naming the action (wildcards count), the resource (or `*`)
+/// and the service or everyone. A conditional Deny (say, of requests without TLS) is not counted. Each is
+/// named by its `Sid`, or by its position when it has none.
+pub fn denies(document: &PolicyDocument, action: &str, service: &str, resource: &str) -> Vec<String> {
+    let action = action.to_ascii_lowercase();
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let names_service = |principal: Option<&Value>| {
+        let Some(Value::Object(p)) = principal else { return false };
+        let everyone = strings(p.get("AWS")).iter().any(|id| id == "*");
+        everyone || strings(p.get("Service")).iter().any(|s| s == service || s == "*")
+    };
+    document
+        .statements
+        .iter()
+        .enumerate()
+        .filter(|(_, raw)| {
+            let s = normalize_statement(raw);
+            s["Effect"] == "deny"
+                && s.get("Condition").is_none()
+                && strings(s.get("Action")).iter().any(|pattern| wildcard_match(pattern, &action))
+                && (s.get("Resource").is_none()
+                    || strings(s.get("Resource")).iter().any(|pattern| wildcard_match(pattern, resource)))
+                && names_service(s.get("Principal"))
+        })
+        .map(|(i, raw)| statement_sid(raw).map_or_else(|| format!("#{}", i + 1), str::to_string))
+        .collect()
+}
+
 /// Every principal of `required` is one `granted` names (or `granted` names everyone).
 fn principal_covers(granted: Option<&Value>, required: Option<&Value>) -> bool {
     let (Some(Value::Object(granted)), Some(Value::Object(required))) = (granted, required) else { return false };
@@ -628,5 +661,22 @@ mod tests {
         assert_eq!(merged.statements[3], desired[1]);
         assert_eq!(merged.statements.len(), 4);
         assert!(owned_drift(Some(&merged), &desired).is_empty());
+    }
+
+    #[test]
+    fn an_unconditional_deny_of_the_service_is_found_and_a_conditional_one_is_not() {
+        let doc = PolicyDocument::parse(
+            r#"{"Statement":[
+                {"Sid":"NoTls","Effect":"Deny","Principal":"*","Action":"sns:Publish","Resource":"arn:t",
+                 "Condition":{"Bool":{"aws:SecureTransport":"false"}}},
+                {"Sid":"Quiet","Effect":"Deny","Principal":{"Service":"cloudwatch.amazonaws.com"},"Action":"sns:*",
+                 "Resource":"*"},
+                {"Effect":"Deny","Principal":{"AWS":"*"},"Action":"SNS:Publish","Resource":"arn:t"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(denies(&doc, "sns:Publish", "cloudwatch.amazonaws.com", "arn:t"), ["Quiet", "#3"]);
+        assert_eq!(denies(&doc, "sns:Publish", "events.amazonaws.com", "arn:t"), ["#3"]);
+        assert!(denies(&doc, "sns:Publish", "events.amazonaws.com", "arn:other").is_empty());
     }
 }

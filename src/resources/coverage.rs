@@ -124,6 +124,15 @@ pub const SETTINGS: &[Setting] = &[
     identity(TOPIC, "name", &["CreateTopic.Name", "TagResource.ResourceArn", "SetTopicAttributes.TopicArn"]),
     repaired(TOPIC, "tags.*", "ListTagsForResource", &["TagResource.Tags"]),
     repaired(TOPIC_POLICY, "statement[*]", "GetTopicAttributes", &["SetTopicAttributes.Attribute.Policy"]),
+    Setting {
+        kind: TOPIC_POLICY,
+        setting: "a foreign Deny of sns:Publish",
+        read: "GetTopicAttributes",
+        writes: &[],
+        drift: Drift::Reported(
+            "a statement baseline does not own that denies a publishing service outright is a warning, never edited",
+        ),
+    },
     identity(SUBSCRIPTION, "endpoint", &["Subscribe.TopicArn", "Subscribe.Protocol", "Subscribe.Endpoint"]),
     unmanaged(
         SUBSCRIPTION,

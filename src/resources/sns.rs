@@ -286,6 +286,7 @@ pub fn diff(
         let error = super::unreadable_policy("sns:GetTopicAttributes", reason);
         plan.errors.push(crate::engine::PlanError { address: policy_address, error });
     } else {
+        plan.notices.extend(denied_publishers(current, &statements, &arn, &policy_address));
         let exists = observed.is_some();
         plan.changes.push(policy_change(exists, &topic_address, policy_address, &arn, statements, &drift));
     }
@@ -301,6 +302,25 @@ pub fn diff(
         plan.changes.push(subscription_change(address, existing, &arn, email, &topic_address, &mut plan.notices));
     }
     plan
+}
+
+/// A statement baseline does not own that denies a publishing service outright silences it whatever the
+/// baseline's Allow says: a warning (such statements are never changed).
+fn denied_publishers(current: Option<&PolicyDocument>, owned: &[Value], arn: &str, address: &Address) -> Vec<Notice> {
+    let Some(current) = current else { return Vec::new() };
+    let services = owned.iter().filter_map(|s| s["Principal"]["Service"].as_str());
+    services
+        .flat_map(|service| {
+            policy::denies(current, "sns:Publish", service, arn).into_iter().map(move |sid| Notice {
+                level: NoticeLevel::Warning,
+                address: address.clone(),
+                message: format!(
+                    "statement {sid} denies sns:Publish to {service}: its notifications never reach the topic; \
+                     remove or narrow that statement (baseline leaves statements it does not own alone)"
+                ),
+            })
+        })
+        .collect()
 }
 
 /// One listed address: subscribed when missing, its filter policy removed; a pending confirmation is a status.
@@ -572,5 +592,21 @@ mod tests {
         let statements = owned_statements(&scope(), &spec, false);
         assert_eq!(statements[0]["Principal"]["Service"], "budgets.amazonaws.com");
         assert_eq!(statements[0]["Resource"], "arn:aws:sns:eu-west-1:111111111111:bill");
+    }
+
+    #[test]
+    fn a_foreign_deny_of_the_publishing_service_is_a_warning() {
+        let mut state = converged();
+        let mut doc = state.policy.clone().unwrap();
+        doc.statements.push(serde_json::json!({
+            "Sid": "Quiet", "Effect": "Deny", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish", "Resource": "*"
+        }));
+        state.policy = Some(doc);
+        let plan = diff(&scope(), &spec(), &tags(), false, Some(&state));
+        assert!(!plan.has_pending(), "a statement baseline does not own is not changed");
+        assert_eq!(plan.notices.len(), 1, "{:?}", plan.notices);
+        assert_eq!(plan.notices[0].address.kind, TOPIC_POLICY);
+        assert!(plan.notices[0].message.contains("statement Quiet denies sns:Publish to cloudwatch.amazonaws.com"));
     }
 }
