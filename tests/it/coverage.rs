@@ -12,6 +12,9 @@ async fn explore_writes() {
     let proxy = FaultProxy::strict(&moto.endpoint, vec![], vec![]);
     let out = cli_with_endpoint(dir.path(), &proxy.endpoint, &["apply", "--auto-approve"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let writes: BTreeSet<String> = proxy.passed().iter().filter_map(write_of).flat_map(|w| w.qualified().collect::<Vec<_>>()).collect();
-    for w in writes { eprintln!("WRITE {w}"); }
+    let writes: BTreeSet<String> =
+        proxy.passed().iter().filter_map(write_of).flat_map(|w| w.qualified().collect::<Vec<_>>()).collect();
+    for w in writes {
+        eprintln!("WRITE {w}");
+    }
 }

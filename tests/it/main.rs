@@ -3,9 +3,9 @@
 mod alarms;
 mod cli;
 mod config_errors;
-mod coverage;
 mod config_landing_zone;
 mod config_recording;
+mod coverage;
 mod drift;
 mod fault_proxy;
 mod faults;

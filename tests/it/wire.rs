@@ -81,11 +81,8 @@ fn json_fields(body: &[u8]) -> BTreeSet<String> {
 /// A Query-protocol request: `Action` names the operation; `AttributeName`/`Attributes.entry.N.key` name
 /// the attributes set.
 fn query_write(body: &str) -> Option<(String, BTreeSet<String>)> {
-    let params: Vec<(String, String)> = body
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect();
+    let params: Vec<(String, String)> =
+        body.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect();
     let operation = params.iter().find(|(k, _)| k == "Action")?.1.clone();
     let mut fields = BTreeSet::new();
     for (key, value) in &params {
@@ -238,7 +235,10 @@ mod tests {
             &form,
             "Action=SetTopicAttributes&TopicArn=arn&AttributeName=Policy&AttributeValue=%7B%7D",
         );
-        assert_eq!(names(write_of(&attributes)), ["SetTopicAttributes.Attribute.Policy", "SetTopicAttributes.TopicArn"]);
+        assert_eq!(
+            names(write_of(&attributes)),
+            ["SetTopicAttributes.Attribute.Policy", "SetTopicAttributes.TopicArn"]
+        );
         let json = passed(
             "POST",
             "/",
