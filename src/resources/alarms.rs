@@ -432,7 +432,7 @@ fn alarm_change(
     let mut attrs = field_changes(have.map(|h| alarm_fields(h, topic)), alarm_fields(&want, topic));
     let settings_differ = !attrs.is_empty();
     let tag_drift = match have {
-        Some(have) => super::tag_drift(&have.tags, tags),
+        Some(have) => super::tag_drift(tags, &have.tags),
         None => (BTreeMap::new(), Vec::new()),
     };
     attrs.extend(tag_drift.1);

@@ -1,6 +1,7 @@
 //! The account's multi-region CloudTrail trail, delivering to the central log bucket and to a CloudWatch Logs
 //! group through a least-privilege IAM role.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::types::{
@@ -29,6 +30,10 @@ pub const ROLE_POLICY: &str = "iam.role_policy";
 /// The inline policy on the delivery role.
 pub const ROLE_POLICY_NAME: &str = "baseline-cloudtrail-to-cloudwatch-logs";
 
+/// The delivery role's description, written on creation and kept.
+pub const ROLE_DESCRIPTION: &str =
+    "Lets CloudTrail deliver the trail of this account to CloudWatch Logs, managed by baseline";
+
 /// CloudTrail answers these while IAM, S3 or KMS changes propagate: retried with backoff. Anything else is final.
 const PROPAGATION_ERRORS: &[&str] = &[
     "InsufficientS3BucketPolicyException",
@@ -52,6 +57,12 @@ pub fn trail_arn(scope: &Scope, name: &str) -> String {
 /// The log group ARN the way CloudTrail wants and returns it (with `:*`).
 pub fn log_group_arn(scope: &Scope, name: &str) -> String {
     format!("arn:{}:logs:{}:{}:log-group:{}:*", scope.partition, scope.home_region, scope.account_id, name)
+}
+
+/// The log group ARN the tagging calls take: without the `:*` ("The ARN format of a log group is
+/// arn:aws:logs:Region:account-id:log-group:log-group-name", CloudWatch Logs API reference, TagResource).
+pub fn log_group_tag_arn(scope: &Scope, name: &str) -> String {
+    log_group_arn(scope, name).trim_end_matches(":*").to_string()
 }
 
 pub fn role_arn(scope: &Scope, name: &str) -> String {
@@ -141,19 +152,69 @@ fn non_empty(s: Option<&str>) -> Option<String> {
     s.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
+/// How much of the management events a trail's selectors log.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ManagementCoverage {
+    /// Every management event, read and write, of every event source: what the baseline requires.
+    pub all: bool,
+    /// Some selector logs management events, read and write (perhaps not of every source).
+    pub read_write: bool,
+    /// The event sources the management selectors leave out, as the plan shows them: basic selectors'
+    /// `ExcludeManagementEventSources`, advanced selectors' `eventSource` conditions (`NotEquals` values bare,
+    /// any other operator named).
+    pub excluded_sources: Vec<String>,
+}
+
+/// Whether the selectors log all management events: a basic selector with `IncludeManagementEvents`,
+/// `ReadWriteType` All and no excluded source, or an advanced selector on `eventCategory` Management and
+/// nothing else (a `readOnly` or `eventSource` condition narrows it). Excluding `kms.amazonaws.com` removes
+/// the events the KMS alarm counts.
+pub fn management_coverage(basic: &[EventSelector], advanced: &[AdvancedEventSelector]) -> ManagementCoverage {
+    let management: Vec<&EventSelector> =
+        basic.iter().filter(|s| s.include_management_events() == Some(true)).collect();
+    let read_write = |s: &&EventSelector| s.read_write_type() == Some(&ReadWriteType::All);
+    let mut coverage = ManagementCoverage {
+        all: management.iter().any(|s| read_write(s) && s.exclude_management_event_sources().is_empty()),
+        read_write: management.iter().any(read_write),
+        excluded_sources: management.iter().flat_map(|s| s.exclude_management_event_sources()).cloned().collect(),
+    };
+    for selector in advanced.iter().filter(|s| is_management_selector(s)) {
+        let fields = selector.field_selectors();
+        coverage.all |= fields.iter().all(|f| f.field() == "eventCategory");
+        coverage.read_write |= !fields.iter().any(|f| f.field() == "readOnly");
+        for f in fields.iter().filter(|f| f.field() == "eventSource") {
+            coverage.excluded_sources.extend(f.not_equals().iter().cloned());
+            for (operator, values) in [
+                ("Equals", f.equals()),
+                ("StartsWith", f.starts_with()),
+                ("EndsWith", f.ends_with()),
+                ("NotStartsWith", f.not_starts_with()),
+                ("NotEndsWith", f.not_ends_with()),
+            ] {
+                coverage.excluded_sources.extend(values.iter().map(|v| format!("{operator} {v}")));
+            }
+        }
+    }
+    coverage.excluded_sources.sort();
+    coverage.excluded_sources.dedup();
+    coverage
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrailState {
     pub arn: String,
     pub home_region: String,
     pub settings: TrailSettings,
     pub is_logging: bool,
-    /// Whether the event selectors log all management events, read and write.
-    pub management_events: bool,
+    /// What the event selectors log of the management events.
+    pub management: ManagementCoverage,
     pub selectors: Vec<EventSelector>,
     /// The trail's advanced event selectors (a trail has either these or basic ones).
     pub advanced_selectors: Vec<AdvancedEventSelector>,
     pub delivery_error: Option<String>,
     pub cloudwatch_delivery_error: Option<String>,
+    /// The trail's tags: read for the baseline's own trail in the home region only (empty otherwise).
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -180,28 +241,75 @@ pub enum Selectors {
     Advanced(Vec<AdvancedEventSelector>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// The CloudWatch Logs group as the account has it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogGroupState {
+    /// `None`: never expire.
+    pub retention_days: Option<u32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observed {
     pub trail: Option<TrailState>,
     /// A multi-region trail the baseline does not own that meets every requirement.
     pub compliant_other: Option<OtherTrail>,
-    /// `Some(retention)` when the group exists; retention `None` means never expire.
-    pub log_group: Option<Option<u32>>,
-    pub trust_policy: Option<PolicyDocument>,
+    /// `None` when the group does not exist.
+    pub log_group: Option<LogGroupState>,
+    /// The delivery role as GetRole shows it (its trust policy, description and tags); `None` when it does
+    /// not exist.
+    pub trust_policy: Option<iam_role::Role>,
     pub role_policy: Option<PolicyDocument>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    CreateLogGroup { name: String, retention_days: u32, tags: std::collections::BTreeMap<String, String> },
-    SetRetention { name: String, retention_days: u32 },
-    CreateRole { name: String, trust_policy: String, tags: std::collections::BTreeMap<String, String> },
-    UpdateTrustPolicy { name: String, trust_policy: String },
-    PutRolePolicy { role: String, document: String },
-    CreateTrail { name: String, settings: TrailSettings, tags: std::collections::BTreeMap<String, String> },
-    UpdateTrail { name: String, settings: TrailSettings },
-    LogManagementEvents { name: String, selectors: Selectors },
-    StartLogging { name: String },
+    CreateLogGroup {
+        name: String,
+        retention_days: u32,
+        tags: BTreeMap<String, String>,
+    },
+    /// What differs on an existing group: its retention (`None`: kept) and the baseline's tags to add.
+    UpdateLogGroup {
+        name: String,
+        retention_days: Option<u32>,
+        tags: BTreeMap<String, String>,
+    },
+    CreateRole {
+        name: String,
+        trust_policy: String,
+        tags: BTreeMap<String, String>,
+    },
+    /// What differs on the existing role (`None`: that setting matches; tags: the baseline's tags to add).
+    UpdateRole {
+        name: String,
+        trust_policy: Option<String>,
+        description: Option<String>,
+        tags: BTreeMap<String, String>,
+    },
+    PutRolePolicy {
+        role: String,
+        document: String,
+    },
+    CreateTrail {
+        name: String,
+        settings: TrailSettings,
+        tags: BTreeMap<String, String>,
+    },
+    /// `settings`: rewritten when some differ; `tags`: the baseline's tags to add, on the trail's ARN.
+    UpdateTrail {
+        name: String,
+        arn: String,
+        settings: Option<TrailSettings>,
+        tags: BTreeMap<String, String>,
+    },
+    LogManagementEvents {
+        name: String,
+        selectors: Selectors,
+    },
+    StartLogging {
+        name: String,
+    },
 }
 
 pub fn desired_settings(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec) -> TrailSettings {
@@ -243,6 +351,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     needs.on(&["cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"], [any_trail]);
     needs.on(
         &[
+            "cloudtrail:ListTags",
             "cloudtrail:CreateTrail",
             "cloudtrail:UpdateTrail",
             "cloudtrail:PutEventSelectors",
@@ -253,9 +362,9 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     );
     needs.any(&["logs:DescribeLogGroups"], crate::permissions::LISTS_ALL);
     let group = needs.home_arn("logs", &format!("log-group:{}", spec.log_group));
-    // The log group and the role are created with their tags (at least `managed-by`).
+    // The log group and the role are created with their tags (at least `managed-by`), which are compared.
     needs.on(
-        &["logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:TagResource"],
+        &["logs:ListTagsForResource", "logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:TagResource"],
         [group.clone(), format!("{group}:*")],
     );
     let role = needs.iam_arn("role", &spec.role);
@@ -265,6 +374,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
             "iam:GetRolePolicy",
             "iam:CreateRole",
             "iam:UpdateAssumeRolePolicy",
+            "iam:UpdateRole",
             "iam:PutRolePolicy",
             "iam:TagRole",
         ],
@@ -400,10 +510,10 @@ pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed,
             .await
             .map_err(aws::err("cloudtrail:DescribeTrails"))
     };
-    let (trails, log_group, trust, role_policy) = tokio::join!(
+    let (trails, log_group, role, role_policy) = tokio::join!(
         describe,
         observe_log_group(target, &spec.log_group),
-        iam_role::trust_policy(&target.iam, &spec.role),
+        iam_role::read(&target.iam, &spec.role),
         iam_role::inline_policy(&target.iam, &spec.role, ROLE_POLICY_NAME),
     );
     let trails = trails?;
@@ -413,12 +523,35 @@ pub async fn observe(target: &Target, spec: &CloudTrailSpec) -> Result<Observed,
         t.name() == Some(spec.trail.as_str()) && t.trail_arn().and_then(trail_account).is_none_or(|a| a == account)
     });
     let (trail, compliant_other) = match ours {
-        Some(t) => (Some(trail_state(target, t).await?), None),
+        Some(t) => (Some(own_trail_state(target, t).await?), None),
         // Foreign trails only matter when we have none of our own and may not need one.
         None if !spec.require_own_trail => (None, compliant_other_trail(target, trails.trail_list(), spec).await?),
         None => (None, None),
     };
-    Ok(Observed { trail, compliant_other, log_group: log_group?, trust_policy: trust?, role_policy: role_policy? })
+    Ok(Observed { trail, compliant_other, log_group: log_group?, trust_policy: role?, role_policy: role_policy? })
+}
+
+/// The baseline's trail with its tags; a trail homed in another region is only reported, so its tags are
+/// not read.
+async fn own_trail_state(target: &Target, trail: &Trail) -> Result<TrailState, AwsError> {
+    let arn = trail.trail_arn().unwrap_or_default();
+    let homed_here = trail.home_region() == Some(target.scope.home_region.as_str());
+    let (state, tags) = tokio::join!(trail_state(target, trail), async {
+        if homed_here { read_trail_tags(target, arn).await } else { Ok(BTreeMap::new()) }
+    });
+    Ok(TrailState { tags: tags?, ..state? })
+}
+
+async fn read_trail_tags(target: &Target, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out =
+        target.cloudtrail.list_tags().resource_id_list(arn).send().await.map_err(aws::err("cloudtrail:ListTags"))?;
+    Ok(out
+        .resource_tag_list()
+        .iter()
+        .filter(|r| r.resource_id() == Some(arn))
+        .flat_map(|r| r.tags_list())
+        .map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))
+        .collect())
 }
 
 /// A trail baseline does not own that meets every requirement, if there is one: a trail of this account
@@ -440,7 +573,7 @@ async fn compliant_other_trail(
     let states = join_all(local.iter().map(|t| trail_state(target, t))).await;
     for (state, trail) in states.into_iter().zip(&local) {
         let state = state?;
-        if state.is_logging && state.management_events {
+        if state.is_logging && state.management.all {
             return Ok(Some(OtherTrail {
                 log_group_arn: state.settings.cloud_watch_logs_log_group_arn,
                 s3_bucket_name: state.settings.s3_bucket_name,
@@ -481,30 +614,21 @@ async fn trail_state(target: &Target, trail: &Trail) -> Result<TrailState, AwsEr
     let selectors = selectors.map_err(aws::err("cloudtrail:GetEventSelectors"))?;
     let basic = selectors.event_selectors().to_vec();
     let advanced = selectors.advanced_event_selectors().to_vec();
-    let advanced_management = advanced.iter().any(|a| {
-        let fields = a.field_selectors();
-        let management =
-            fields.iter().any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
-        let read_only_filter = fields.iter().any(|f| f.field() == "readOnly");
-        management && !read_only_filter
-    });
-    let basic_management = basic
-        .iter()
-        .any(|s| s.include_management_events() == Some(true) && s.read_write_type() == Some(&ReadWriteType::All));
     Ok(TrailState {
         home_region: trail.home_region().unwrap_or_default().to_string(),
         settings: TrailSettings::from_trail(trail),
         is_logging: status.is_logging().unwrap_or(false),
-        management_events: basic_management || advanced_management,
+        management: management_coverage(&basic, &advanced),
         selectors: basic,
         advanced_selectors: advanced,
         delivery_error: non_empty(status.latest_delivery_error()),
         cloudwatch_delivery_error: non_empty(status.latest_cloud_watch_logs_delivery_error()),
+        tags: BTreeMap::new(),
         arn,
     })
 }
 
-async fn observe_log_group(target: &Target, name: &str) -> Result<Option<Option<u32>>, AwsError> {
+async fn observe_log_group(target: &Target, name: &str) -> Result<Option<LogGroupState>, AwsError> {
     let out = target
         .logs
         .describe_log_groups()
@@ -512,11 +636,21 @@ async fn observe_log_group(target: &Target, name: &str) -> Result<Option<Option<
         .send()
         .await
         .map_err(aws::err("logs:DescribeLogGroups"))?;
-    Ok(out
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name))
-        .map(|g| g.retention_in_days().and_then(|d| u32::try_from(d).ok())))
+    let Some(group) = out.log_groups().iter().find(|g| g.log_group_name() == Some(name)) else {
+        return Ok(None);
+    };
+    // DescribeLogGroups answers no tags.
+    let tags = target
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(log_group_tag_arn(&target.scope, name))
+        .send()
+        .await
+        .map_err(aws::err("logs:ListTagsForResource"))?;
+    Ok(Some(LogGroupState {
+        retention_days: group.retention_in_days().and_then(|d| u32::try_from(d).ok()),
+        tags: tags.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+    }))
 }
 
 pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &Observed) -> Plan {
@@ -525,7 +659,6 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
     let trail_address = home(TRAIL, &spec.trail);
     let mut plan = Plan::default();
     let tags = super::sns::desired_tags(desired);
-    let op = Operation::CloudTrail;
 
     if let Some(state) = &observed.trail
         && state.home_region != scope.home_region
@@ -558,159 +691,28 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
         return plan;
     }
 
-    // Log group and retention.
     let group_address = home(LOG_GROUP, &spec.log_group);
-    let want_retention = spec.retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
-    let group_change = match observed.log_group {
-        None => ResourceChange::new(
-            group_address.clone(),
-            Action::Create,
-            "log group does not exist",
-            op(Op::CreateLogGroup { name: spec.log_group.clone(), retention_days: want_retention, tags: tags.clone() }),
-        )
-        .with_attributes(vec![
-            AttributeChange::new("name", None, Some(spec.log_group.clone())),
-            AttributeChange::new("retention_in_days", None, Some(want_retention.to_string())),
-        ]),
-        Some(current) => {
-            // Without an explicit setting, a longer retention (or none: never expire) is kept.
-            let acceptable = match (spec.retention_days, current) {
-                (Some(want), have) => have == Some(want),
-                (None, None) => true,
-                (None, Some(have)) => have >= DEFAULT_RETENTION_DAYS,
-            };
-            if acceptable {
-                ResourceChange::no_op(group_address.clone(), "retention meets the baseline")
-            } else {
-                let before = current.map_or_else(|| "never expire".to_string(), |d| d.to_string());
-                ResourceChange::new(
-                    group_address.clone(),
-                    Action::Update,
-                    "retention differs",
-                    op(Op::SetRetention { name: spec.log_group.clone(), retention_days: want_retention }),
-                )
-                .with_attributes(vec![AttributeChange::new(
-                    "retention_in_days",
-                    Some(before),
-                    Some(want_retention.to_string()),
-                )])
-            }
-        }
-    };
-    plan.changes.push(group_change);
-
-    // Delivery role and its policy.
+    plan.changes.push(log_group_change(group_address.clone(), spec, &tags, observed.log_group.as_ref()));
     let role_address = global(ROLE, &spec.role);
     let trust = trust_policy(scope, spec);
-    let role_change = match &observed.trust_policy {
-        None => ResourceChange::new(
-            role_address.clone(),
-            Action::Create,
-            "role does not exist",
-            op(Op::CreateRole { name: spec.role.clone(), trust_policy: trust.to_json(), tags: tags.clone() }),
-        )
-        .with_attributes(vec![AttributeChange::new("assume_role_policy", None, Some(trust.to_json()))]),
-        Some(current) if current.equivalent(&trust) => {
-            ResourceChange::no_op(role_address.clone(), "trust policy matches")
-        }
-        Some(current) => ResourceChange::new(
-            role_address.clone(),
-            Action::Update,
-            "trust policy differs",
-            op(Op::UpdateTrustPolicy { name: spec.role.clone(), trust_policy: trust.to_json() }),
-        )
-        .with_attributes(vec![AttributeChange::new(
-            "assume_role_policy",
-            Some(current.to_json()),
-            Some(trust.to_json()),
-        )]),
-    };
-    plan.changes.push(role_change);
-
+    plan.changes.push(role_change(role_address.clone(), &spec.role, &trust, &tags, observed.trust_policy.as_ref()));
     let policy_address = global(ROLE_POLICY, &format!("{}/{}", spec.role, ROLE_POLICY_NAME));
-    let document = role_policy(scope, spec);
-    let policy_change = match &observed.role_policy {
-        Some(current) if current.equivalent(&document) => {
-            ResourceChange::no_op(policy_address.clone(), "role policy matches")
-        }
-        current => {
-            let (action, reason) = if current.is_some() {
-                (Action::Update, "role policy differs")
-            } else {
-                (Action::Create, "no role policy")
-            };
-            ResourceChange::new(
-                policy_address.clone(),
-                action,
-                reason,
-                op(Op::PutRolePolicy { role: spec.role.clone(), document: document.to_json() }),
-            )
-            .with_attributes(vec![AttributeChange::new(
-                "policy_document",
-                current.as_ref().map(PolicyDocument::to_json),
-                Some(document.to_json()),
-            )])
-            .after(&role_address)
-        }
-    };
-    plan.changes.push(policy_change);
+    plan.changes.push(role_policy_change(
+        policy_address.clone(),
+        &spec.role,
+        &role_policy(scope, spec),
+        observed.role_policy.as_ref(),
+        &role_address,
+    ));
 
-    // The trail.
-    let want = desired_settings(desired, scope, spec);
+    // The trail waits for what it names.
     let bucket_policy =
         desired.log_archive.as_ref().map(|archive| log_bucket::location(archive, scope).policy_address());
-    let with_dependencies = |mut change: ResourceChange| {
-        change = change.after(&group_address).after(&policy_address).after(&role_address);
-        if let Some(b) = &bucket_policy {
-            change = change.after(b);
-        }
-        change
-    };
+    let mut dependencies = vec![group_address, policy_address, role_address];
+    dependencies.extend(bucket_policy);
+    let want = desired_settings(desired, scope, spec);
     let state = observed.trail.as_ref();
-    let trail_change = match state {
-        None => {
-            let attributes = want
-                .fields()
-                .into_iter()
-                .filter_map(|(n, v)| v.map(|v| AttributeChange::new(n, None, Some(v))))
-                .collect();
-            with_dependencies(
-                ResourceChange::new(
-                    trail_address.clone(),
-                    Action::Create,
-                    "trail does not exist",
-                    op(Op::CreateTrail { name: spec.trail.clone(), settings: want.clone(), tags: tags.clone() }),
-                )
-                .with_attributes(attributes),
-            )
-        }
-        Some(state) => {
-            let attributes: Vec<AttributeChange> = state
-                .settings
-                .fields()
-                .into_iter()
-                .zip(want.fields())
-                .filter(|((_, have), (_, want))| have != want)
-                .map(|((name, have), (_, want))| {
-                    AttributeChange::new(name, have.or(Some("(none)".into())), want.or(Some("(none)".into())))
-                })
-                .collect();
-            if attributes.is_empty() {
-                ResourceChange::no_op(trail_address.clone(), "trail settings match")
-            } else {
-                with_dependencies(
-                    ResourceChange::new(
-                        trail_address.clone(),
-                        Action::Update,
-                        "trail settings differ",
-                        op(Op::UpdateTrail { name: spec.trail.clone(), settings: want.clone() }),
-                    )
-                    .with_attributes(attributes),
-                )
-            }
-        }
-    };
-    plan.changes.push(trail_change);
+    plan.changes.push(trail_change(trail_address.clone(), &spec.trail, &want, &tags, state, &dependencies));
 
     // Management events, read and write.
     let selectors_change = selectors_change(home(EVENT_SELECTORS, &spec.trail), &spec.trail, state, &trail_address);
@@ -724,7 +726,7 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
             logging_address.clone(),
             if state.is_some() { Action::Update } else { Action::Create },
             if state.is_some() { "logging is stopped" } else { "a new trail does not log until started" },
-            op(Op::StartLogging { name: spec.trail.clone() }),
+            Operation::CloudTrail(Op::StartLogging { name: spec.trail.clone() }),
         )
         .with_attributes(vec![AttributeChange::new(
             "is_logging",
@@ -750,6 +752,185 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
     plan
 }
 
+/// The log group: its retention and the baseline's tags.
+fn log_group_change(
+    address: Address,
+    spec: &CloudTrailSpec,
+    tags: &BTreeMap<String, String>,
+    have: Option<&LogGroupState>,
+) -> ResourceChange {
+    let want_retention = spec.retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
+    let Some(have) = have else {
+        let mut attributes = vec![
+            AttributeChange::new("name", None, Some(spec.log_group.clone())),
+            AttributeChange::new("retention_in_days", None, Some(want_retention.to_string())),
+        ];
+        attributes.extend(super::new_tags(tags));
+        let op =
+            Op::CreateLogGroup { name: spec.log_group.clone(), retention_days: want_retention, tags: tags.clone() };
+        return ResourceChange::new(address, Action::Create, "log group does not exist", Operation::CloudTrail(op))
+            .with_attributes(attributes);
+    };
+    // Without an explicit setting, a longer retention (or none: never expire) is kept.
+    let acceptable = match (spec.retention_days, have.retention_days) {
+        (Some(want), have) => have == Some(want),
+        (None, None) => true,
+        (None, Some(have)) => have >= DEFAULT_RETENTION_DAYS,
+    };
+    let mut attributes = Vec::new();
+    let mut reasons = Vec::new();
+    if !acceptable {
+        reasons.push("retention differs");
+        let before = have.retention_days.map_or_else(|| "never expire".to_string(), |d| d.to_string());
+        attributes.push(AttributeChange::new("retention_in_days", Some(before), Some(want_retention.to_string())));
+    }
+    let (tag_drift, tag_attributes) = super::tag_drift(tags, &have.tags);
+    if !tag_drift.is_empty() {
+        reasons.push("tags differ");
+        attributes.extend(tag_attributes);
+    }
+    if attributes.is_empty() {
+        return ResourceChange::no_op(address, "retention and tags meet the baseline");
+    }
+    let op = Op::UpdateLogGroup {
+        name: spec.log_group.clone(),
+        retention_days: (!acceptable).then_some(want_retention),
+        tags: tag_drift,
+    };
+    ResourceChange::new(address, Action::Update, reasons.join("; "), Operation::CloudTrail(op))
+        .with_attributes(attributes)
+}
+
+/// The delivery role: its trust policy, description and the baseline's tags.
+fn role_change(
+    address: Address,
+    name: &str,
+    trust: &PolicyDocument,
+    tags: &BTreeMap<String, String>,
+    have: Option<&iam_role::Role>,
+) -> ResourceChange {
+    let Some(have) = have else {
+        let mut attributes = vec![
+            AttributeChange::new("assume_role_policy", None, Some(trust.to_json())),
+            AttributeChange::new("description", None, Some(ROLE_DESCRIPTION.into())),
+        ];
+        attributes.extend(super::new_tags(tags));
+        let op = Op::CreateRole { name: name.to_string(), trust_policy: trust.to_json(), tags: tags.clone() };
+        return ResourceChange::new(address, Action::Create, "role does not exist", Operation::CloudTrail(op))
+            .with_attributes(attributes);
+    };
+    let mut attributes = Vec::new();
+    let mut reasons = Vec::new();
+    let trust_differs = !have.trust_policy.equivalent(trust);
+    if trust_differs {
+        reasons.push("trust policy differs");
+        attributes.push(AttributeChange::new(
+            "assume_role_policy",
+            Some(have.trust_policy.to_json()),
+            Some(trust.to_json()),
+        ));
+    }
+    let description_differs = have.description != ROLE_DESCRIPTION;
+    if description_differs {
+        reasons.push("description differs");
+        let before = if have.description.is_empty() { "(none)".to_string() } else { have.description.clone() };
+        attributes.push(AttributeChange::new("description", Some(before), Some(ROLE_DESCRIPTION.into())));
+    }
+    let (tag_drift, tag_attributes) = super::tag_drift(tags, &have.tags);
+    if !tag_drift.is_empty() {
+        reasons.push("tags differ");
+        attributes.extend(tag_attributes);
+    }
+    if attributes.is_empty() {
+        return ResourceChange::no_op(address, "trust policy, description and tags match");
+    }
+    let op = Op::UpdateRole {
+        name: name.to_string(),
+        trust_policy: trust_differs.then(|| trust.to_json()),
+        description: description_differs.then(|| ROLE_DESCRIPTION.to_string()),
+        tags: tag_drift,
+    };
+    ResourceChange::new(address, Action::Update, reasons.join("; "), Operation::CloudTrail(op))
+        .with_attributes(attributes)
+}
+
+/// The delivery role's inline policy, written whole.
+fn role_policy_change(
+    address: Address,
+    role: &str,
+    document: &PolicyDocument,
+    current: Option<&PolicyDocument>,
+    role_address: &Address,
+) -> ResourceChange {
+    if current.is_some_and(|c| c.equivalent(document)) {
+        return ResourceChange::no_op(address, "role policy matches");
+    }
+    let (action, reason) =
+        if current.is_some() { (Action::Update, "role policy differs") } else { (Action::Create, "no role policy") };
+    let op = Op::PutRolePolicy { role: role.to_string(), document: document.to_json() };
+    ResourceChange::new(address, action, reason, Operation::CloudTrail(op))
+        .with_attributes(vec![AttributeChange::new(
+            "policy_document",
+            current.map(PolicyDocument::to_json),
+            Some(document.to_json()),
+        )])
+        .after(role_address)
+}
+
+/// The trail: its settings and the baseline's tags. A creation or a settings change waits for
+/// `dependencies` (the log group, the role and its policy, the bucket policy).
+fn trail_change(
+    address: Address,
+    name: &str,
+    want: &TrailSettings,
+    tags: &BTreeMap<String, String>,
+    state: Option<&TrailState>,
+    dependencies: &[Address],
+) -> ResourceChange {
+    let with_dependencies = |change: ResourceChange| dependencies.iter().fold(change, |c, d| c.after(d));
+    let Some(state) = state else {
+        let mut attributes: Vec<AttributeChange> =
+            want.fields().into_iter().filter_map(|(n, v)| v.map(|v| AttributeChange::new(n, None, Some(v)))).collect();
+        attributes.extend(super::new_tags(tags));
+        let op = Op::CreateTrail { name: name.to_string(), settings: want.clone(), tags: tags.clone() };
+        return with_dependencies(
+            ResourceChange::new(address, Action::Create, "trail does not exist", Operation::CloudTrail(op))
+                .with_attributes(attributes),
+        );
+    };
+    let mut attributes: Vec<AttributeChange> = state
+        .settings
+        .fields()
+        .into_iter()
+        .zip(want.fields())
+        .filter(|((_, have), (_, want))| have != want)
+        .map(|((name, have), (_, want))| {
+            AttributeChange::new(name, have.or(Some("(none)".into())), want.or(Some("(none)".into())))
+        })
+        .collect();
+    let settings_differ = !attributes.is_empty();
+    let (tag_drift, tag_attributes) = super::tag_drift(tags, &state.tags);
+    attributes.extend(tag_attributes);
+    if attributes.is_empty() {
+        return ResourceChange::no_op(address, "trail settings and tags match");
+    }
+    let reason = match (settings_differ, tag_drift.is_empty()) {
+        (true, true) => "trail settings differ",
+        (true, false) => "trail settings and tags differ",
+        (false, _) => "tags differ",
+    };
+    let op = Op::UpdateTrail {
+        name: name.to_string(),
+        arn: state.arn.clone(),
+        settings: settings_differ.then(|| want.clone()),
+        tags: tag_drift,
+    };
+    let change =
+        ResourceChange::new(address, Action::Update, reason, Operation::CloudTrail(op)).with_attributes(attributes);
+    // Tags alone need nothing else in place.
+    if settings_differ { with_dependencies(change) } else { change }
+}
+
 /// Management events, read and write, repaired within the kind of selectors the trail uses.
 fn selectors_change(
     address: Address,
@@ -757,29 +938,43 @@ fn selectors_change(
     state: Option<&TrailState>,
     trail_address: &Address,
 ) -> ResourceChange {
-    if let Some(s) = state
-        && s.management_events
-    {
+    let coverage = state.map(|s| &s.management);
+    if coverage.is_some_and(|c| c.all) {
         return ResourceChange::no_op(address, "all management events logged");
     }
     let (selectors, after) = match state {
         Some(s) if !s.advanced_selectors.is_empty() => (
             Selectors::Advanced(management_advanced_selectors(&s.advanced_selectors)),
-            "advanced selector eventCategory=Management without a readOnly filter; other selectors kept",
+            "advanced selector eventCategory=Management with no other condition; other selectors kept",
         ),
         _ => (
             Selectors::Basic(management_selectors(state.map(|s| s.selectors.as_slice()).unwrap_or_default())),
-            "ReadWriteType=All, IncludeManagementEvents=true",
+            "ReadWriteType=All, IncludeManagementEvents=true, no excluded event source",
         ),
     };
-    let before = state.map(|_| "not all management events".to_string());
+    let excluded = coverage.map(|c| c.excluded_sources.join(", ")).filter(|e| !e.is_empty());
+    let mut attributes = Vec::new();
+    if coverage.is_none_or(|c| !c.read_write) || excluded.is_none() {
+        let before = state.map(|_| "not all management events".to_string());
+        attributes.push(AttributeChange::new("management_events", before, Some(after.into())));
+    }
+    let reason = if let Some(excluded) = excluded {
+        attributes.push(AttributeChange::new(
+            "excluded_management_event_sources",
+            Some(excluded),
+            Some("(none)".into()),
+        ));
+        "management events of every event source (read and write) must be logged"
+    } else {
+        "management events (read and write) must be logged"
+    };
     ResourceChange::new(
         address,
         if state.is_some() { Action::Update } else { Action::Create },
-        "management events (read and write) must be logged",
+        reason,
         Operation::CloudTrail(Op::LogManagementEvents { name: trail.to_string(), selectors }),
     )
-    .with_attributes(vec![AttributeChange::new("management_events", before, Some(after.into()))])
+    .with_attributes(attributes)
     .after(trail_address)
 }
 
@@ -811,13 +1006,14 @@ fn is_management_selector(selector: &AdvancedEventSelector) -> bool {
         .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"))
 }
 
-/// Advanced selectors that log all management events: the first management selector loses its `readOnly`
-/// filter (or one is added); every other selector, data events included, is kept as it is.
+/// Advanced selectors that log all management events: the first management selector loses every condition
+/// but `eventCategory` (its `readOnly` filter, its `eventSource` exclusions), or one is added; every other
+/// selector, data events included, is kept as it is.
 fn management_advanced_selectors(current: &[AdvancedEventSelector]) -> Vec<AdvancedEventSelector> {
     let mut selectors = current.to_vec();
     match selectors.iter_mut().find(|s| is_management_selector(s)) {
         Some(selector) => {
-            let fields = selector.field_selectors().iter().filter(|f| f.field() != "readOnly").cloned().collect();
+            let fields = selector.field_selectors().iter().filter(|f| f.field() == "eventCategory").cloned().collect();
             let mut widened = AdvancedEventSelector::builder().set_field_selectors(Some(fields));
             widened = widened.set_name(selector.name().map(str::to_string));
             if let Ok(widened) = widened.build() {
@@ -835,7 +1031,7 @@ fn management_advanced_selectors(current: &[AdvancedEventSelector]) -> Vec<Advan
     selectors
 }
 
-fn trail_tags(tags: &std::collections::BTreeMap<String, String>) -> Result<Vec<TrailTag>, AwsError> {
+fn trail_tags(tags: &BTreeMap<String, String>) -> Result<Vec<TrailTag>, AwsError> {
     tags.iter()
         .map(|(k, v)| TrailTag::builder().key(k).value(v).build())
         .collect::<Result<Vec<_>, _>>()
@@ -860,13 +1056,24 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
             }
             set_retention(target, name, *retention_days).await
         }
-        Op::SetRetention { name, retention_days } => set_retention(target, name, *retention_days).await,
-        Op::CreateRole { name, trust_policy, tags } => {
-            let description =
-                "Lets CloudTrail deliver the trail of this account to CloudWatch Logs, managed by baseline";
-            iam_role::create(&target.iam, name, trust_policy, description, tags).await
+        Op::UpdateLogGroup { name, retention_days, tags } => {
+            if let Some(days) = retention_days {
+                set_retention(target, name, *days).await?;
+            }
+            tag_log_group(target, name, tags).await
         }
-        Op::UpdateTrustPolicy { name, trust_policy } => iam_role::update_trust(&target.iam, name, trust_policy).await,
+        Op::CreateRole { name, trust_policy, tags } => {
+            iam_role::create(&target.iam, name, trust_policy, ROLE_DESCRIPTION, tags).await
+        }
+        Op::UpdateRole { name, trust_policy, description, tags } => {
+            if let Some(trust_policy) = trust_policy {
+                iam_role::update_trust(&target.iam, name, trust_policy).await?;
+            }
+            if let Some(description) = description {
+                iam_role::update_description(&target.iam, name, description).await?;
+            }
+            iam_role::tag(&target.iam, name, tags).await
+        }
         Op::PutRolePolicy { role, document } => {
             iam_role::put_inline_policy(&target.iam, role, ROLE_POLICY_NAME, document).await
         }
@@ -894,28 +1101,16 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
             .await
             .or_else(super::already_there("TrailAlreadyExistsException"))
         }
-        Op::UpdateTrail { name, settings } => {
-            with_propagation_retry(address, events, || async {
-                target
-                    .cloudtrail
-                    .update_trail()
-                    .name(name)
-                    .s3_bucket_name(&settings.s3_bucket_name)
-                    .s3_key_prefix(settings.s3_key_prefix.clone().unwrap_or_default())
-                    .is_multi_region_trail(settings.is_multi_region_trail)
-                    .include_global_service_events(settings.include_global_service_events)
-                    .enable_log_file_validation(settings.log_file_validation_enabled)
-                    .set_cloud_watch_logs_log_group_arn(settings.cloud_watch_logs_log_group_arn.clone())
-                    .set_cloud_watch_logs_role_arn(settings.cloud_watch_logs_role_arn.clone())
-                    // A field left out keeps its value: an empty KmsKeyId is UpdateTrail's documented way to stop
-                    // encrypting with SSE-KMS.
-                    .kms_key_id(settings.kms_key_id.clone().unwrap_or_default())
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws::err("cloudtrail:UpdateTrail"))
-            })
-            .await
+        Op::UpdateTrail { name, arn, settings, tags } => {
+            if let Some(settings) = settings {
+                update_trail(target, name, settings, address, events).await?;
+            }
+            if tags.is_empty() {
+                return Ok(());
+            }
+            let add = target.cloudtrail.add_tags().resource_id(arn).set_tags_list(Some(trail_tags(tags)?));
+            add.send().await.map_err(aws::err("cloudtrail:AddTags"))?;
+            Ok(())
         }
         Op::LogManagementEvents { name, selectors } => {
             let put = target.cloudtrail.put_event_selectors().trail_name(name);
@@ -931,6 +1126,52 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
             Ok(())
         }
     }
+}
+
+async fn update_trail(
+    target: &Target,
+    name: &str,
+    settings: &TrailSettings,
+    address: &Address,
+    events: &dyn EventSink,
+) -> Result<(), AwsError> {
+    with_propagation_retry(address, events, || async {
+        target
+            .cloudtrail
+            .update_trail()
+            .name(name)
+            .s3_bucket_name(&settings.s3_bucket_name)
+            .s3_key_prefix(settings.s3_key_prefix.clone().unwrap_or_default())
+            .is_multi_region_trail(settings.is_multi_region_trail)
+            .include_global_service_events(settings.include_global_service_events)
+            .enable_log_file_validation(settings.log_file_validation_enabled)
+            .set_cloud_watch_logs_log_group_arn(settings.cloud_watch_logs_log_group_arn.clone())
+            .set_cloud_watch_logs_role_arn(settings.cloud_watch_logs_role_arn.clone())
+            // A field left out keeps its value: an empty KmsKeyId is UpdateTrail's documented way to stop
+            // encrypting with SSE-KMS.
+            .kms_key_id(settings.kms_key_id.clone().unwrap_or_default())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws::err("cloudtrail:UpdateTrail"))
+    })
+    .await
+}
+
+/// Adds or overwrites these tags on the group; its other tags are kept.
+async fn tag_log_group(target: &Target, name: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    target
+        .logs
+        .tag_resource()
+        .resource_arn(log_group_tag_arn(&target.scope, name))
+        .set_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map_err(aws::err("logs:TagResource"))?;
+    Ok(())
 }
 
 async fn set_retention(target: &Target, name: &str, days: u32) -> Result<(), AwsError> {
@@ -999,23 +1240,31 @@ mod tests {
         Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() }
     }
 
+    const ALL: ManagementCoverage = ManagementCoverage { all: true, read_write: true, excluded_sources: vec![] };
+
     fn converged(desired: &Desired) -> Observed {
         let spec = desired.cloudtrail.as_ref().unwrap();
+        let tags = crate::resources::sns::desired_tags(desired);
         Observed {
             trail: Some(TrailState {
                 arn: trail_arn(&scope(), &spec.trail),
                 home_region: "eu-west-1".into(),
                 settings: desired_settings(desired, &scope(), spec),
                 is_logging: true,
-                management_events: true,
+                management: ALL,
                 selectors: vec![],
                 advanced_selectors: vec![],
                 delivery_error: None,
                 cloudwatch_delivery_error: None,
+                tags: tags.clone(),
             }),
             compliant_other: None,
-            log_group: Some(Some(365)),
-            trust_policy: Some(trust_policy(&scope(), spec)),
+            log_group: Some(LogGroupState { retention_days: Some(365), tags: tags.clone() }),
+            trust_policy: Some(iam_role::Role {
+                trust_policy: trust_policy(&scope(), spec),
+                description: ROLE_DESCRIPTION.into(),
+                tags,
+            }),
             role_policy: Some(role_policy(&scope(), spec)),
         }
     }
@@ -1049,12 +1298,12 @@ mod tests {
         let spec = d.cloudtrail.as_ref().unwrap();
         let mut observed = converged(&d);
         for (have, drift) in [(Some(3653), false), (None, false), (Some(30), true)] {
-            observed.log_group = Some(have);
+            observed.log_group.as_mut().unwrap().retention_days = have;
             let plan = diff(&d, &scope(), spec, &observed);
             assert_eq!(pending(&plan) == vec!["logs.log_group/baseline-cloudtrail"], drift, "{have:?}");
         }
         let d = desired("retention_days = 90\n");
-        observed.log_group = Some(Some(3653));
+        observed.log_group.as_mut().unwrap().retention_days = Some(3653);
         let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
         assert_eq!(plan.pending().next().unwrap().attributes[0].after.as_deref(), Some("90"));
     }
@@ -1169,7 +1418,7 @@ mod tests {
         let d = desired("");
         let mut observed = converged(&d);
         let state = observed.trail.as_mut().unwrap();
-        state.management_events = false;
+        state.management = ManagementCoverage::default();
         state.advanced_selectors =
             vec![advanced("Data", vec![field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object")])];
         let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), &observed);
@@ -1181,6 +1430,198 @@ mod tests {
         };
         assert_eq!(written.len(), 2);
         assert_eq!(written[0], observed.trail.as_ref().unwrap().advanced_selectors[0]);
+    }
+
+    fn excluding(sources: &[&str]) -> EventSelector {
+        EventSelector::builder()
+            .read_write_type(ReadWriteType::All)
+            .include_management_events(true)
+            .set_exclude_management_event_sources(Some(sources.iter().map(|s| s.to_string()).collect()))
+            .build()
+    }
+
+    fn event_selectors_change(observed: &Observed) -> ResourceChange {
+        let d = desired("");
+        let plan = diff(&d, &scope(), d.cloudtrail.as_ref().unwrap(), observed);
+        plan.pending().find(|c| c.address.kind == EVENT_SELECTORS).cloned().expect("event selectors change")
+    }
+
+    #[test]
+    fn excluded_management_event_sources_are_drift_and_dropped_by_the_repair() {
+        let coverage = management_coverage(&[excluding(&["kms.amazonaws.com"])], &[]);
+        assert_eq!(
+            coverage,
+            ManagementCoverage { all: false, read_write: true, excluded_sources: vec!["kms.amazonaws.com".into()] }
+        );
+        assert!(management_coverage(&[excluding(&[])], &[]).all);
+
+        let mut observed = converged(&desired(""));
+        let state = observed.trail.as_mut().unwrap();
+        state.selectors = vec![excluding(&["kms.amazonaws.com", "rdsdata.amazonaws.com"])];
+        state.management = management_coverage(&state.selectors, &[]);
+        let change = event_selectors_change(&observed);
+        assert_eq!(
+            change.attributes,
+            vec![AttributeChange::new(
+                "excluded_management_event_sources",
+                Some("kms.amazonaws.com, rdsdata.amazonaws.com".into()),
+                Some("(none)".into())
+            )]
+        );
+        let Some(Operation::CloudTrail(Op::LogManagementEvents { selectors: Selectors::Basic(written), .. })) =
+            &change.operation
+        else {
+            panic!("{:?}", change.operation)
+        };
+        assert!(management_coverage(written, &[]).all, "the repair converges: {written:?}");
+
+        // Writes narrowed and a source excluded: both are shown.
+        let state = observed.trail.as_mut().unwrap();
+        state.selectors = vec![
+            EventSelector::builder()
+                .read_write_type(ReadWriteType::WriteOnly)
+                .include_management_events(true)
+                .exclude_management_event_sources("kms.amazonaws.com")
+                .build(),
+        ];
+        state.management = management_coverage(&state.selectors, &[]);
+        let names: Vec<String> = event_selectors_change(&observed).attributes.into_iter().map(|a| a.name).collect();
+        assert_eq!(names, ["management_events", "excluded_management_event_sources"]);
+    }
+
+    #[test]
+    fn an_event_source_condition_on_the_advanced_management_selector_is_drift_and_dropped() {
+        let data =
+            advanced("S3 objects", vec![field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object")]);
+        let not_kms = AdvancedFieldSelector::builder()
+            .field("eventSource")
+            .not_equals("kms.amazonaws.com")
+            .not_starts_with("rds")
+            .build()
+            .unwrap();
+        let management = advanced("Management", vec![field("eventCategory", "Management"), not_kms]);
+        let current = vec![data.clone(), management];
+        let coverage = management_coverage(&[], &current);
+        assert_eq!(
+            coverage,
+            ManagementCoverage {
+                all: false,
+                read_write: true,
+                excluded_sources: vec!["NotStartsWith rds".into(), "kms.amazonaws.com".into()]
+            }
+        );
+
+        let mut observed = converged(&desired(""));
+        let state = observed.trail.as_mut().unwrap();
+        state.advanced_selectors = current;
+        state.management = coverage;
+        let change = event_selectors_change(&observed);
+        assert_eq!(change.attributes[0].name, "excluded_management_event_sources");
+        let Some(Operation::CloudTrail(Op::LogManagementEvents { selectors: Selectors::Advanced(written), .. })) =
+            &change.operation
+        else {
+            panic!("{:?}", change.operation)
+        };
+        assert_eq!(written.len(), 2);
+        assert_eq!(written[0], data, "the data-event selector is kept as it was");
+        assert_eq!(written[1].name(), Some("Management"));
+        assert_eq!(written[1].field_selectors(), &[field("eventCategory", "Management")]);
+        assert!(management_coverage(&[], written).all, "the repair converges");
+    }
+
+    #[test]
+    fn trail_log_group_and_role_tags_are_compared_as_a_subset_and_added() {
+        let d = desired("[baseline.tags]\nteam = \"security\"\n");
+        let spec = d.cloudtrail.as_ref().unwrap();
+        let mut observed = converged(&d);
+        // Foreign tags are no drift; the baseline's missing or changed ones are.
+        let foreign = BTreeMap::from([("cost-center".to_string(), "42".to_string())]);
+        let drifted = BTreeMap::from([
+            ("cost-center".to_string(), "42".to_string()),
+            ("managed-by".to_string(), "someone".to_string()),
+        ]);
+        observed.trail.as_mut().unwrap().tags.extend(foreign.clone());
+        let plan = diff(&d, &scope(), spec, &observed);
+        assert!(pending(&plan).is_empty(), "{:?}", pending(&plan));
+
+        observed.trail.as_mut().unwrap().tags = drifted.clone();
+        observed.log_group.as_mut().unwrap().tags = drifted.clone();
+        observed.trust_policy.as_mut().unwrap().tags = drifted;
+        let plan = diff(&d, &scope(), spec, &observed);
+        let tag_attributes = vec![
+            AttributeChange::new("tags.managed-by", Some("someone".into()), Some("baseline".into())),
+            AttributeChange::new("tags.team", None, Some("security".into())),
+        ];
+        let want = BTreeMap::from([
+            ("managed-by".to_string(), "baseline".to_string()),
+            ("team".to_string(), "security".to_string()),
+        ]);
+        let change = |kind: &str| plan.pending().find(|c| c.address.kind == kind).unwrap().clone();
+        let trail = change(TRAIL);
+        assert_eq!(trail.attributes, tag_attributes);
+        assert!(trail.depends_on.is_empty(), "tags alone wait for nothing");
+        assert_eq!(
+            trail.operation,
+            Some(Operation::CloudTrail(Op::UpdateTrail {
+                name: spec.trail.clone(),
+                arn: trail_arn(&scope(), &spec.trail),
+                settings: None,
+                tags: want.clone(),
+            }))
+        );
+        let group = change(LOG_GROUP);
+        assert_eq!(group.attributes, tag_attributes);
+        assert_eq!(
+            group.operation,
+            Some(Operation::CloudTrail(Op::UpdateLogGroup {
+                name: spec.log_group.clone(),
+                retention_days: None,
+                tags: want.clone()
+            }))
+        );
+        let role = change(ROLE);
+        assert_eq!(role.attributes, tag_attributes);
+        assert_eq!(
+            role.operation,
+            Some(Operation::CloudTrail(Op::UpdateRole {
+                name: spec.role.clone(),
+                trust_policy: None,
+                description: None,
+                tags: want
+            }))
+        );
+        assert_eq!(plan.pending().count(), 3);
+    }
+
+    #[test]
+    fn role_trust_description_and_tags_and_group_retention_and_tags_are_repaired_together() {
+        let d = desired("");
+        let spec = d.cloudtrail.as_ref().unwrap();
+        let mut observed = converged(&d);
+        let role = observed.trust_policy.as_mut().unwrap();
+        role.trust_policy = PolicyDocument::empty();
+        role.description = "edited".into();
+        role.tags.clear();
+        let group = observed.log_group.as_mut().unwrap();
+        group.retention_days = Some(1);
+        group.tags.clear();
+        let plan = diff(&d, &scope(), spec, &observed);
+        let role = plan.pending().find(|c| c.address.kind == ROLE).unwrap();
+        let names: Vec<&str> = role.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["assume_role_policy", "description", "tags.managed-by"]);
+        let Some(Operation::CloudTrail(Op::UpdateRole { trust_policy, description, tags, .. })) = &role.operation
+        else {
+            panic!("{:?}", role.operation)
+        };
+        assert!(trust_policy.is_some() && tags.len() == 1);
+        assert_eq!(description.as_deref(), Some(ROLE_DESCRIPTION));
+        let group = plan.pending().find(|c| c.address.kind == LOG_GROUP).unwrap();
+        let names: Vec<&str> = group.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["retention_in_days", "tags.managed-by"]);
+        assert!(matches!(
+            &group.operation,
+            Some(Operation::CloudTrail(Op::UpdateLogGroup { retention_days: Some(365), tags, .. })) if tags.len() == 1
+        ));
     }
 
     fn described(arn: &str, organization: bool) -> Trail {

@@ -174,6 +174,12 @@ pub const SETTINGS: &[Setting] = &[
     // The trail, its log group and delivery role.
     identity(LOG_GROUP, "name", &["CreateLogGroup.logGroupName", "PutRetentionPolicy.logGroupName"]),
     repaired(LOG_GROUP, "retention_in_days", "DescribeLogGroups", &["PutRetentionPolicy.retentionInDays"]),
+    repaired(
+        LOG_GROUP,
+        "tags.*",
+        "ListTagsForResource",
+        &["CreateLogGroup.tags", "TagResource.resourceArn", "TagResource.tags"],
+    ),
     identity(ROLE, "name", &["CreateRole.RoleName", "UpdateAssumeRolePolicy.RoleName", "AttachRolePolicy.RoleName"]),
     repaired(
         ROLE,
@@ -182,6 +188,13 @@ pub const SETTINGS: &[Setting] = &[
         &["CreateRole.AssumeRolePolicyDocument", "UpdateAssumeRolePolicy.PolicyDocument"],
     ),
     repaired(ROLE, "managed_policies", "ListAttachedRolePolicies", &["AttachRolePolicy.PolicyArn"]),
+    repaired(
+        ROLE,
+        "description",
+        "GetRole",
+        &["CreateRole.Description", "UpdateRole.RoleName", "UpdateRole.Description"],
+    ),
+    repaired(ROLE, "tags.*", "GetRole", &["CreateRole.Tags", "TagRole.RoleName", "TagRole.Tags"]),
     repaired(ROLE, "policy", "GetRolePolicy", &["PutRolePolicy.PolicyDocument"]),
     identity(ROLE_POLICY, "name", &["PutRolePolicy.RoleName", "PutRolePolicy.PolicyName"]),
     repaired(ROLE_POLICY, "policy_document", "GetRolePolicy", &["PutRolePolicy.PolicyDocument"]),
@@ -220,7 +233,18 @@ pub const SETTINGS: &[Setting] = &[
         &["CreateTrail.CloudWatchLogsRoleArn", "UpdateTrail.CloudWatchLogsRoleArn"],
     ),
     repaired(TRAIL, "kms_key_id", TRAIL_READ, &["CreateTrail.KmsKeyId", "UpdateTrail.KmsKeyId"]),
-    repaired(TRAIL, "tags.*", "ListTags", &["CreateTrail.TagsList[].Key", "CreateTrail.TagsList[].Value"]),
+    repaired(
+        TRAIL,
+        "tags.*",
+        "ListTags",
+        &[
+            "CreateTrail.TagsList[].Key",
+            "CreateTrail.TagsList[].Value",
+            "AddTags.ResourceId",
+            "AddTags.TagsList[].Key",
+            "AddTags.TagsList[].Value",
+        ],
+    ),
     repaired(
         SELECTORS,
         "management_events",
@@ -269,7 +293,7 @@ pub const SETTINGS: &[Setting] = &[
     ),
     repaired(
         LIFECYCLE,
-        "rule[*].filter_prefix",
+        "rule[*].filter",
         "GetBucketLifecycleConfiguration",
         &["PutBucketLifecycleConfiguration.Prefix"],
     ),

@@ -22,19 +22,53 @@ pub const SUPPORT_PLAN: &str = "support.plan";
 /// The AWS managed policy that lets a role manage AWS Support cases.
 pub const SUPPORT_POLICY: &str = "policy/AWSSupportAccess";
 
+/// The support role's description, written on creation and kept.
+pub const SUPPORT_ROLE_DESCRIPTION: &str = "Manages AWS Support cases, managed by baseline";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     PutPasswordPolicy(PasswordPolicy),
-    CreateGroup { name: String, path: String },
-    AttachGroupPolicies { group: String, attach: Vec<String>, detach: Vec<String> },
-    CreateSupportRole { name: String, trust_policy: String, policy_arn: String },
-    UpdateSupportTrust { name: String, trust_policy: String },
-    AttachSupportPolicy { name: String, policy_arn: String },
+    CreateGroup {
+        name: String,
+        path: String,
+    },
+    /// Moves an existing group back to its declared path.
+    UpdateGroupPath {
+        name: String,
+        path: String,
+    },
+    AttachGroupPolicies {
+        group: String,
+        attach: Vec<String>,
+        detach: Vec<String>,
+    },
+    CreateSupportRole {
+        name: String,
+        trust_policy: String,
+        policy_arn: String,
+    },
+    /// Repairs whatever differs on the support role, all in one change (`None`: that setting matches).
+    UpdateSupportRole {
+        name: String,
+        trust_policy: Option<String>,
+        policy_arn: Option<String>,
+        description: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleState {
     pub trust_policy: PolicyDocument,
+    pub attached: Vec<String>,
+    pub description: String,
+}
+
+/// A declared group as the account has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupState {
+    /// `None` when ListGroups did not show it (created between the two reads): not compared.
+    pub path: Option<String>,
+    /// The attached managed policy ARNs.
     pub attached: Vec<String>,
 }
 
@@ -42,8 +76,8 @@ pub struct RoleState {
 pub struct Observed {
     /// `None`: no password policy is set.
     pub password_policy: Option<PasswordPolicy>,
-    /// Per declared group: `None` when it does not exist, else its attached managed policy ARNs.
-    pub groups: Vec<Option<Vec<String>>>,
+    /// Per declared group: `None` when it does not exist.
+    pub groups: Vec<Option<GroupState>>,
     pub support_role: Option<RoleState>,
     /// `(root MFA enabled, root access keys present)`.
     pub root: Option<(bool, bool)>,
@@ -93,7 +127,17 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     if !spec.groups.is_empty() {
         let groups: Vec<String> =
             spec.groups.iter().map(|g| needs.iam_arn("group", &format!("{}{}", g.path, g.name))).collect();
-        needs.on(&["iam:ListAttachedGroupPolicies", "iam:CreateGroup"], groups.clone());
+        needs.on(&["iam:CreateGroup"], groups.clone());
+        // One list shows every group's path.
+        needs.any(&["iam:ListGroups"], crate::permissions::LISTS_ALL);
+        // A group moved to another path has another ARN: the group of that name under any path (group names
+        // are unique in an account, whatever the path) is read and moved back.
+        let any_path: Vec<String> = spec
+            .groups
+            .iter()
+            .flat_map(|g| [needs.iam_arn("group", &g.name), needs.iam_arn("group", &format!("*/{}", g.name))])
+            .collect();
+        needs.on(&["iam:ListAttachedGroupPolicies", "iam:UpdateGroup"], any_path);
         // Each group may get only its own listed policies.
         for (group, arn) in spec.groups.iter().zip(groups) {
             needs.on_if("iam:AttachGroupPolicy", [arn], attachable(group.policies.clone()));
@@ -111,7 +155,13 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     if let Some(role) = &spec.support_role {
         let arn = needs.iam_arn("role", &role.name);
         needs.on(
-            &["iam:GetRole", "iam:ListAttachedRolePolicies", "iam:CreateRole", "iam:UpdateAssumeRolePolicy"],
+            &[
+                "iam:GetRole",
+                "iam:ListAttachedRolePolicies",
+                "iam:CreateRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UpdateRole",
+            ],
             [arn.clone()],
         );
         let policy = format!("arn:{}:iam::aws:{SUPPORT_POLICY}", needs.scope().partition);
@@ -130,7 +180,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                 None => None,
             }
         },
-        join_all(spec.groups.iter().map(|g| observe_group(target, &g.name))),
+        observe_groups(target, &spec.groups),
         async {
             match &spec.support_role {
                 Some(r) => Some(observe_role(target, &r.name).await),
@@ -186,6 +236,34 @@ async fn observe_password_policy(target: &Target) -> Result<Option<PasswordPolic
     }
 }
 
+/// Each declared group (`None`: it does not exist); the paths of all of them come from one listing.
+async fn observe_groups(target: &Target, groups: &[GroupSpec]) -> Vec<Result<Option<GroupState>, AwsError>> {
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let (paths, attached) =
+        tokio::join!(group_paths(target), join_all(groups.iter().map(|g| observe_group(target, &g.name))));
+    attached
+        .into_iter()
+        .zip(groups)
+        .map(|(attached, group)| {
+            let paths = paths.as_ref().map_err(Clone::clone)?;
+            Ok(attached?.map(|attached| GroupState { path: paths.get(&group.name).cloned(), attached }))
+        })
+        .collect()
+}
+
+/// Every group's path, by name.
+async fn group_paths(target: &Target) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+    let mut pages = target.iam.list_groups().into_paginator().send();
+    let mut paths = std::collections::BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws::err("iam:ListGroups"))?;
+        paths.extend(page.groups().iter().map(|g| (g.group_name().to_string(), g.path().to_string())));
+    }
+    Ok(paths)
+}
+
 async fn observe_group(target: &Target, name: &str) -> Result<Option<Vec<String>>, AwsError> {
     let mut pages = target.iam.list_attached_group_policies().group_name(name).into_paginator().send();
     let mut attached = Vec::new();
@@ -202,15 +280,16 @@ async fn observe_group(target: &Target, name: &str) -> Result<Option<Vec<String>
 }
 
 async fn observe_role(target: &Target, name: &str) -> Result<Option<RoleState>, AwsError> {
-    let (trust, attached) = tokio::join!(
-        iam_role::trust_policy(&target.iam, name),
+    let (role, attached) = tokio::join!(
+        iam_role::read(&target.iam, name),
         target.iam.list_attached_role_policies().role_name(name).send(),
     );
-    let Some(trust) = trust? else { return Ok(None) };
+    let Some(role) = role? else { return Ok(None) };
     let attached = attached.map_err(aws::err("iam:ListAttachedRolePolicies"))?;
     Ok(Some(RoleState {
-        trust_policy: trust,
+        trust_policy: role.trust_policy,
         attached: attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect(),
+        description: role.description,
     }))
 }
 
@@ -262,48 +341,7 @@ pub fn diff(scope: &Scope, spec: &IamSpec, observed: &Observed) -> Plan {
     }
 
     if let Some(role) = &spec.support_role {
-        let at = address(scope, SUPPORT_ROLE, &role.name);
-        let trust = support_trust_policy(scope, role);
-        let policy_arn = support_policy_arn(scope);
-        plan.changes.push(match &observed.support_role {
-            None => ResourceChange::new(
-                at,
-                Action::Create,
-                "no role may manage AWS Support cases",
-                op(Op::CreateSupportRole {
-                    name: role.name.clone(),
-                    trust_policy: trust.to_json(),
-                    policy_arn: policy_arn.clone(),
-                }),
-            )
-            .with_attributes(vec![
-                AttributeChange::new("assume_role_policy", None, Some(trust.to_json())),
-                AttributeChange::new("managed_policies", None, Some(policy_arn)),
-            ]),
-            Some(state) if !state.trust_policy.equivalent(&trust) => ResourceChange::new(
-                at,
-                Action::Update,
-                "trust policy differs",
-                op(Op::UpdateSupportTrust { name: role.name.clone(), trust_policy: trust.to_json() }),
-            )
-            .with_attributes(vec![AttributeChange::new(
-                "assume_role_policy",
-                Some(state.trust_policy.to_json()),
-                Some(trust.to_json()),
-            )]),
-            Some(state) if !state.attached.contains(&policy_arn) => ResourceChange::new(
-                at,
-                Action::Update,
-                "AWSSupportAccess is not attached",
-                op(Op::AttachSupportPolicy { name: role.name.clone(), policy_arn: policy_arn.clone() }),
-            )
-            .with_attributes(vec![AttributeChange::new(
-                "managed_policies",
-                Some(state.attached.join(", ")),
-                Some(policy_arn),
-            )]),
-            Some(_) => ResourceChange::no_op(at, "support role in place"),
-        });
+        plan.changes.push(support_role_change(scope, role, observed.support_role.as_ref()));
     }
 
     if let Some((mfa, keys)) = observed.root {
@@ -341,7 +379,69 @@ pub fn diff(scope: &Scope, spec: &IamSpec, observed: &Observed) -> Plan {
     plan
 }
 
-fn diff_group(scope: &Scope, group: &GroupSpec, have: Option<&Vec<String>>) -> Plan {
+/// The support role: created with its trust policy, AWSSupportAccess and description, or everything that
+/// differs repaired by one change.
+fn support_role_change(scope: &Scope, role: &SupportRole, have: Option<&RoleState>) -> ResourceChange {
+    let at = address(scope, SUPPORT_ROLE, &role.name);
+    let trust = support_trust_policy(scope, role);
+    let policy_arn = support_policy_arn(scope);
+    let op = Operation::IamHygiene;
+    let Some(state) = have else {
+        return ResourceChange::new(
+            at,
+            Action::Create,
+            "no role may manage AWS Support cases",
+            op(Op::CreateSupportRole {
+                name: role.name.clone(),
+                trust_policy: trust.to_json(),
+                policy_arn: policy_arn.clone(),
+            }),
+        )
+        .with_attributes(vec![
+            AttributeChange::new("assume_role_policy", None, Some(trust.to_json())),
+            AttributeChange::new("managed_policies", None, Some(policy_arn)),
+            AttributeChange::new("description", None, Some(SUPPORT_ROLE_DESCRIPTION.into())),
+        ]);
+    };
+    let mut attributes = Vec::new();
+    let mut reasons = Vec::new();
+    let trust_differs = !state.trust_policy.equivalent(&trust);
+    if trust_differs {
+        reasons.push("trust policy differs");
+        attributes.push(AttributeChange::new(
+            "assume_role_policy",
+            Some(state.trust_policy.to_json()),
+            Some(trust.to_json()),
+        ));
+    }
+    let detached = !state.attached.contains(&policy_arn);
+    if detached {
+        reasons.push("AWSSupportAccess is not attached");
+        attributes.push(AttributeChange::new(
+            "managed_policies",
+            Some(state.attached.join(", ")),
+            Some(policy_arn.clone()),
+        ));
+    }
+    let description_differs = state.description != SUPPORT_ROLE_DESCRIPTION;
+    if description_differs {
+        reasons.push("description differs");
+        let before = if state.description.is_empty() { "(none)".to_string() } else { state.description.clone() };
+        attributes.push(AttributeChange::new("description", Some(before), Some(SUPPORT_ROLE_DESCRIPTION.into())));
+    }
+    if attributes.is_empty() {
+        return ResourceChange::no_op(at, "support role in place");
+    }
+    let repair = Op::UpdateSupportRole {
+        name: role.name.clone(),
+        trust_policy: trust_differs.then(|| trust.to_json()),
+        policy_arn: detached.then_some(policy_arn),
+        description: description_differs.then(|| SUPPORT_ROLE_DESCRIPTION.to_string()),
+    };
+    ResourceChange::new(at, Action::Update, reasons.join("; "), op(repair)).with_attributes(attributes)
+}
+
+fn diff_group(scope: &Scope, group: &GroupSpec, have: Option<&GroupState>) -> Plan {
     let mut plan = Plan::default();
     let op = Operation::IamHygiene;
     let group_at = address(scope, GROUP, &group.name);
@@ -358,10 +458,24 @@ fn diff_group(scope: &Scope, group: &GroupSpec, have: Option<&Vec<String>>) -> P
                 AttributeChange::new("path", None, Some(group.path.clone())),
             ]),
         );
+    } else if let Some(path) = have.and_then(|h| h.path.as_ref()).filter(|p| **p != group.path) {
+        plan.changes.push(
+            ResourceChange::new(
+                group_at.clone(),
+                Action::Update,
+                "group is under another path",
+                op(Op::UpdateGroupPath { name: group.name.clone(), path: group.path.clone() }),
+            )
+            .with_attributes(vec![AttributeChange::new(
+                "path",
+                Some(path.clone()),
+                Some(group.path.clone()),
+            )]),
+        );
     } else {
         plan.changes.push(ResourceChange::no_op(group_at.clone(), "group exists"));
     }
-    let attached = have.cloned().unwrap_or_default();
+    let attached = have.map(|h| h.attached.clone()).unwrap_or_default();
     let attach: Vec<String> = group.policies.iter().filter(|p| !attached.contains(p)).cloned().collect();
     let extra: Vec<String> = attached.iter().filter(|p| !group.policies.contains(p)).cloned().collect();
     let detach = if group.exclusive { extra.clone() } else { Vec::new() };
@@ -448,13 +562,24 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                     .map_err(aws::err("iam:DetachGroupPolicy"))?;
             }
         }
+        Op::UpdateGroupPath { name, path } => {
+            iam.update_group().group_name(name).new_path(path).send().await.map_err(aws::err("iam:UpdateGroup"))?;
+        }
         Op::CreateSupportRole { name, trust_policy, policy_arn } => {
-            let description = "Manages AWS Support cases, managed by baseline";
-            iam_role::create(iam, name, trust_policy, description, &Default::default()).await?;
+            iam_role::create(iam, name, trust_policy, SUPPORT_ROLE_DESCRIPTION, &Default::default()).await?;
             iam_role::attach_managed(iam, name, policy_arn).await?;
         }
-        Op::UpdateSupportTrust { name, trust_policy } => iam_role::update_trust(iam, name, trust_policy).await?,
-        Op::AttachSupportPolicy { name, policy_arn } => iam_role::attach_managed(iam, name, policy_arn).await?,
+        Op::UpdateSupportRole { name, trust_policy, policy_arn, description } => {
+            if let Some(trust_policy) = trust_policy {
+                iam_role::update_trust(iam, name, trust_policy).await?;
+            }
+            if let Some(policy_arn) = policy_arn {
+                iam_role::attach_managed(iam, name, policy_arn).await?;
+            }
+            if let Some(description) = description {
+                iam_role::update_description(iam, name, description).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -484,10 +609,14 @@ mod tests {
     fn converged() -> Observed {
         Observed {
             password_policy: Some(PasswordPolicy::default()),
-            groups: vec![Some(vec!["arn:aws:iam::aws:policy/SecurityAudit".into()])],
+            groups: vec![Some(GroupState {
+                path: Some("/".into()),
+                attached: vec!["arn:aws:iam::aws:policy/SecurityAudit".into()],
+            })],
             support_role: Some(RoleState {
                 trust_policy: support_trust_policy(&scope(), spec().support_role.as_ref().unwrap()),
                 attached: vec![support_policy_arn(&scope())],
+                description: SUPPORT_ROLE_DESCRIPTION.into(),
             }),
             root: Some((true, false)),
         }
@@ -538,10 +667,7 @@ mod tests {
     #[test]
     fn exclusive_groups_detach_undeclared_policies_others_report_them() {
         let mut observed = converged();
-        observed.groups = vec![Some(vec![
-            "arn:aws:iam::aws:policy/SecurityAudit".into(),
-            "arn:aws:iam::aws:policy/AdministratorAccess".into(),
-        ])];
+        observed.groups[0].as_mut().unwrap().attached.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
         let plan = diff(&scope(), &spec(), &observed);
         assert!(!plan.has_pending());
         assert!(plan.notices.iter().any(|n| n.message.contains("AdministratorAccess")));
@@ -565,5 +691,63 @@ mod tests {
         assert_eq!(plan.pending().next().unwrap().reason, "AWSSupportAccess is not attached");
         let trust = support_trust_policy(&scope(), spec().support_role.as_ref().unwrap());
         assert_eq!(trust.statements[0]["Principal"]["AWS"], "arn:aws:iam::111111111111:root");
+    }
+
+    #[test]
+    fn support_role_trust_attachment_and_description_are_repaired_by_one_change() {
+        let mut observed = converged();
+        let state = observed.support_role.as_mut().unwrap();
+        state.attached.clear();
+        state.trust_policy = PolicyDocument::empty();
+        state.description = "someone else's".into();
+        let plan = diff(&scope(), &spec(), &observed);
+        let pending: Vec<&ResourceChange> = plan.pending().collect();
+        assert_eq!(pending.len(), 1);
+        let names: Vec<&str> = pending[0].attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["assume_role_policy", "managed_policies", "description"]);
+        let trust = support_trust_policy(&scope(), spec().support_role.as_ref().unwrap());
+        assert_eq!(
+            pending[0].operation,
+            Some(Operation::IamHygiene(Op::UpdateSupportRole {
+                name: "support".into(),
+                trust_policy: Some(trust.to_json()),
+                policy_arn: Some(support_policy_arn(&scope())),
+                description: Some(SUPPORT_ROLE_DESCRIPTION.into()),
+            }))
+        );
+
+        // Only the description: only it is written.
+        let mut observed = converged();
+        observed.support_role.as_mut().unwrap().description.clear();
+        let plan = diff(&scope(), &spec(), &observed);
+        let change = plan.pending().next().unwrap();
+        assert_eq!(
+            change.attributes,
+            vec![AttributeChange::new("description", Some("(none)".into()), Some(SUPPORT_ROLE_DESCRIPTION.into()))]
+        );
+        let Some(Operation::IamHygiene(Op::UpdateSupportRole { trust_policy, policy_arn, description, .. })) =
+            &change.operation
+        else {
+            panic!("{:?}", change.operation)
+        };
+        assert_eq!((trust_policy, policy_arn), (&None, &None));
+        assert!(description.is_some());
+    }
+
+    #[test]
+    fn a_group_moved_to_another_path_is_moved_back() {
+        let mut observed = converged();
+        observed.groups[0].as_mut().unwrap().path = Some("/elsewhere/".into());
+        let plan = diff(&scope(), &spec(), &observed);
+        let change = plan.pending().next().unwrap();
+        assert_eq!(change.address.to_string(), "111111111111/global/iam.group/auditors");
+        assert_eq!(change.attributes, vec![AttributeChange::new("path", Some("/elsewhere/".into()), Some("/".into()))]);
+        assert_eq!(
+            change.operation,
+            Some(Operation::IamHygiene(Op::UpdateGroupPath { name: "auditors".into(), path: "/".into() }))
+        );
+        // A path ListGroups did not report is not compared.
+        observed.groups[0].as_mut().unwrap().path = None;
+        assert!(!diff(&scope(), &spec(), &observed).has_pending());
     }
 }

@@ -6,19 +6,41 @@ use std::collections::BTreeMap;
 use crate::aws::{self, AwsError};
 use crate::policy::PolicyDocument;
 
-/// The role's trust policy; `None` when the role does not exist. A document that cannot be parsed reads as
-/// empty, so the baseline's statements show as missing and are put back.
-pub async fn trust_policy(iam: &aws_sdk_iam::Client, name: &str) -> Result<Option<PolicyDocument>, AwsError> {
+/// What GetRole answers about a role that baseline writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Role {
+    /// A document that cannot be parsed reads as empty, so the baseline's statements show as missing and are
+    /// put back.
+    pub trust_policy: PolicyDocument,
+    /// Empty when the role has none.
+    pub description: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The role; `None` when it does not exist.
+pub async fn read(iam: &aws_sdk_iam::Client, name: &str) -> Result<Option<Role>, AwsError> {
     match iam.get_role().role_name(name).send().await.map_err(aws::err("iam:GetRole")) {
-        Ok(out) => Ok(Some(
-            out.role()
-                .and_then(|r| r.assume_role_policy_document())
-                .and_then(|d| PolicyDocument::parse(d).ok())
-                .unwrap_or_else(PolicyDocument::empty),
-        )),
+        Ok(out) => {
+            let role = out.role();
+            Ok(Some(Role {
+                trust_policy: role
+                    .and_then(|r| r.assume_role_policy_document())
+                    .and_then(|d| PolicyDocument::parse(d).ok())
+                    .unwrap_or_else(PolicyDocument::empty),
+                description: role.and_then(|r| r.description()).unwrap_or_default().to_string(),
+                tags: role
+                    .map(|r| r.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+                    .unwrap_or_default(),
+            }))
+        }
         Err(e) if e.is_code("NoSuchEntity") => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The role's trust policy; `None` when the role does not exist.
+pub async fn trust_policy(iam: &aws_sdk_iam::Client, name: &str) -> Result<Option<PolicyDocument>, AwsError> {
+    Ok(read(iam, name).await?.map(|role| role.trust_policy))
 }
 
 /// One inline policy of a role; `None` when the role or the policy does not exist.
@@ -66,6 +88,26 @@ pub async fn update_trust(iam: &aws_sdk_iam::Client, name: &str, trust_policy: &
         .send()
         .await
         .map_err(aws::err("iam:UpdateAssumeRolePolicy"))?;
+    Ok(())
+}
+
+/// UpdateRole with only a description changes only the description (the maximum session duration is kept).
+pub async fn update_description(iam: &aws_sdk_iam::Client, name: &str, description: &str) -> Result<(), AwsError> {
+    iam.update_role().role_name(name).description(description).send().await.map_err(aws::err("iam:UpdateRole"))?;
+    Ok(())
+}
+
+/// Adds or overwrites these tags; the role's other tags are kept.
+pub async fn tag(iam: &aws_sdk_iam::Client, name: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let tags = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(aws::build_error("iam:TagRole"))?;
+    iam.tag_role().role_name(name).set_tags(Some(tags)).send().await.map_err(aws::err("iam:TagRole"))?;
     Ok(())
 }
 

@@ -45,15 +45,42 @@ const BPA_NAMES: [&str; 4] =
 pub struct Encryption {
     pub algorithm: String,
     pub kms_key: Option<String>,
+    /// Whether S3 Bucket Keys are on (`BucketKeyEnabled`).
+    pub bucket_key: bool,
 }
 
 /// The baseline's lifecycle rule as found on the bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionRule {
     pub enabled: bool,
+    /// Which objects the rule covers, in words (see [`rule_scope`]); empty: the whole bucket.
+    pub filter: String,
     pub transition_days: u32,
+    /// The first transition's storage class; empty without a transition.
+    pub transition_storage_class: String,
     pub expiration_days: u32,
     pub noncurrent_expiration_days: u32,
+    pub abort_incomplete_multipart_days: u32,
+}
+
+/// Days after which incomplete multipart uploads are aborted by the baseline's rule.
+const ABORT_MULTIPART_DAYS: u32 = 7;
+
+/// The rule [`retention`] writes, as observation would read it back.
+pub fn wanted_rule(lc: &Lifecycle) -> RetentionRule {
+    RetentionRule {
+        enabled: true,
+        filter: String::new(),
+        transition_days: lc.transition_days,
+        transition_storage_class: if lc.transition_days > 0 {
+            TransitionStorageClass::Glacier.as_str().to_string()
+        } else {
+            String::new()
+        },
+        expiration_days: lc.expiration_days,
+        noncurrent_expiration_days: lc.noncurrent_expiration_days,
+        abort_incomplete_multipart_days: ABORT_MULTIPART_DAYS,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -822,6 +849,7 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
         Some(Encryption {
             algorithm: default.sse_algorithm().as_str().to_string(),
             kms_key: default.kms_master_key_id().map(str::to_string),
+            bucket_key: rule.bucket_key_enabled().unwrap_or(false),
         })
     });
     let versioning = versioning?;
@@ -873,14 +901,48 @@ fn bpa_flags(c: &PublicAccessBlockConfiguration) -> [bool; 4] {
     ]
 }
 
-fn retention_rule(rule: &LifecycleRule) -> RetentionRule {
+pub fn retention_rule(rule: &LifecycleRule) -> RetentionRule {
     let days = |d: Option<i32>| d.and_then(|d| u32::try_from(d).ok()).unwrap_or(0);
+    let transition = rule.transitions().first();
     RetentionRule {
         enabled: rule.status() == &ExpirationStatus::Enabled,
-        transition_days: days(rule.transitions().first().and_then(|t| t.days())),
+        filter: rule_scope(rule),
+        transition_days: days(transition.and_then(|t| t.days())),
+        transition_storage_class: transition
+            .and_then(|t| t.storage_class())
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
         expiration_days: days(rule.expiration().and_then(|e| e.days())),
         noncurrent_expiration_days: days(rule.noncurrent_version_expiration().and_then(|n| n.noncurrent_days())),
+        abort_incomplete_multipart_days: days(
+            rule.abort_incomplete_multipart_upload().and_then(|a| a.days_after_initiation()),
+        ),
     }
+}
+
+/// Which objects a lifecycle rule applies to, in words: empty for the whole bucket (no filter, or an empty
+/// prefix and nothing else), else its prefix, tags and object sizes.
+fn rule_scope(rule: &LifecycleRule) -> String {
+    let mut parts = Vec::new();
+    let mut prefix = |p: Option<&str>| {
+        if let Some(p) = p.filter(|p| !p.is_empty()) {
+            parts.push(format!("prefix {p}"));
+        }
+    };
+    // The rule-level prefix predates filters; S3 still accepts and returns it.
+    #[allow(deprecated)]
+    prefix(rule.prefix());
+    let filter = rule.filter();
+    prefix(filter.and_then(|f| f.prefix()));
+    let and = filter.and_then(|f| f.and());
+    prefix(and.and_then(|a| a.prefix()));
+    let tags = filter.and_then(|f| f.tag()).into_iter().chain(and.map(|a| a.tags()).unwrap_or_default());
+    parts.extend(tags.map(|t| format!("tag {}={}", t.key(), t.value())));
+    let larger = filter.and_then(|f| f.object_size_greater_than()).or(and.and_then(|a| a.object_size_greater_than()));
+    let smaller = filter.and_then(|f| f.object_size_less_than()).or(and.and_then(|a| a.object_size_less_than()));
+    parts.extend(larger.map(|n| format!("objects larger than {n} bytes")));
+    parts.extend(smaller.map(|n| format!("objects smaller than {n} bytes")));
+    parts.join(", ")
 }
 
 async fn observe_account_bpa(target: &Target) -> Result<Option<[bool; 4]>, AwsError> {
@@ -1038,24 +1100,7 @@ pub fn diff(
     setting(VERSIONING, "versioning is not enabled", attrs, Op::EnableVersioning { bucket: bucket.clone() });
 
     let lc = archive.lifecycle;
-    let want_rule = RetentionRule {
-        enabled: true,
-        transition_days: lc.transition_days,
-        expiration_days: lc.expiration_days,
-        noncurrent_expiration_days: lc.noncurrent_expiration_days,
-    };
-    let have_rule = observed.and_then(|s| s.retention.clone());
-    let mut attrs = Vec::new();
-    let field = |name: &str, f: fn(&RetentionRule) -> String| {
-        let before = have_rule.as_ref().map(f);
-        (before.as_deref() != Some(f(&want_rule).as_str())).then(|| {
-            AttributeChange::new(format!("rule[{LIFECYCLE_RULE_ID}].{name}"), before.clone(), Some(f(&want_rule)))
-        })
-    };
-    attrs.extend(field("status", |r| if r.enabled { "Enabled".into() } else { "Disabled".into() }));
-    attrs.extend(field("transition_to_glacier_days", |r| r.transition_days.to_string()));
-    attrs.extend(field("expiration_days", |r| r.expiration_days.to_string()));
-    attrs.extend(field("noncurrent_expiration_days", |r| r.noncurrent_expiration_days.to_string()));
+    let attrs = retention_attributes(&wanted_rule(&lc), observed.and_then(|s| s.retention.as_ref()));
     setting(
         LIFECYCLE,
         "log retention rule differs",
@@ -1093,27 +1138,16 @@ pub fn diff(
                 AttributeChange::new("name", None, Some(bucket.clone())),
                 AttributeChange::new("region", None, Some(at.region.clone())),
             ];
-            attributes
-                .extend(tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))));
+            attributes.extend(super::new_tags(tags));
             let create = Op::CreateBucket { bucket: bucket.clone(), region: at.region.clone(), tags: tags.clone() };
             ResourceChange::new(bucket_address, Action::Create, "bucket does not exist", op(create))
                 .with_attributes(attributes)
         }
         Some(state) => {
-            let drift: BTreeMap<String, String> = tags
-                .iter()
-                .filter(|(k, v)| state.tags.get(*k) != Some(v))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let (drift, attributes) = super::tag_drift(tags, &state.tags);
             if drift.is_empty() {
                 ResourceChange::no_op(bucket_address, "bucket exists with the baseline tags")
             } else {
-                let attributes = drift
-                    .iter()
-                    .map(|(k, v)| {
-                        AttributeChange::new(format!("tags.{k}"), state.tags.get(k).cloned(), Some(v.clone()))
-                    })
-                    .collect();
                 ResourceChange::new(
                     bucket_address,
                     Action::Update,
@@ -1126,6 +1160,32 @@ pub fn diff(
     };
     plan.changes.insert(0, bucket_change);
     plan
+}
+
+/// `rule[baseline-log-retention].<field>` for each field of the baseline's lifecycle rule that differs.
+pub fn retention_attributes(want: &RetentionRule, have: Option<&RetentionRule>) -> Vec<AttributeChange> {
+    let text = |s: &str| if s.is_empty() { "(none)".to_string() } else { s.to_string() };
+    let fields = |r: &RetentionRule| {
+        [
+            ("status", if r.enabled { "Enabled".to_string() } else { "Disabled".to_string() }),
+            ("filter", if r.filter.is_empty() { "(whole bucket)".to_string() } else { r.filter.clone() }),
+            ("transition_to_glacier_days", r.transition_days.to_string()),
+            ("transition_storage_class", text(&r.transition_storage_class)),
+            ("expiration_days", r.expiration_days.to_string()),
+            ("noncurrent_expiration_days", r.noncurrent_expiration_days.to_string()),
+            ("abort_incomplete_multipart_upload_days", r.abort_incomplete_multipart_days.to_string()),
+        ]
+    };
+    let name = |field: &str| format!("rule[{LIFECYCLE_RULE_ID}].{field}");
+    match have {
+        None => fields(want).into_iter().map(|(n, w)| AttributeChange::new(name(n), None, Some(w))).collect(),
+        Some(have) => fields(have)
+            .into_iter()
+            .zip(fields(want))
+            .filter(|((_, h), (_, w))| h != w)
+            .map(|((n, h), (_, w))| AttributeChange::new(name(n), Some(h), Some(w)))
+            .collect(),
+    }
 }
 
 /// Default encryption algorithms, weakest first: what the baseline asks for is a minimum.
@@ -1161,6 +1221,16 @@ pub fn encryption_change(
             let have_key = have.and_then(|h| h.kms_key.as_deref());
             if have_key != Some(key) {
                 attrs.push(AttributeChange::new("kms_master_key_id", show(have_key), Some(key.to_string())));
+            }
+            // What `execute` writes: S3 Bucket Keys with SSE-KMS; DSSE-KMS does not support them.
+            let want_bucket_key = !dual_layer;
+            if have.is_none_or(|h| h.bucket_key != want_bucket_key) {
+                let before = have.map(|h| h.bucket_key.to_string());
+                attrs.push(AttributeChange::new(
+                    "bucket_key_enabled",
+                    before.or(Some("(none)".into())),
+                    Some(want_bucket_key.to_string()),
+                ));
             }
             "default encryption differs"
         }
@@ -1339,7 +1409,9 @@ fn retention(lc: &Lifecycle) -> Result<LifecycleRule, AwsError> {
         .id(LIFECYCLE_RULE_ID)
         .status(ExpirationStatus::Enabled)
         .filter(LifecycleRuleFilter::builder().prefix("").build())
-        .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(7).build());
+        .abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder().days_after_initiation(days(ABORT_MULTIPART_DAYS)).build(),
+        );
     if lc.transition_days > 0 {
         rule = rule.transitions(
             Transition::builder().days(days(lc.transition_days)).storage_class(TransitionStorageClass::Glacier).build(),
@@ -1430,14 +1502,9 @@ mod tests {
             tags: BTreeMap::from([("managed-by".into(), "baseline".into())]),
             ownership: Some("BucketOwnerEnforced".into()),
             public_access_block: Some([true; 4]),
-            encryption: Some(Encryption { algorithm: "AES256".into(), kms_key: None }),
+            encryption: Some(Encryption { algorithm: "AES256".into(), kms_key: None, bucket_key: false }),
             versioning: Some("Enabled".into()),
-            retention: Some(RetentionRule {
-                enabled: true,
-                transition_days: 90,
-                expiration_days: 2557,
-                noncurrent_expiration_days: 90,
-            }),
+            retention: Some(wanted_rule(&Lifecycle::default())),
             policy: Some(policy::merge_owned(None, statements)),
             unreadable_policy: None,
         }
@@ -1493,14 +1560,17 @@ mod tests {
         let plan = diff(&scope(), &archive, &at, &writers(), &BTreeMap::new(), Some(&hardened(&statements)));
         let change = plan.pending().next().unwrap();
         assert_eq!(change.address.kind, ENCRYPTION);
-        assert_eq!(change.attributes.len(), 2);
+        let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["sse_algorithm", "kms_master_key_id", "bucket_key_enabled"]);
     }
 
     const KEY: &str = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     const ALIAS: &str = "arn:aws:kms:eu-west-1:111111111111:alias/logs";
 
+    /// With S3 Bucket Keys as `execute` sets them: on for SSE-KMS.
     fn sse(algorithm: &str, key: Option<&str>) -> Encryption {
-        Encryption { algorithm: algorithm.into(), kms_key: key.map(str::to_string) }
+        let bucket_key = algorithm == "aws:kms";
+        Encryption { algorithm: algorithm.into(), kms_key: key.map(str::to_string), bucket_key }
     }
 
     #[test]
@@ -1531,6 +1601,19 @@ mod tests {
         assert_eq!(op, Op::Encrypt { bucket: "b".into(), kms_key: Some(KEY.into()), dual_layer: true });
         let (_, attrs, _) = encryption_change("b", Some(KEY), Some(&sse("aws:kms", None)));
         assert_eq!(attrs.len(), 1, "the AWS managed key is not the configured key: {attrs:?}");
+    }
+
+    #[test]
+    fn bucket_key_is_compared_against_what_apply_writes() {
+        let turned_off = Encryption { bucket_key: false, ..sse("aws:kms", Some(KEY)) };
+        let (_, attrs, op) = encryption_change("b", Some(KEY), Some(&turned_off));
+        assert_eq!(attrs, vec![AttributeChange::new("bucket_key_enabled", Some("false".into()), Some("true".into()))]);
+        assert_eq!(op, Op::Encrypt { bucket: "b".into(), kms_key: Some(KEY.into()), dual_layer: false });
+        // DSSE-KMS does not support Bucket Keys, and without a configured key the encryption is not ours.
+        let (_, attrs, _) = encryption_change("b", Some(KEY), Some(&sse("aws:kms:dsse", Some(KEY))));
+        assert!(attrs.is_empty(), "{attrs:?}");
+        let (_, attrs, _) = encryption_change("b", None, Some(&turned_off));
+        assert!(attrs.is_empty(), "{attrs:?}");
     }
 
     fn review(key_arn: Result<String, AwsError>) -> KeyReview {
@@ -1773,5 +1856,79 @@ mod tests {
         assert!(is_system_tag("AWS:x"));
         assert!(!is_system_tag("managed-by"));
         assert!(!is_system_tag("awsome"));
+    }
+
+    fn lifecycle_rule(filter: LifecycleRuleFilter, class: TransitionStorageClass, abort: Option<i32>) -> LifecycleRule {
+        let mut rule = LifecycleRule::builder()
+            .id(LIFECYCLE_RULE_ID)
+            .status(ExpirationStatus::Enabled)
+            .filter(filter)
+            .transitions(Transition::builder().days(90).storage_class(class).build())
+            .expiration(LifecycleExpiration::builder().days(2557).build())
+            .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(90).build());
+        if let Some(days) = abort {
+            rule = rule.abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder().days_after_initiation(days).build(),
+            );
+        }
+        rule.build().unwrap()
+    }
+
+    #[test]
+    fn the_written_retention_rule_reads_back_as_wanted() {
+        for lc in
+            [Lifecycle::default(), Lifecycle { transition_days: 0, expiration_days: 0, noncurrent_expiration_days: 30 }]
+        {
+            let written = retention(&lc).unwrap();
+            assert_eq!(retention_rule(&written), wanted_rule(&lc), "{lc:?}");
+            assert!(retention_attributes(&wanted_rule(&lc), Some(&retention_rule(&written))).is_empty());
+        }
+        let whole = LifecycleRuleFilter::builder().build();
+        let rule = lifecycle_rule(whole, TransitionStorageClass::Glacier, Some(7));
+        assert_eq!(retention_rule(&rule).filter, "", "a filter without a prefix covers the whole bucket");
+    }
+
+    #[test]
+    fn a_narrowed_lifecycle_rule_is_drift_field_by_field() {
+        let want = wanted_rule(&Lifecycle::default());
+        let narrowed = lifecycle_rule(
+            LifecycleRuleFilter::builder().prefix("nothing-here/").build(),
+            TransitionStorageClass::StandardIa,
+            None,
+        );
+        let have = retention_rule(&narrowed);
+        let name = |field: &str| format!("rule[{LIFECYCLE_RULE_ID}].{field}");
+        assert_eq!(
+            retention_attributes(&want, Some(&have)),
+            vec![
+                AttributeChange::new(
+                    name("filter"),
+                    Some("prefix nothing-here/".into()),
+                    Some("(whole bucket)".into())
+                ),
+                AttributeChange::new(
+                    name("transition_storage_class"),
+                    Some("STANDARD_IA".into()),
+                    Some("GLACIER".into())
+                ),
+                AttributeChange::new(
+                    name("abort_incomplete_multipart_upload_days"),
+                    Some("0".into()),
+                    Some("7".into())
+                ),
+            ]
+        );
+        // Tags narrow the rule too, and the whole change is one rewrite of the rule.
+        let tag = Tag::builder().key("keep").value("no").build().unwrap();
+        let tagged =
+            lifecycle_rule(LifecycleRuleFilter::builder().tag(tag).build(), TransitionStorageClass::Glacier, Some(7));
+        assert_eq!(retention_rule(&tagged).filter, "tag keep=no");
+        let mut state = hardened(&owned_statements("aws", "logs-111111111111-eu-west-1", &writers()));
+        state.retention = Some(have);
+        let plan = run(Some(&state));
+        let pending: Vec<&ResourceChange> = plan.pending().collect();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].address.kind, LIFECYCLE);
+        assert!(matches!(pending[0].operation, Some(Operation::LogBucket(Op::PutRetentionRule { .. }))));
     }
 }

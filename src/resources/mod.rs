@@ -171,21 +171,6 @@ pub(crate) fn new_fields<const N: usize>(want: [(&'static str, String); N]) -> V
     want.into_iter().map(|(name, value)| AttributeChange::new(name, None, Some(value))).collect()
 }
 
-/// The baseline's tags that a resource lacks or carries with another value (foreign tags are not drift), and
-/// their `tags.<key>` attribute changes.
-pub(crate) fn tag_drift(
-    have: &BTreeMap<String, String>,
-    want: &BTreeMap<String, String>,
-) -> (BTreeMap<String, String>, Vec<AttributeChange>) {
-    let drift: BTreeMap<String, String> =
-        want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let changes = drift
-        .iter()
-        .map(|(k, v)| AttributeChange::new(format!("tags.{k}"), have.get(k).cloned(), Some(v.clone())))
-        .collect();
-    (drift, changes)
-}
-
 /// `before → after` for the fields whose values differ.
 pub(crate) fn changed_fields<const N: usize>(
     have: [(&'static str, String); N],
@@ -208,4 +193,25 @@ pub(crate) fn changed_fields_by<const N: usize>(
             AttributeChange::new(name, Some(if h.is_empty() { "(none)".into() } else { h }), Some(w))
         })
         .collect()
+}
+
+/// The baseline's tags a resource lacks or carries with another value, as `(tags to write, tags.<key>
+/// attributes)`. Only the baseline's tags count: foreign tags are not drift and are never written. Both are
+/// empty when the tags match.
+pub(crate) fn tag_drift(
+    want: &BTreeMap<String, String>,
+    have: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<AttributeChange>) {
+    let drift: BTreeMap<String, String> =
+        want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let attributes = drift
+        .iter()
+        .map(|(k, v)| AttributeChange::new(format!("tags.{k}"), have.get(k).cloned(), Some(v.clone())))
+        .collect();
+    (drift, attributes)
+}
+
+/// The `tags.<key>` attributes of a resource about to be created.
+pub(crate) fn new_tags(tags: &BTreeMap<String, String>) -> Vec<AttributeChange> {
+    tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))).collect()
 }

@@ -246,14 +246,13 @@ pub fn diff(
     let topic_change = match observed {
         None => {
             let mut attributes = vec![AttributeChange::new("name", None, Some(spec.name.clone()))];
-            attributes
-                .extend(tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))));
+            attributes.extend(super::new_tags(tags));
             let op = Op::CreateTopic { name: spec.name.clone(), tags: tags.clone() };
             ResourceChange::new(topic_address.clone(), Action::Create, "topic does not exist", Operation::Sns(op))
                 .with_attributes(attributes)
         }
         Some(state) => {
-            let (drift, attributes) = super::tag_drift(&state.tags, tags);
+            let (drift, attributes) = super::tag_drift(tags, &state.tags);
             if drift.is_empty() {
                 ResourceChange::no_op(topic_address.clone(), "topic exists with the baseline tags")
             } else {

@@ -65,6 +65,10 @@ fn json_fields(body: &[u8]) -> BTreeSet<String> {
     let mut fields = BTreeSet::new();
     for (key, value) in &map {
         match value {
+            // A tag map's keys are the user's, not fields.
+            serde_json::Value::Object(_) if key.eq_ignore_ascii_case("tags") => {
+                fields.insert(key.clone());
+            }
             serde_json::Value::Object(inner) => fields.extend(inner.keys().map(|k| format!("{key}.{k}"))),
             serde_json::Value::Array(items) if items.iter().any(|i| i.is_object()) => {
                 let inner = items.iter().filter_map(|i| i.as_object()).flat_map(|o| o.keys());
