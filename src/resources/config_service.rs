@@ -267,10 +267,11 @@ pub enum Op {
         trust_policy: String,
         policy: String,
     },
-    /// Puts back what differs of the forwarding role: its trust policy, its inline policy.
+    /// Puts back what differs of the forwarding role: its trust policy, its inline policy, its description.
     RepairForwarderRole {
         trust_policy: Option<String>,
         policy: Option<String>,
+        description: Option<String>,
     },
 }
 
@@ -279,7 +280,10 @@ pub enum Op {
 pub struct ForwarderRole {
     pub trust_policy: PolicyDocument,
     pub policy: Option<PolicyDocument>,
+    pub description: String,
 }
+
+const FORWARDER_DESCRIPTION: &str = "Forwards AWS Config non-compliance events to the home region, managed by baseline";
 
 pub fn service_linked_role_arn(scope: &Scope) -> String {
     format!("arn:{}:iam::{}:role/aws-service-role/config.amazonaws.com/{SLR_NAME}", scope.partition, scope.account_id)
@@ -422,7 +426,14 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         // Regions other than the home region forward through a role of the baseline's.
         let role = needs.iam_arn("role", FORWARDER_ROLE_NAME);
         needs.on(
-            &["iam:GetRole", "iam:GetRolePolicy", "iam:CreateRole", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"],
+            &[
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:CreateRole",
+                "iam:PutRolePolicy",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UpdateRole",
+            ],
             [role.clone()],
         );
         needs.on_if("iam:PassRole", [role], service("events.amazonaws.com"));
@@ -519,12 +530,12 @@ fn service_linked_role_change(at: &Address, exists: bool) -> ResourceChange {
 }
 
 async fn forwarder_role(target: &Target) -> Result<Option<ForwarderRole>, AwsError> {
-    let (trust, policy) = tokio::join!(
-        iam_role::trust_policy(&target.iam, FORWARDER_ROLE_NAME),
+    let (role, policy) = tokio::join!(
+        iam_role::read(&target.iam, FORWARDER_ROLE_NAME),
         iam_role::inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME),
     );
     let policy = policy?;
-    Ok(trust?.map(|trust_policy| ForwarderRole { trust_policy, policy }))
+    Ok(role?.map(|r| ForwarderRole { trust_policy: r.trust_policy, policy, description: r.description }))
 }
 
 /// The forwarding role: created with its trust and inline policy, both compared (by meaning) and put back
@@ -547,32 +558,30 @@ fn forwarder_change(scope: &Scope, at: &Address, have: Option<&ForwarderRole>) -
     };
     let trust_differs = !have.trust_policy.equivalent(&trust);
     let policy_differs = !have.policy.as_ref().is_some_and(|p| p.equivalent(&policy));
-    if !trust_differs && !policy_differs {
-        return ResourceChange::no_op(at.clone(), "forwarding role and its policy match");
-    }
+    let description_differs = have.description != FORWARDER_DESCRIPTION;
     let mut attributes = Vec::new();
     if trust_differs {
-        attributes.push(AttributeChange::new(
-            "assume_role_policy",
-            Some(have.trust_policy.to_json()),
-            Some(trust.to_json()),
-        ));
+        let (before, after) = (have.trust_policy.to_json(), trust.to_json());
+        attributes.push(AttributeChange::new("assume_role_policy", Some(before), Some(after)));
     }
     if policy_differs {
         let before = have.policy.as_ref().map(PolicyDocument::to_json);
         attributes.push(AttributeChange::new("policy", before, Some(policy.to_json())));
     }
+    if description_differs {
+        let before = Some(have.description.clone()).filter(|d| !d.is_empty()).unwrap_or_else(|| "(none)".into());
+        attributes.push(AttributeChange::new("description", Some(before), Some(FORWARDER_DESCRIPTION.into())));
+    }
+    if attributes.is_empty() {
+        return ResourceChange::no_op(at.clone(), "forwarding role and its policy match");
+    }
     let op = Op::RepairForwarderRole {
         trust_policy: trust_differs.then(|| trust.to_json()),
         policy: policy_differs.then(|| policy.to_json()),
+        description: description_differs.then(|| FORWARDER_DESCRIPTION.to_string()),
     };
-    ResourceChange::new(
-        at.clone(),
-        Action::Update,
-        "forwarding role differs from the baseline's",
-        Operation::Config(op),
-    )
-    .with_attributes(attributes)
+    let reason = "forwarding role differs from the baseline's";
+    ResourceChange::new(at.clone(), Action::Update, reason, Operation::Config(op)).with_attributes(attributes)
 }
 
 /// The ARN of Config's service-linked role, if the account has it (found by its path, whatever its exact name).
@@ -1111,13 +1120,16 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
             }
         }
         Op::CreateForwarderRole { trust_policy, policy } => {
-            let description = "Forwards AWS Config non-compliance events to the home region, managed by baseline";
-            iam_role::create(&target.iam, FORWARDER_ROLE_NAME, trust_policy, description, &BTreeMap::new()).await?;
+            let (name, description) = (FORWARDER_ROLE_NAME, FORWARDER_DESCRIPTION);
+            iam_role::create(&target.iam, name, trust_policy, description, &BTreeMap::new()).await?;
             iam_role::put_inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME, policy).await
         }
-        Op::RepairForwarderRole { trust_policy, policy } => {
+        Op::RepairForwarderRole { trust_policy, policy, description } => {
             if let Some(trust) = trust_policy {
                 iam_role::update_trust(&target.iam, FORWARDER_ROLE_NAME, trust).await?;
+            }
+            if let Some(description) = description {
+                iam_role::update_description(&target.iam, FORWARDER_ROLE_NAME, description).await?;
             }
             match policy {
                 Some(policy) => {
@@ -1509,17 +1521,22 @@ mod tests {
     #[test]
     fn the_forwarding_roles_trust_and_policy_are_compared_and_put_back() {
         let at = Address::new("111111111111", GLOBAL, FORWARDER_ROLE, FORWARDER_ROLE_NAME);
-        let good = ForwarderRole { trust_policy: forwarder_trust(&scope()), policy: Some(forwarder_policy(&scope())) };
+        let good = ForwarderRole {
+            trust_policy: forwarder_trust(&scope()),
+            policy: Some(forwarder_policy(&scope())),
+            description: FORWARDER_DESCRIPTION.into(),
+        };
         assert_eq!(forwarder_change(&scope(), &at, Some(&good)).action, Action::NoOp);
-        let gutted = ForwarderRole { trust_policy: PolicyDocument::empty(), policy: None };
+        let gutted = ForwarderRole { trust_policy: PolicyDocument::empty(), policy: None, description: String::new() };
         let change = forwarder_change(&scope(), &at, Some(&gutted));
         assert_eq!(change.action, Action::Update);
         let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, ["assume_role_policy", "policy"]);
-        let Some(Operation::Config(Op::RepairForwarderRole { trust_policy, policy })) = &change.operation else {
+        assert_eq!(names, ["assume_role_policy", "policy", "description"]);
+        let Some(Operation::Config(Op::RepairForwarderRole { trust_policy, policy, description })) = &change.operation
+        else {
             panic!("{change:?}")
         };
-        assert!(trust_policy.is_some() && policy.is_some());
+        assert!(trust_policy.is_some() && policy.is_some() && description.is_some());
     }
 
     fn spec_with(d: &Desired, existing_recorder: ExistingRecorder) -> ConfigSpec {

@@ -554,6 +554,7 @@ async fn events(home: &aws_config::SdkConfig, other: &aws_config::SdkConfig) -> 
     events.put_targets().rule(EVENT_RULE).targets(elsewhere).send().await.unwrap();
     let iam = aws_sdk_iam::Client::new(home);
     iam.update_assume_role_policy().role_name(FORWARDER).policy_document(FOREIGN_TRUST).send().await.unwrap();
+    iam.update_role().role_name(FORWARDER).description("nothing to see").send().await.unwrap();
     let policies = iam.list_role_policies().role_name(FORWARDER).send().await.unwrap();
     for name in policies.policy_names() {
         iam.delete_role_policy().role_name(FORWARDER).policy_name(name).send().await.unwrap();
@@ -562,7 +563,7 @@ async fn events(home: &aws_config::SdkConfig, other: &aws_config::SdkConfig) -> 
         at(REGION, "events.rule", EVENT_RULE, &["event_pattern", "state", "description"]),
         at(REGION, "events.target", EVENT_TARGET, &["input"]),
         at(OTHER_REGION, "events.target", EVENT_TARGET, &["target", "role_arn"]),
-        at("global", "iam.role", FORWARDER, &["assume_role_policy", "policy"]),
+        at("global", "iam.role", FORWARDER, &["assume_role_policy", "policy", "description"]),
     ]
     .concat()
 }
