@@ -657,39 +657,11 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
     let home = |kind, name: &str| Address::new(&scope.account_id, &scope.home_region, kind, name);
     let global = |kind, name: &str| Address::new(&scope.account_id, GLOBAL, kind, name);
     let trail_address = home(TRAIL, &spec.trail);
+    if let Some(plan) = not_changed_here(scope, observed, &trail_address) {
+        return plan;
+    }
     let mut plan = Plan::default();
     let tags = super::sns::desired_tags(desired);
-
-    if let Some(state) = &observed.trail
-        && state.home_region != scope.home_region
-    {
-        plan.notices.push(Notice {
-            level: NoticeLevel::Warning,
-            address: trail_address,
-            message: format!(
-                "a trail of this name is homed in {}; it can only be changed there: set home_region = \"{}\"",
-                state.home_region, state.home_region
-            ),
-        });
-        return plan;
-    }
-    if observed.trail.is_none()
-        && let Some(other) = &observed.compliant_other
-    {
-        let reason = match &other.owner {
-            Some(owner) => format!(
-                "satisfied by the organization trail {} of account {owner}, which manages its logging and event \
-                 selectors (set require_own_trail = true to add one anyway)",
-                other.arn
-            ),
-            None => format!(
-                "satisfied by {}, which baseline does not own (set require_own_trail = true to add one anyway)",
-                other.arn
-            ),
-        };
-        plan.changes.push(ResourceChange::no_op(trail_address, reason));
-        return plan;
-    }
 
     let group_address = home(LOG_GROUP, &spec.log_group);
     plan.changes.push(log_group_change(group_address.clone(), spec, &tags, observed.log_group.as_ref()));
@@ -718,32 +690,68 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
     let selectors_change = selectors_change(home(EVENT_SELECTORS, &spec.trail), &spec.trail, state, &trail_address);
     plan.changes.push(selectors_change);
 
-    // Logging on.
-    let logging_address = home(LOGGING, &spec.trail);
-    let logging_change = match state {
-        Some(s) if s.is_logging => ResourceChange::no_op(logging_address.clone(), "logging"),
+    // Logging on, and delivering.
+    plan.extend(logging(home(LOGGING, &spec.trail), &spec.trail, state, &trail_address));
+    plan
+}
+
+/// The whole plan when the trail is not to be changed from here: a trail of this name homed in another region
+/// (a warning), or no trail of ours and one the baseline does not own satisfying the requirement.
+fn not_changed_here(scope: &Scope, observed: &Observed, trail_address: &Address) -> Option<Plan> {
+    let mut plan = Plan::default();
+    if let Some(state) = &observed.trail
+        && state.home_region != scope.home_region
+    {
+        plan.notices.push(Notice {
+            level: NoticeLevel::Warning,
+            address: trail_address.clone(),
+            message: format!(
+                "a trail of this name is homed in {}; it can only be changed there: set home_region = \"{}\"",
+                state.home_region, state.home_region
+            ),
+        });
+        return Some(plan);
+    }
+    let other = observed.compliant_other.as_ref().filter(|_| observed.trail.is_none())?;
+    let reason = match &other.owner {
+        Some(owner) => format!(
+            "satisfied by the organization trail {} of account {owner}, which manages its logging and event \
+             selectors (set require_own_trail = true to add one anyway)",
+            other.arn
+        ),
+        None => format!(
+            "satisfied by {}, which baseline does not own (set require_own_trail = true to add one anyway)",
+            other.arn
+        ),
+    };
+    plan.changes.push(ResourceChange::no_op(trail_address.clone(), reason));
+    Some(plan)
+}
+
+/// Logging started, and the latest delivery errors as warnings.
+fn logging(address: Address, trail: &str, state: Option<&TrailState>, trail_address: &Address) -> Plan {
+    let mut plan = Plan::default();
+    plan.changes.push(match state {
+        Some(s) if s.is_logging => ResourceChange::no_op(address.clone(), "logging"),
         _ => ResourceChange::new(
-            logging_address.clone(),
+            address.clone(),
             if state.is_some() { Action::Update } else { Action::Create },
             if state.is_some() { "logging is stopped" } else { "a new trail does not log until started" },
-            Operation::CloudTrail(Op::StartLogging { name: spec.trail.clone() }),
+            Operation::CloudTrail(Op::StartLogging { name: trail.to_string() }),
         )
         .with_attributes(vec![AttributeChange::new(
             "is_logging",
             state.map(|_| "false".to_string()),
             Some("true".into()),
         )])
-        .after(&trail_address),
-    };
-    plan.changes.push(logging_change);
-
-    // Delivery health.
+        .after(trail_address),
+    });
     if let Some(state) = state {
         for (what, error) in [("S3", &state.delivery_error), ("CloudWatch Logs", &state.cloudwatch_delivery_error)] {
             if let Some(error) = error {
                 plan.notices.push(Notice {
                     level: NoticeLevel::Warning,
-                    address: logging_address.clone(),
+                    address: address.clone(),
                     message: format!("latest delivery to {what} failed: {error}"),
                 });
             }
@@ -1077,30 +1085,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
         Op::PutRolePolicy { role, document } => {
             iam_role::put_inline_policy(&target.iam, role, ROLE_POLICY_NAME, document).await
         }
-        Op::CreateTrail { name, settings, tags } => {
-            let tags = trail_tags(tags)?;
-            with_propagation_retry(address, events, || async {
-                target
-                    .cloudtrail
-                    .create_trail()
-                    .name(name)
-                    .s3_bucket_name(&settings.s3_bucket_name)
-                    .set_s3_key_prefix(settings.s3_key_prefix.clone())
-                    .is_multi_region_trail(settings.is_multi_region_trail)
-                    .include_global_service_events(settings.include_global_service_events)
-                    .enable_log_file_validation(settings.log_file_validation_enabled)
-                    .set_cloud_watch_logs_log_group_arn(settings.cloud_watch_logs_log_group_arn.clone())
-                    .set_cloud_watch_logs_role_arn(settings.cloud_watch_logs_role_arn.clone())
-                    .set_kms_key_id(settings.kms_key_id.clone())
-                    .set_tags_list(Some(tags.clone()))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws::err("cloudtrail:CreateTrail"))
-            })
-            .await
-            .or_else(super::already_there("TrailAlreadyExistsException"))
-        }
+        Op::CreateTrail { name, settings, tags } => create_trail(target, name, settings, tags, address, events).await,
         Op::UpdateTrail { name, arn, settings, tags } => {
             if let Some(settings) = settings {
                 update_trail(target, name, settings, address, events).await?;
@@ -1126,6 +1111,38 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
             Ok(())
         }
     }
+}
+
+async fn create_trail(
+    target: &Target,
+    name: &str,
+    settings: &TrailSettings,
+    tags: &BTreeMap<String, String>,
+    address: &Address,
+    events: &dyn EventSink,
+) -> Result<(), AwsError> {
+    let tags = trail_tags(tags)?;
+    with_propagation_retry(address, events, || async {
+        target
+            .cloudtrail
+            .create_trail()
+            .name(name)
+            .s3_bucket_name(&settings.s3_bucket_name)
+            .set_s3_key_prefix(settings.s3_key_prefix.clone())
+            .is_multi_region_trail(settings.is_multi_region_trail)
+            .include_global_service_events(settings.include_global_service_events)
+            .enable_log_file_validation(settings.log_file_validation_enabled)
+            .set_cloud_watch_logs_log_group_arn(settings.cloud_watch_logs_log_group_arn.clone())
+            .set_cloud_watch_logs_role_arn(settings.cloud_watch_logs_role_arn.clone())
+            .set_kms_key_id(settings.kms_key_id.clone())
+            .set_tags_list(Some(tags.clone()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws::err("cloudtrail:CreateTrail"))
+    })
+    .await
+    .or_else(super::already_there("TrailAlreadyExistsException"))
 }
 
 async fn update_trail(

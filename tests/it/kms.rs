@@ -60,10 +60,15 @@ async fn default_encryption(moto: &Moto) -> (String, Option<String>) {
     (default.sse_algorithm().as_str().to_string(), default.kms_master_key_id().map(str::to_string))
 }
 
+/// Default encryption with `key`, with an S3 Bucket Key for SSE-KMS (as baseline writes it).
 async fn encrypt_bucket(moto: &Moto, algorithm: ServerSideEncryption, key: &str) {
+    let bucket_key = algorithm == ServerSideEncryption::AwsKms;
     let default =
         ServerSideEncryptionByDefault::builder().sse_algorithm(algorithm).kms_master_key_id(key).build().unwrap();
-    let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build();
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(default)
+        .bucket_key_enabled(bucket_key)
+        .build();
     let config = ServerSideEncryptionConfiguration::builder().rules(rule).build().unwrap();
     s3(moto)
         .await
@@ -191,6 +196,41 @@ async fn removing_the_trail_key_clears_it() {
     let (after, counts) = plan(&moto, &without).await;
     assert!(!after.has_pending(), "{:?}", pending(&after));
     assert_eq!(counts.writes, 0);
+}
+
+/// With `kms_key_arn`, the S3 Bucket Key apply turns on is compared: turned off by hand, it is named and put
+/// back by one apply.
+#[tokio::test]
+async fn a_bucket_key_turned_off_is_turned_back_on() {
+    let moto = Moto::start();
+    let key_arn = key_with_alias(&moto).await;
+    let desired = desired(&config(&format!("kms_key_arn = \"{key_arn}\""), ""));
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::AwsKms)
+        .kms_master_key_id(&key_arn)
+        .build()
+        .unwrap();
+    let rule =
+        ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).bucket_key_enabled(false);
+    let config = ServerSideEncryptionConfiguration::builder().rules(rule.build()).build().unwrap();
+    let s3 = s3(&moto).await;
+    s3.put_bucket_encryption().bucket(BUCKET).server_side_encryption_configuration(config).send().await.unwrap();
+
+    let (drifted, _) = plan(&moto, &desired).await;
+    let encryption = drifted.pending().find(|c| c.address.kind == "s3.bucket_encryption").expect("encryption drift");
+    let attrs: Vec<_> =
+        encryption.attributes.iter().map(|a| (a.name.as_str(), a.before.as_deref(), a.after.as_deref())).collect();
+    assert_eq!(attrs, [("bucket_key_enabled", Some("false"), Some("true"))]);
+    assert_eq!(drifted.pending().count(), 1, "{:?}", pending(&drifted));
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let (after, counts) = plan(&moto, &desired).await;
+    assert!(!after.has_pending(), "{:?}", pending(&after));
+    assert_eq!(counts.writes, 0);
+    let out = s3.get_bucket_encryption().bucket(BUCKET).send().await.unwrap();
+    assert_eq!(out.server_side_encryption_configuration().unwrap().rules()[0].bucket_key_enabled(), Some(true));
 }
 
 /// Without `kms_key_arn`, a bucket already encrypted with SSE-KMS keeps it: SSE-KMS is stronger than the SSE-S3

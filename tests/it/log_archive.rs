@@ -255,3 +255,106 @@ async fn bucket_in_another_region_is_created_there() {
     assert_eq!(trail.s3_bucket_name(), Some("baseline-logs-123456789012-eu-west-1"));
     assert_eq!(trail.trail_arn(), Some(TRAIL_ARN));
 }
+
+/// Settings apply writes that used to go unread: management events excluded by source (basic, then advanced
+/// selectors), the trail's, log group's and role's tags, the role's description, and the retention rule's filter,
+/// storage class and multipart clean-up. Each is named in the plan, one apply repairs them all, and a second
+/// apply writes nothing.
+#[tokio::test]
+async fn exclusions_tags_descriptions_and_lifecycle_fields_are_repaired_in_one_apply() {
+    use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector, Tag};
+    use aws_sdk_s3::types::{NoncurrentVersionExpiration, Transition, TransitionStorageClass};
+    const ROLE: &str = "baseline-cloudtrail-to-cloudwatch-logs";
+    let moto = Moto::start();
+    converged(&moto, &shipped_config()).await;
+    let sdk = moto.sdk_config("test", "test").await;
+    let (ct, s3) = (cloudtrail(&moto).await, s3(&moto).await);
+    let (logs, iam) = (aws_sdk_cloudwatchlogs::Client::new(&sdk), aws_sdk_iam::Client::new(&sdk));
+
+    let kms_excluded = EventSelector::builder()
+        .read_write_type(ReadWriteType::All)
+        .include_management_events(true)
+        .exclude_management_event_sources("kms.amazonaws.com")
+        .build();
+    ct.put_event_selectors().trail_name(TRAIL).event_selectors(kms_excluded).send().await.unwrap();
+    let someone = Tag::builder().key("managed-by").value("someone").build().unwrap();
+    ct.add_tags().resource_id(TRAIL_ARN).tags_list(someone).send().await.unwrap();
+    let group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:baseline-cloudtrail";
+    logs.untag_resource().resource_arn(group_arn).tag_keys("managed-by").send().await.unwrap();
+    iam.untag_role().role_name(ROLE).tag_keys("managed-by").send().await.unwrap();
+    iam.update_role().role_name(ROLE).description("edited").send().await.unwrap();
+    let narrowed = LifecycleRule::builder()
+        .id("baseline-log-retention")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("nothing/").build())
+        .transitions(Transition::builder().days(90).storage_class(TransitionStorageClass::StandardIa).build())
+        .expiration(LifecycleExpiration::builder().days(2557).build())
+        .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(90).build())
+        .build()
+        .unwrap();
+    let lifecycle = BucketLifecycleConfiguration::builder().rules(narrowed).build().unwrap();
+    s3.put_bucket_lifecycle_configuration().bucket(BUCKET).lifecycle_configuration(lifecycle).send().await.unwrap();
+
+    let desired = desired(&shipped_config());
+    let (drifted, _) = plan(&moto, &desired).await;
+    let trail = "us-east-1/cloudtrail";
+    assert_eq!(
+        attributes(change(&drifted, &format!("{trail}.event_selectors/{TRAIL}"))),
+        vec![("excluded_management_event_sources".into(), s("kms.amazonaws.com"), s("(none)"))]
+    );
+    let managed_by = |before: Option<&str>| ("tags.managed-by".to_string(), before.map(str::to_string), s("baseline"));
+    assert_eq!(attributes(change(&drifted, &format!("{trail}.trail/{TRAIL}"))), vec![managed_by(Some("someone"))]);
+    assert_eq!(attributes(change(&drifted, "us-east-1/logs.log_group/baseline-cloudtrail")), vec![managed_by(None)]);
+    let role = attributes(change(&drifted, &format!("global/iam.role/{ROLE}")));
+    assert_eq!(role[0], ("description".into(), s("edited"), s(baseline::resources::cloudtrail::ROLE_DESCRIPTION)));
+    assert_eq!(role[1], managed_by(None));
+    let rule = |field: &str| format!("rule[baseline-log-retention].{field}");
+    assert_eq!(
+        attributes(change(&drifted, &format!("us-east-1/s3.bucket_lifecycle/{BUCKET}"))),
+        vec![
+            (rule("filter"), s("prefix nothing/"), s("(whole bucket)")),
+            (rule("transition_storage_class"), s("STANDARD_IA"), s("GLACIER")),
+            (rule("abort_incomplete_multipart_upload_days"), s("0"), s("7")),
+        ]
+    );
+    assert_eq!(drifted.pending().count(), 5);
+
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let (repaired, counts) = plan(&moto, &desired).await;
+    assert!(!repaired.has_pending(), "{:?}", repaired.pending().map(|c| c.address.to_string()).collect::<Vec<_>>());
+    assert_eq!(counts.writes, 0);
+    let selectors = ct.get_event_selectors().trail_name(TRAIL).send().await.unwrap();
+    assert!(selectors.event_selectors()[0].exclude_management_event_sources().is_empty());
+
+    // The same exclusion on advanced selectors: the management selector loses it, the data selector stays.
+    let field = |name: &str| AdvancedFieldSelector::builder().field(name);
+    let data = AdvancedEventSelector::builder()
+        .name("S3 objects")
+        .field_selectors(field("eventCategory").equals("Data").build().unwrap())
+        .field_selectors(field("resources.type").equals("AWS::S3::Object").build().unwrap())
+        .build()
+        .unwrap();
+    let management = AdvancedEventSelector::builder()
+        .name("Management")
+        .field_selectors(field("eventCategory").equals("Management").build().unwrap())
+        .field_selectors(field("eventSource").not_equals("kms.amazonaws.com").build().unwrap())
+        .build()
+        .unwrap();
+    let put = ct.put_event_selectors().trail_name(TRAIL).advanced_event_selectors(data.clone());
+    put.advanced_event_selectors(management).send().await.unwrap();
+    let (drifted, _) = plan(&moto, &desired).await;
+    assert_eq!(
+        attributes(change(&drifted, &format!("{trail}.event_selectors/{TRAIL}"))),
+        vec![("excluded_management_event_sources".into(), s("kms.amazonaws.com"), s("(none)"))]
+    );
+    assert_eq!(drifted.pending().count(), 1);
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let (repaired, counts) = plan(&moto, &desired).await;
+    assert!(!repaired.has_pending() && counts.writes == 0);
+    let selectors = ct.get_event_selectors().trail_name(TRAIL).send().await.unwrap();
+    let advanced = selectors.advanced_event_selectors();
+    assert_eq!(advanced[0], data, "the data selector is kept");
+    assert_eq!(advanced[1].field_selectors().len(), 1, "{:?}", advanced[1]);
+}
