@@ -259,6 +259,7 @@ pub const SETTINGS: &[Setting] = &[
             "PutEventSelectors.AdvancedEventSelectors[].FieldSelectors",
         ],
     ),
+    repaired(SELECTORS, "excluded_management_event_sources", "GetEventSelectors", &[]),
     repaired("cloudtrail.logging", "is_logging", "GetTrailStatus", &["StartLogging.Name"]),
     // The log archive bucket and the account's Block Public Access.
     identity(BUCKET, "name", &["CreateBucket.LocationConstraint"]),

@@ -378,6 +378,7 @@ async fn trail(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
     let read_only = aws_sdk_cloudtrail::types::EventSelector::builder()
         .read_write_type(aws_sdk_cloudtrail::types::ReadWriteType::ReadOnly)
         .include_management_events(true)
+        .exclude_management_event_sources("kms.amazonaws.com")
         .build();
     ct.put_event_selectors().trail_name(TRAIL).event_selectors(read_only).send().await.unwrap();
     ct.stop_logging().name(TRAIL).send().await.unwrap();
@@ -399,7 +400,7 @@ async fn trail(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
     ];
     [
         at(REGION, "cloudtrail.trail", TRAIL, &[&settings[..], &["tags.owner"]].concat()),
-        at(REGION, "cloudtrail.event_selectors", TRAIL, &["management_events"]),
+        at(REGION, "cloudtrail.event_selectors", TRAIL, &["management_events", "excluded_management_event_sources"]),
         at(REGION, "cloudtrail.logging", TRAIL, &["is_logging"]),
         at(REGION, "logs.log_group", GROUP, &["retention_in_days", "tags.owner"]),
     ]
