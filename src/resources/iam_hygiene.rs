@@ -18,6 +18,10 @@ pub const GROUP_POLICIES: &str = "iam.group_policy_attachments";
 pub const SUPPORT_ROLE: &str = "iam.role";
 pub const ROOT_USER: &str = "iam.root_user";
 pub const SUPPORT_PLAN: &str = "support.plan";
+pub const IDENTITY_PROVIDER: &str = "iam.identity_provider";
+
+/// IAM Identity Center creates its permission sets' roles in each account under this path.
+const IDENTITY_CENTER_ROLES: &str = "/aws-reserved/sso.amazonaws.com/";
 
 /// The AWS managed policy that lets a role manage AWS Support cases.
 pub const SUPPORT_POLICY: &str = "policy/AWSSupportAccess";
@@ -81,6 +85,15 @@ pub struct Observed {
     pub support_role: Option<RoleState>,
     /// `(root MFA enabled, root access keys present)`.
     pub root: Option<(bool, bool)>,
+    /// How people sign in, read with the root checks.
+    pub federation: Option<Federation>,
+}
+
+/// The account's sign-in federation: SAML providers, and roles IAM Identity Center made here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Federation {
+    pub saml_providers: usize,
+    pub identity_center: bool,
 }
 
 fn address(scope: &Scope, kind: &'static str, name: &str) -> Address {
@@ -114,7 +127,8 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     use crate::permissions::{Condition, NO_RESOURCE_TYPE};
     let Some(spec) = &desired.iam else { return };
     if spec.root_checks {
-        needs.any(&["iam:GetAccountSummary"], NO_RESOURCE_TYPE);
+        needs.any(&["iam:GetAccountSummary", "iam:ListSAMLProviders"], NO_RESOURCE_TYPE);
+        needs.any(&["iam:ListRoles"], crate::permissions::LISTS_ALL);
     }
     if spec.password_policy.is_some() {
         needs.any(&["iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy"], NO_RESOURCE_TYPE);
@@ -187,7 +201,9 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                 None => None,
             }
         },
-        async { if spec.root_checks { Some(observe_root(target).await) } else { None } },
+        async {
+            if spec.root_checks { Some(tokio::join!(observe_root(target), observe_federation(target))) } else { None }
+        },
     );
     let mut observed = Observed::default();
     if let Some(result) = password {
@@ -211,8 +227,9 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
             None => return plan,
         }
     }
-    if let Some(result) = root {
-        observed.root = report_unreadable(result, &address(scope, ROOT_USER, "account"), &mut plan);
+    if let Some((root, federation)) = root {
+        observed.root = report_unreadable(root, &address(scope, ROOT_USER, "account"), &mut plan);
+        observed.federation = report_unreadable(federation, &address(scope, IDENTITY_PROVIDER, "account"), &mut plan);
     }
     plan.extend(diff(scope, spec, &observed));
     plan
@@ -293,6 +310,35 @@ async fn observe_role(target: &Target, name: &str) -> Result<Option<RoleState>, 
     }))
 }
 
+/// SAML providers (one listing) and whether IAM Identity Center has roles here (one role is enough).
+async fn observe_federation(target: &Target) -> Result<Federation, AwsError> {
+    let iam = &target.iam;
+    let (saml, sso) = tokio::join!(
+        iam.list_saml_providers().send(),
+        iam.list_roles().path_prefix(IDENTITY_CENTER_ROLES).max_items(1).send(),
+    );
+    let saml = saml.map_err(aws::err("iam:ListSAMLProviders"))?;
+    let sso = sso.map_err(aws::err("iam:ListRoles"))?;
+    Ok(Federation { saml_providers: saml.saml_provider_list().len(), identity_center: !sso.roles().is_empty() })
+}
+
+/// CIS (Prowler `iam_check_saml_providers_sts`): people sign in through a central identity provider and get
+/// temporary credentials from STS, rather than as IAM users. A status, since only a person can set that up.
+fn federation_notice(scope: &Scope, federation: Federation) -> Notice {
+    let message = match federation {
+        Federation { identity_center: true, .. } => {
+            "people sign in through IAM Identity Center (its roles are in this account)".to_string()
+        }
+        Federation { saml_providers: n, .. } if n > 0 => {
+            format!("people sign in through {n} SAML provider(s), with temporary credentials from STS")
+        }
+        _ => "no SAML provider and no IAM Identity Center role: give people access through IAM Identity Center \
+              (or a SAML 2.0 provider and roles assumed with STS) instead of IAM users with passwords and keys"
+            .to_string(),
+    };
+    Notice { level: NoticeLevel::Info, address: address(scope, IDENTITY_PROVIDER, "account"), message }
+}
+
 async fn observe_root(target: &Target) -> Result<(bool, bool), AwsError> {
     let out = target.iam.get_account_summary().send().await.map_err(aws::err("iam:GetAccountSummary"))?;
     let get = |k: SummaryKeyType| out.summary_map().and_then(|m| m.get(&k)).copied().unwrap_or(0);
@@ -367,6 +413,9 @@ pub fn diff(scope: &Scope, spec: &IamSpec, observed: &Observed) -> Plan {
                     "Deactivate each root access key, confirm nothing breaks, then delete it.".into(),
                 ],
             ));
+        }
+        if let Some(federation) = observed.federation {
+            plan.notices.push(federation_notice(scope, federation));
         }
         plan.notices.push(Notice {
             level: NoticeLevel::Info,
@@ -619,6 +668,7 @@ mod tests {
                 description: SUPPORT_ROLE_DESCRIPTION.into(),
             }),
             root: Some((true, false)),
+            federation: Some(Federation { saml_providers: 0, identity_center: true }),
         }
     }
 
@@ -627,11 +677,11 @@ mod tests {
     }
 
     #[test]
-    fn converged_account_has_only_a_support_plan_reminder() {
+    fn converged_account_has_only_status_lines() {
         let plan = diff(&scope(), &spec(), &converged());
         assert!(kinds(&plan).is_empty(), "{:?}", kinds(&plan));
-        assert_eq!(plan.notices.len(), 1);
-        assert_eq!(plan.notices[0].address.kind, SUPPORT_PLAN);
+        let status: Vec<&str> = plan.notices.iter().map(|n| n.address.kind).collect();
+        assert_eq!(status, [IDENTITY_PROVIDER, SUPPORT_PLAN]);
     }
 
     #[test]
@@ -749,5 +799,16 @@ mod tests {
         // A path ListGroups did not report is not compared.
         observed.groups[0].as_mut().unwrap().path = None;
         assert!(!diff(&scope(), &spec(), &observed).has_pending());
+    }
+
+    #[test]
+    fn federation_is_a_status_naming_what_people_sign_in_with() {
+        let scope =
+            Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() };
+        let message = |federation| federation_notice(&scope, federation).message;
+        assert!(message(Federation::default()).starts_with("no SAML provider and no IAM Identity Center role"));
+        assert!(message(Federation { saml_providers: 2, identity_center: false }).contains("2 SAML provider(s)"));
+        assert!(message(Federation { saml_providers: 1, identity_center: true }).contains("IAM Identity Center"));
+        assert_eq!(federation_notice(&scope, Federation::default()).level, NoticeLevel::Info);
     }
 }

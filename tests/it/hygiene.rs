@@ -318,3 +318,36 @@ async fn a_moved_group_is_moved_back_with_update_group() {
     let target = mocked(&[&back, &attached], &ApiGuard::read_only());
     assert!(!baseline::plan(&desired, &target).await.has_pending());
 }
+
+/// CIS asks that people sign in through a central identity provider: the plan says which one the account has
+/// (read from IAM: SAML providers, IAM Identity Center's roles), or what to do when it has none.
+#[tokio::test]
+async fn how_people_sign_in_is_a_status_line() {
+    let moto = Moto::start();
+    let desired = desired(&shipped_config());
+    let status = |plan: &baseline::engine::Plan| {
+        let notice = plan.notices.iter().find(|n| n.address.kind == "iam.identity_provider").expect("a status line");
+        notice.message.clone()
+    };
+    let (none, counts) = plan(&moto, &desired).await;
+    assert_eq!(counts.writes, 0);
+    assert!(status(&none).starts_with("no SAML provider and no IAM Identity Center role"), "{}", status(&none));
+
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config("test", "test").await);
+    let metadata =
+        format!("<EntityDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"{}\"/>", "x".repeat(8));
+    iam.create_saml_provider().name("corporate-idp").saml_metadata_document(metadata).send().await.unwrap();
+    let (saml, _) = plan(&moto, &desired).await;
+    assert!(status(&saml).contains("1 SAML provider(s)"), "{}", status(&saml));
+
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/AWSSSO_x_DO_NOT_DELETE"},"Action":"sts:AssumeRoleWithSAML"}]}"#;
+    iam.create_role()
+        .role_name("AWSReservedSSO_AdministratorAccess_0123456789abcdef")
+        .path("/aws-reserved/sso.amazonaws.com/")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let (sso, _) = plan(&moto, &desired).await;
+    assert!(status(&sso).contains("IAM Identity Center"), "{}", status(&sso));
+}
