@@ -204,7 +204,8 @@ fn log_archive_summary(archive: &LogArchive) -> String {
         days => format!("objects expire after {days} days"),
     };
     let owner = archive.account_id.as_ref().map(|id| format!(" in account {id}")).unwrap_or_default();
-    format!("1 bucket ({}){owner}, {encryption}, {expiry}", archive.bucket)
+    let mfa = if archive.mfa_delete { ", MFA delete" } else { "" };
+    format!("1 bucket ({}){owner}, {encryption}, {expiry}{mfa}", archive.bucket)
 }
 
 fn cloudtrail_summary(trail: &CloudTrailSpec) -> String {
@@ -434,6 +435,9 @@ pub struct LogArchive {
     /// SSE-KMS with this key; `None`: SSE-S3.
     pub kms_key_arn: Option<String>,
     pub lifecycle: Lifecycle,
+    /// MFA delete on the bucket: only the root user with its MFA device can turn it on, so it is a manual action.
+    /// S3 does not support lifecycle configuration on such a bucket: the lifecycle days are then all 0.
+    pub mfa_delete: bool,
 }
 
 impl LogArchive {

@@ -102,6 +102,7 @@ pub struct RawLogArchive {
     pub transition_days: Option<Spanned<i64>>,
     pub expiration_days: Option<Spanned<i64>>,
     pub noncurrent_expiration_days: Option<Spanned<i64>>,
+    pub mfa_delete: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -679,7 +679,31 @@ impl<'a> Validator<'a> {
                 Some("raise expiration_days, or set transition_days = 0".into()),
             );
         }
-        LogArchive { bucket: raw.bucket.into_inner(), region, account_id, kms_key_arn, lifecycle }
+        let mfa_delete = self.mfa_delete(raw.mfa_delete, &lifecycle);
+        LogArchive { bucket: raw.bucket.into_inner(), region, account_id, kms_key_arn, lifecycle, mfa_delete }
+    }
+
+    /// MFA delete excludes lifecycle rules: "Lifecycle configuration on MFA-enabled buckets is not supported"
+    /// (Amazon S3 user guide, "Lifecycle and other bucket configurations").
+    fn mfa_delete(&mut self, raw: Option<Spanned<bool>>, lifecycle: &Lifecycle) -> bool {
+        let Some(raw) = raw else { return false };
+        let on = *raw.get_ref();
+        let days = [lifecycle.transition_days, lifecycle.expiration_days, lifecycle.noncurrent_expiration_days];
+        if on && days.iter().any(|d| *d > 0) {
+            self.error(
+                raw.span(),
+                "`mfa_delete = true` with lifecycle rules: S3 does not support lifecycle configuration on a bucket \
+                 with MFA delete"
+                    .into(),
+                "excludes the retention rule",
+                Some(
+                    "set transition_days = 0, expiration_days = 0 and noncurrent_expiration_days = 0 (logs are then \
+                     kept until deleted by hand), or leave mfa_delete out"
+                        .into(),
+                ),
+            );
+        }
+        on
     }
 
     /// The template must give a valid bucket name for every account and region.

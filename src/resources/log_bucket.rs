@@ -27,11 +27,13 @@ pub const ENCRYPTION: &str = "s3.bucket_encryption";
 pub const VERSIONING: &str = "s3.bucket_versioning";
 pub const LIFECYCLE: &str = "s3.bucket_lifecycle";
 pub const BUCKET_POLICY: &str = "s3.bucket_policy";
+pub const MFA_DELETE: &str = "s3.bucket_mfa_delete";
 pub const ACCOUNT_PUBLIC_ACCESS_BLOCK: &str = "s3.account_public_access_block";
 
 /// Whether an address kind is the bucket or one of its settings.
 pub fn is_bucket_kind(kind: &str) -> bool {
-    [BUCKET, OWNERSHIP, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, LIFECYCLE, BUCKET_POLICY].contains(&kind)
+    [BUCKET, OWNERSHIP, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, LIFECYCLE, BUCKET_POLICY, MFA_DELETE]
+        .contains(&kind)
 }
 
 /// The lifecycle rule the baseline owns; other rules on the bucket are kept.
@@ -91,6 +93,8 @@ pub struct BucketState {
     pub public_access_block: Option<[bool; 4]>,
     pub encryption: Option<Encryption>,
     pub versioning: Option<String>,
+    /// `MFADelete` of the versioning configuration is `Enabled`.
+    pub mfa_delete: bool,
     pub retention: Option<RetentionRule>,
     pub policy: Option<PolicyDocument>,
     /// The bucket has a policy baseline cannot parse (see [`super::unreadable_policy`]).
@@ -852,7 +856,7 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
             bucket_key: rule.bucket_key_enabled().unwrap_or(false),
         })
     });
-    let versioning = versioning?;
+    let (versioning, mfa_delete) = versioning?;
     let retention =
         lifecycle?.and_then(|l| l.rules().iter().find(|r| r.id() == Some(LIFECYCLE_RULE_ID)).map(retention_rule));
     let (policy, unreadable_policy) = match policy?.as_ref().and_then(|p| p.policy()).map(PolicyDocument::parse) {
@@ -867,20 +871,26 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
         public_access_block,
         encryption,
         versioning,
+        mfa_delete,
         retention,
         policy,
         unreadable_policy,
     }))
 }
 
-/// The versioning status. The emulator answers with a `GetBucketVersioningResponse` root element where AWS
-/// sends `VersioningConfiguration`, which the SDK refuses to parse; the status is then read from the raw body.
-async fn read_versioning(target: &Target, bucket: &str) -> Result<Option<String>, AwsError> {
+/// The versioning status and whether MFA delete is on. The emulator answers with a
+/// `GetBucketVersioningResponse` root element where AWS sends `VersioningConfiguration`, which the SDK refuses
+/// to parse; both are then read from the raw body.
+async fn read_versioning(target: &Target, bucket: &str) -> Result<(Option<String>, bool), AwsError> {
     match target.s3.get_bucket_versioning().bucket(bucket).send().await {
-        Ok(out) => Ok(out.status().map(|s| s.as_str().to_string())),
+        Ok(out) => Ok((
+            out.status().map(|s| s.as_str().to_string()),
+            out.mfa_delete().is_some_and(|m| m.as_str() == "Enabled"),
+        )),
         Err(e) if e.raw_response().is_some_and(|r| r.status().is_success()) => {
             let body = e.raw_response().and_then(|r| r.body().bytes()).unwrap_or_default();
-            Ok(xml_element(&String::from_utf8_lossy(body), "Status"))
+            let body = String::from_utf8_lossy(body);
+            Ok((xml_element(&body, "Status"), xml_element(&body, "MfaDelete").as_deref() == Some("Enabled")))
         }
         Err(e) => Err(AwsError::from_sdk("s3:GetBucketVersioning", e)),
     }
@@ -1022,6 +1032,33 @@ fn oversized_policy(size: usize, owned: &[Value], writers: &Writers) -> Option<A
     ))
 }
 
+/// MFA delete (CIS; Prowler `s3_bucket_no_mfa_delete`): only the root user, with its MFA device, can turn it on
+/// (Amazon S3 user guide, "Configuring MFA delete"), so it is a manual action, re-checked on every plan. No
+/// lifecycle rule is written on such a bucket: S3 does not support both.
+fn mfa_delete_change(at: Address, account: &str, bucket: &str, observed: Option<&BucketState>) -> ResourceChange {
+    if observed.is_some_and(|s| s.mfa_delete) {
+        return ResourceChange::no_op(at, "MFA delete is on");
+    }
+    let mut steps = Vec::new();
+    if observed.is_some_and(|s| s.retention.is_some()) {
+        steps.push(format!(
+            "Remove the bucket's lifecycle configuration first (S3 does not support it with MFA delete): aws s3api \
+             delete-bucket-lifecycle --bucket {bucket}"
+        ));
+    }
+    steps.extend([
+        "Sign in with the root user's access key (created for this step only) and have its MFA device at hand.".into(),
+        format!(
+            "aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration \
+             Status=Enabled,MFADelete=Enabled --mfa \"arn:aws:iam::{account}:mfa/root-account-mfa-device <code>\""
+        ),
+        "Delete the root access key again; from then on, deleting an object version or suspending versioning \
+         needs the root user's MFA code."
+            .into(),
+    ]);
+    ResourceChange::manual(at, "MFA delete is off: only the root user with its MFA device can turn it on", steps)
+}
+
 /// All changes for the bucket. `observed` is `None` when it does not exist.
 pub fn diff(
     scope: &Scope,
@@ -1101,12 +1138,15 @@ pub fn diff(
 
     let lc = archive.lifecycle;
     let attrs = retention_attributes(&wanted_rule(&lc), observed.and_then(|s| s.retention.as_ref()));
-    setting(
-        LIFECYCLE,
-        "log retention rule differs",
-        attrs,
-        Op::PutRetentionRule { bucket: bucket.clone(), lifecycle: lc },
-    );
+    let mfa = archive.mfa_delete.then(|| mfa_delete_change(addr(MFA_DELETE), &scope.account_id, &bucket, observed));
+    if mfa.is_none() {
+        setting(
+            LIFECYCLE,
+            "log retention rule differs",
+            attrs,
+            Op::PutRetentionRule { bucket: bucket.clone(), lifecycle: lc },
+        );
+    }
 
     // The policy: owned statements merged into whatever else is there.
     let statements = owned_statements(&scope.partition, &bucket, writers);
@@ -1130,6 +1170,7 @@ pub fn diff(
     if let Some(error) = problem {
         plan.errors.push(crate::engine::PlanError { address: addr(BUCKET_POLICY), error });
     }
+    plan.changes.extend(mfa);
 
     // The bucket itself, first in dependency order.
     let bucket_change = match observed {
@@ -1481,6 +1522,7 @@ mod tests {
             account_id: None,
             kms_key_arn: None,
             lifecycle: Lifecycle::default(),
+            mfa_delete: false,
         }
     }
 
@@ -1504,6 +1546,7 @@ mod tests {
             public_access_block: Some([true; 4]),
             encryption: Some(Encryption { algorithm: "AES256".into(), kms_key: None, bucket_key: false }),
             versioning: Some("Enabled".into()),
+            mfa_delete: false,
             retention: Some(wanted_rule(&Lifecycle::default())),
             policy: Some(policy::merge_owned(None, statements)),
             unreadable_policy: None,
@@ -1930,5 +1973,31 @@ mod tests {
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].address.kind, LIFECYCLE);
         assert!(matches!(pending[0].operation, Some(Operation::LogBucket(Op::PutRetentionRule { .. }))));
+    }
+
+    #[test]
+    fn mfa_delete_is_a_manual_action_and_no_lifecycle_rule_is_planned() {
+        let scope =
+            Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() };
+        let no_days = Lifecycle { transition_days: 0, expiration_days: 0, noncurrent_expiration_days: 0 };
+        let off = archive();
+        let archive = LogArchive { mfa_delete: true, lifecycle: no_days, ..off.clone() };
+        let at = location(&archive, &scope);
+        let mut state = hardened(&owned_statements("aws", &at.name, &writers()));
+        let plan = diff(&scope, &archive, &at, &writers(), &BTreeMap::new(), Some(&state));
+        let manual = plan.changes.iter().find(|c| c.address.kind == MFA_DELETE).expect("a manual action");
+        assert_eq!(manual.action, Action::Manual);
+        let steps: Vec<&str> = manual.attributes.iter().filter_map(|a| a.after.as_deref()).collect();
+        assert!(steps[0].starts_with("Remove the bucket's lifecycle configuration first"), "{steps:?}");
+        assert!(steps.iter().any(|s| s.contains("MFADelete=Enabled --mfa \"arn:aws:iam::111111111111:mfa/")));
+        assert!(!plan.changes.iter().any(|c| c.address.kind == LIFECYCLE), "no lifecycle rule with MFA delete");
+
+        state.mfa_delete = true;
+        state.retention = None;
+        let plan = diff(&scope, &archive, &at, &writers(), &BTreeMap::new(), Some(&state));
+        assert_eq!(plan.changes.iter().find(|c| c.address.kind == MFA_DELETE).unwrap().action, Action::NoOp);
+        // Off by default: no MFA delete change at all.
+        let plan = diff(&scope, &off, &at, &writers(), &BTreeMap::new(), Some(&state));
+        assert!(!plan.changes.iter().any(|c| c.address.kind == MFA_DELETE));
     }
 }

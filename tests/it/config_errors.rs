@@ -172,6 +172,15 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize, usize, &'static st
             "raise expiration_days",
         ),
         (
+            "MFA delete with the default retention rule",
+            "[log_archive]\nbucket = \"logs-{account_id}\"\nmfa_delete = true\n".to_string(),
+            "`mfa_delete = true` with lifecycle rules: S3 does not support lifecycle configuration on a bucket with \
+             MFA delete",
+            3,
+            14,
+            "expiration_days = 0",
+        ),
+        (
             "retention CloudWatch Logs does not accept",
             "[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\nretention_days = 42\n".to_string(),
             "invalid `retention_days`: 42",

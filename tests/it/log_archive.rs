@@ -358,3 +358,36 @@ async fn exclusions_tags_descriptions_and_lifecycle_fields_are_repaired_in_one_a
     assert_eq!(advanced[0], data, "the data selector is kept");
     assert_eq!(advanced[1].field_selectors().len(), 1, "{:?}", advanced[1]);
 }
+
+/// MFA delete asked for: no lifecycle rule is written (S3 does not support both), and turning it on is a manual
+/// action for the root user until GetBucketVersioning reports it. The emulator drops `MFADelete`, so a strict
+/// proxy answers as AWS does once it is on (`<MfaDelete>Enabled</MfaDelete>`, S3 API reference,
+/// GetBucketVersioning).
+#[tokio::test(flavor = "multi_thread")]
+async fn mfa_delete_is_a_manual_action_until_the_bucket_reports_it() {
+    use crate::fault_proxy::{FaultProxy, Match, Rewrite};
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = two_region_config()
+        .replacen("transition_days = 90", "mfa_delete = true\ntransition_days = 0", 1)
+        .replacen("expiration_days = 2557", "expiration_days = 0", 1)
+        .replacen("noncurrent_expiration_days = 90", "noncurrent_expiration_days = 0", 1);
+    std::fs::write(dir.path().join("baseline.toml"), &config).unwrap();
+    let out = moto.cli(dir.path(), &["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let s3 = aws_sdk_s3::Client::new(&moto.sdk_config("test", "test").await);
+    let lifecycle = s3.get_bucket_lifecycle_configuration().bucket(BUCKET).send().await;
+    assert!(lifecycle.is_err(), "no lifecycle configuration on a bucket meant for MFA delete: {lifecycle:?}");
+    let out = moto.cli(dir.path(), &["plan", "--detailed-exitcode", "--fail-on-manual"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).contains("s3.bucket_mfa_delete/baseline-logs-"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("MFADelete=Enabled --mfa"), "{}", stdout(&out));
+
+    let on = Rewrite::new(Match::rest("GET", "?versioning"), |_, answer| {
+        answer.replace("</Status>", "</Status><MfaDelete>Enabled</MfaDelete>")
+    });
+    let proxy = FaultProxy::strict(&moto.endpoint, Vec::new(), vec![on]);
+    let out = cli_with_endpoint(dir.path(), &proxy.endpoint, &["plan"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("s3.bucket_mfa_delete"), "{}", stdout(&out));
+}
