@@ -191,11 +191,7 @@ async fn bucket_drift_is_detected_and_repaired_and_foreign_settings_survive() {
     assert!(lifecycle.contains(&("rule[baseline-log-retention].expiration_days".into(), s("30"), s("2557"))));
     assert_eq!(drifted.pending().count(), 5);
 
-    let (report, _) = apply(&moto, &desired).await;
-    assert!(report.succeeded(), "{report:?}");
-    let (repaired, counts) = plan(&moto, &desired).await;
-    assert!(!repaired.has_pending(), "{:?}", repaired.pending().map(|c| c.address.to_string()).collect::<Vec<_>>());
-    assert_eq!(counts.writes, 0);
+    repair_and_expect_clean(&moto, &desired).await;
 
     // The foreign statement and the foreign lifecycle rule survived.
     let policy = s3.get_bucket_policy().bucket(BUCKET).send().await.unwrap();
@@ -319,11 +315,7 @@ async fn exclusions_tags_descriptions_and_lifecycle_fields_are_repaired_in_one_a
     );
     assert_eq!(drifted.pending().count(), 5);
 
-    let (report, _) = apply(&moto, &desired).await;
-    assert!(report.succeeded(), "{report:?}");
-    let (repaired, counts) = plan(&moto, &desired).await;
-    assert!(!repaired.has_pending(), "{:?}", repaired.pending().map(|c| c.address.to_string()).collect::<Vec<_>>());
-    assert_eq!(counts.writes, 0);
+    repair_and_expect_clean(&moto, &desired).await;
     let selectors = ct.get_event_selectors().trail_name(TRAIL).send().await.unwrap();
     assert!(selectors.event_selectors()[0].exclude_management_event_sources().is_empty());
 
@@ -390,4 +382,13 @@ async fn mfa_delete_is_a_manual_action_until_the_bucket_reports_it() {
     let out = cli_with_endpoint(dir.path(), &proxy.endpoint, &["plan"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).contains("s3.bucket_mfa_delete"), "{}", stdout(&out));
+}
+
+/// One apply repairs everything, and the next plan is clean and writes nothing.
+async fn repair_and_expect_clean(moto: &Moto, desired: &baseline::config::Desired) {
+    let (report, _) = apply(moto, desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let (repaired, counts) = plan(moto, desired).await;
+    assert!(!repaired.has_pending(), "{:?}", repaired.pending().map(|c| c.address.to_string()).collect::<Vec<_>>());
+    assert_eq!(counts.writes, 0);
 }
