@@ -56,6 +56,38 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the IAM policy `plan` or `apply` needs with this baseline.toml. Makes no AWS call.
     Policy(PolicyArgs),
+    /// Print a shell completion script on stdout. Needs no baseline.toml.
+    #[command(
+        after_help = "Install, e.g.: baseline completions bash > ~/.local/share/bash-completion/completions/baseline"
+    )]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout. Needs no baseline.toml.
+    #[command(after_help = "Read it with: baseline man | man -l -")]
+    Man {
+        /// The page of this subcommand (baseline-plan(1), ...) instead of baseline(1).
+        #[arg(value_name = "SUBCOMMAND")]
+        subcommand: Option<String>,
+    },
+    /// Write a commented baseline.toml to start from. Makes no AWS call, unless --from-account (read-only).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it (default: the file -c/--config names, ./baseline.toml).
+    #[arg(long, value_name = "FILE")]
+    pub path: Option<PathBuf>,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Keep what the account already has (contacts, topic names and subscribers, the trail, its bucket, log
+    /// group and role) instead of the example values. Makes only read calls.
+    #[arg(long)]
+    pub from_account: bool,
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +101,9 @@ pub struct PolicyArgs {
     /// Print the policy with its action count and the reason for each `*` resource, as one JSON document.
     #[arg(long)]
     pub json: bool,
+    /// Only the K-th (1-based) of the managed policies a policy over IAM's 6,144-character limit splits into.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..))]
+    pub part: Option<u16>,
     /// A variant the local emulator (moto) can enforce: it checks most actions against the resource `*` and
     /// some S3 sub-resources under other action names. For tests against the emulator only.
     #[arg(long)]
@@ -118,9 +153,13 @@ pub struct RunArgs {
     /// e.g. `123456789012/us-east-1/cloudtrail`.
     #[arg(long = "target", value_name = "ADDRESS-PREFIX")]
     pub targets: Vec<String>,
-    /// Only the I-th of N deterministic parts of the account list (1-based), e.g. `--shard 2/8`.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<baseline::fleet::Shard>,
+    /// Only the I-th of N deterministic parts of the account list (1-based), e.g. `--shard 2/8`. `NAME/N` reads
+    /// a 0-based index from the environment variable NAME, as batch engines set it: `--shard
+    /// JOB_COMPLETION_INDEX/8` (Kubernetes Indexed Job) or `--shard AWS_BATCH_JOB_ARRAY_INDEX/8` (AWS Batch
+    /// array job); index K runs shard K+1 of N. An unset variable, a value that is not a number and an index
+    /// of N or more are errors (exit 1).
+    #[arg(long, value_name = "I/N|NAME/N")]
+    pub shard: Option<baseline::fleet::ShardSpec>,
     /// At most N AWS requests in flight at once, across all accounts and regions; accounts are worked on
     /// N/4 at a time.
     #[arg(long, value_name = "N", default_value_t = baseline::aws::DEFAULT_MAX_REQUESTS as u16,

@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod discover;
 pub mod engine;
 pub mod fleet;
 pub mod permissions;

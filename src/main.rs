@@ -13,7 +13,10 @@ use commands::Output;
 use exit_code::ExitCode;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     init_logging(cli.verbose);
     let color = |terminal: bool| match cli.color {
         ColorChoice::Always => true,
@@ -29,6 +32,13 @@ fn main() -> std::process::ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let code: ExitCode = runtime.block_on(commands::run(&cli, &output));
     code.into()
+}
+
+/// A command line clap rejects exits 1 (clap's own code, 2, means "changes pending" to scripts running
+/// `plan --detailed-exitcode`); `--help` and `--version` print and exit 0.
+fn usage(e: &clap::Error) -> std::process::ExitCode {
+    let _ = e.print();
+    if e.use_stderr() { ExitCode::Error.into() } else { ExitCode::Success.into() }
 }
 
 /// Logs on stderr. `BASELINE_LOG` (an `EnvFilter`) wins; otherwise `-v` raises the level for every crate,

@@ -213,6 +213,39 @@ pub fn document(needs: &[Need]) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
+/// The document as managed policies of at most [`MANAGED_POLICY_MAX`] characters each, for a baseline whose
+/// policy outgrows one: whole statements packed largest first into the first part with room, each part's
+/// statements in the document's order. One part when the document fits.
+pub fn parts(needs: &[Need]) -> Vec<Value> {
+    let whole = document(needs);
+    if size(&whole) <= MANAGED_POLICY_MAX {
+        return vec![whole];
+    }
+    let statements = whole["Statement"].as_array().cloned().unwrap_or_default();
+    let room = MANAGED_POLICY_MAX - size(&json!({ "Version": "2012-10-17", "Statement": [] }));
+    let mut order: Vec<usize> = (0..statements.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(size(&statements[*i])));
+    // (characters used, statement indexes); a comma between statements.
+    let mut bins: Vec<(usize, Vec<usize>)> = Vec::new();
+    for i in order {
+        let n = size(&statements[i]);
+        match bins.iter_mut().find(|(used, members)| used + n + usize::from(!members.is_empty()) <= room) {
+            Some((used, members)) => {
+                *used += n + usize::from(!members.is_empty());
+                members.push(i);
+            }
+            None => bins.push((n, vec![i])),
+        }
+    }
+    bins.into_iter()
+        .map(|(_, mut members)| {
+            members.sort_unstable();
+            let part: Vec<Value> = members.into_iter().map(|i| statements[i].clone()).collect();
+            json!({ "Version": "2012-10-17", "Statement": part })
+        })
+        .collect()
+}
+
 /// The emulator the tests run against (moto) checks most requests against the resource `*` and some S3
 /// requests under other action names; this rewrites a policy so the emulator can enforce it, keeping the
 /// action list. S3 bucket ARNs and the roles passed to `sts:AssumeRole`, which it does check, stay scoped.
@@ -407,7 +440,19 @@ mod tests {
                 "arn:aws:sns:us-east-1:*:baseline-security-notifications"
             ]
         );
-        assert_eq!(arns("s3:PutBucketPolicy"), ["arn:aws:s3:::baseline-logs-*-us-east-1"]);
+        assert_eq!(
+            arns("s3:PutBucketPolicy"),
+            ["arn:aws:s3:::baseline-access-logs-*-us-east-1", "arn:aws:s3:::baseline-logs-*-us-east-1"]
+        );
+        assert_eq!(arns("s3:PutBucketLogging"), ["arn:aws:s3:::baseline-logs-*-us-east-1"]);
+        // The trail's key: every key of the account and region that carries the alias, but CreateAlias, which
+        // names the new key before it has the alias.
+        let alias = on("kms:PutKeyPolicy").condition.as_ref().unwrap();
+        assert_eq!(
+            (alias.key, alias.values.iter().next().unwrap().as_str()),
+            ("kms:ResourceAliases", "alias/baseline-cloudtrail")
+        );
+        assert_eq!(arns("kms:PutKeyPolicy"), ["arn:aws:kms:us-east-1:*:key/*"]);
         assert_eq!(arns("cloudtrail:CreateTrail"), ["arn:aws:cloudtrail:us-east-1:*:trail/baseline-trail"]);
         assert_eq!(arns("budgets:ModifyBudget"), ["arn:aws:budgets::*:budget/monthly-total-cost"]);
         assert_eq!(
@@ -460,6 +505,31 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_over_the_managed_limit_splits_into_parts_that_each_fit() {
+        let desired = shipped("");
+        let needs = required(&desired, scope_for(&desired, None), Command::Apply);
+        let whole = document(&needs);
+        let parts = parts(&needs);
+        assert!(size(&whole) > MANAGED_POLICY_MAX, "the shipped apply policy needs parts: {}", size(&whole));
+        assert_eq!(parts.len(), 2);
+        assert!(
+            parts.iter().all(|p| size(p) <= MANAGED_POLICY_MAX),
+            "{:?}",
+            parts.iter().map(size).collect::<Vec<_>>()
+        );
+        // Together the parts grant exactly the document's statements, each once.
+        let mut split: Vec<String> =
+            parts.iter().flat_map(|p| p["Statement"].as_array().unwrap().iter().map(Value::to_string)).collect();
+        let mut all: Vec<String> = whole["Statement"].as_array().unwrap().iter().map(Value::to_string).collect();
+        split.sort();
+        all.sort();
+        assert_eq!(split, all);
+        // The plan policy fits one managed policy: one part, the document itself.
+        let plan = required(&desired, scope_for(&desired, None), Command::Plan);
+        assert_eq!(self::parts(&plan), vec![document(&plan)]);
+    }
+
+    #[test]
     fn the_document_groups_actions_by_resources() {
         let desired = shipped("");
         let needs = required(&desired, scope_for(&desired, None), Command::Apply);
@@ -469,8 +539,8 @@ mod tests {
         let entries = needs.iter().map(|n| (n.action, &n.condition)).collect::<BTreeSet<_>>().len();
         assert_eq!(granted, entries, "each action once per condition");
         assert!(
-            size(&doc) <= MANAGED_POLICY_MAX,
-            "the shipped baseline's policy fits a managed policy: {}",
+            size(&doc) <= INLINE_ROLE_POLICIES_MAX,
+            "the shipped baseline's policy fits a role's inline policies: {}",
             size(&doc)
         );
         assert!(statements.iter().any(|s| s["Condition"]["ArnEquals"]["iam:PolicyARN"].is_array()));

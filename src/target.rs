@@ -176,7 +176,20 @@ pub struct Kms {
     described: Arc<Mutex<HashMap<String, KeyLookup>>>,
 }
 
-type KeyLookup = Arc<OnceCell<Result<String, AwsError>>>;
+type KeyLookup = Arc<OnceCell<Result<KeyInfo, AwsError>>>;
+
+/// What `kms:DescribeKey` says of a key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyInfo {
+    pub arn: String,
+    pub key_id: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, ...
+    pub state: String,
+    /// `CUSTOMER` or `AWS`.
+    pub manager: String,
+    /// `SYMMETRIC_DEFAULT` for the keys CloudTrail and S3 encrypt with.
+    pub spec: String,
+}
 
 impl Kms {
     pub fn new(client: aws_sdk_kms::Client) -> Self {
@@ -190,6 +203,11 @@ impl Kms {
         if !is_alias(key) {
             return Ok(key.to_string());
         }
+        self.describe(key).await.map(|info| info.arn)
+    }
+
+    /// `kms:DescribeKey` of `key`, once per key and plan: families asking at the same time share the answer.
+    pub async fn describe(&self, key: &str) -> Result<KeyInfo, AwsError> {
         let lookup =
             self.described.lock().unwrap_or_else(|e| e.into_inner()).entry(key.to_string()).or_default().clone();
         lookup.get_or_init(|| describe_key(&self.client, key)).await.clone()
@@ -201,7 +219,7 @@ impl Kms {
     }
 }
 
-async fn describe_key(client: &aws_sdk_kms::Client, key: &str) -> Result<String, AwsError> {
+async fn describe_key(client: &aws_sdk_kms::Client, key: &str) -> Result<KeyInfo, AwsError> {
     let here = client.config().region().map(|r| r.to_string());
     if let (Some(here), Some(region)) = (here, key.split(':').nth(3))
         && region != here
@@ -214,9 +232,16 @@ async fn describe_key(client: &aws_sdk_kms::Client, key: &str) -> Result<String,
     }
     let out = client.describe_key().key_id(key).send().await.map_err(aws::err("kms:DescribeKey"));
     let out = out.map_err(|e| AwsError { message: format!("KMS key {key}: {}", e.message), ..e })?;
-    out.key_metadata().and_then(|m| m.arn()).map(str::to_string).ok_or_else(|| {
+    let metadata = out.key_metadata().filter(|m| m.arn().is_some()).ok_or_else(|| {
         let message = format!("KMS key {key}: the answer names no key ARN");
         AwsError::new("kms:DescribeKey", ErrorKind::Service, None, message, None)
+    })?;
+    Ok(KeyInfo {
+        arn: metadata.arn().unwrap_or_default().to_string(),
+        key_id: metadata.key_id().to_string(),
+        state: metadata.key_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        manager: metadata.key_manager().map(|m| m.as_str().to_string()).unwrap_or_default(),
+        spec: metadata.key_spec().map(|s| s.as_str().to_string()).unwrap_or_default(),
     })
 }
 

@@ -10,7 +10,7 @@ use baseline::aws::ApiGuard;
 use baseline::config::Loaded;
 use baseline::engine::{Plan, Stop};
 use baseline::fleet::{
-    self, AccountOutcome, AccountReport, Discovery, Filters, Fleet, FleetSink, Member, Planned, Stage,
+    self, AccountOutcome, AccountReport, Discovery, Filters, Fleet, FleetSink, Member, Planned, ShardSpec, Stage,
 };
 use baseline::render::fleet::{self as render, AccountRow, Status};
 use baseline::render::plural;
@@ -26,6 +26,15 @@ fn accounts_in_flight(run: &RunArgs) -> usize {
 
 /// A run's accounts, or the exit code after the problem was printed.
 async fn prepare(cli: &Cli, loaded: &Loaded, run: &RunArgs, out: &Output) -> Result<Prepared, ExitCode> {
+    // `--shard NAME/N`: this worker's index, from the environment its batch engine set.
+    let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    let shard = match run.shard.as_ref().map(|spec| spec.resolve(env)).transpose() {
+        Ok(shard) => shard,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(ExitCode::Error);
+        }
+    };
     let session = session(cli, run).await;
     let discovery = match fleet::discover(&session, &loaded.desired).await {
         Ok(d) => d,
@@ -56,12 +65,8 @@ async fn prepare(cli: &Cli, loaded: &Loaded, run: &RunArgs, out: &Output) -> Res
         );
         return Err(ExitCode::Error);
     }
-    let filters = Filters {
-        accounts: run.accounts.clone(),
-        regions: run.regions.clone(),
-        targets: run.targets.clone(),
-        shard: run.shard,
-    };
+    let filters =
+        Filters { accounts: run.accounts.clone(), regions: run.regions.clone(), targets: run.targets.clone(), shard };
     let members = match fleet::select(&discovery.members, &filters) {
         Ok(m) => m,
         Err(e) => {
@@ -87,8 +92,12 @@ impl Prepared {
             self.discovery.members.len(),
             if self.discovery.members.len() == 1 { "" } else { "s" }
         );
-        if let Some(shard) = run.shard {
-            text.push_str(&format!(" (shard {shard})"));
+        match (self.filters.shard, &run.shard) {
+            (Some(shard), Some(ShardSpec::FromEnv { var, .. })) => {
+                text.push_str(&format!(" (shard {shard}, from {var})"))
+            }
+            (Some(shard), _) => text.push_str(&format!(" (shard {shard})")),
+            (None, _) => {}
         }
         text
     }

@@ -1,7 +1,9 @@
-//! The three commands. This is the only layer that prints: plans and results to stdout, problems to stderr.
+//! The commands. This is the only layer that prints: plans and results to stdout, problems to stderr.
 //! Runs over several accounts are in [`fleet`].
 
+mod docs;
 mod fleet;
+mod init;
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Mutex;
@@ -44,9 +46,18 @@ impl Output {
 }
 
 pub async fn run(cli: &Cli, out: &Output) -> ExitCode {
+    if let Some(code) = docs::run(&cli.command) {
+        return code;
+    }
+    // The one command that needs no baseline.toml besides those: it writes one.
+    if let Command::Init(args) = &cli.command {
+        return init::run(cli, args, out).await;
+    }
     let Some(loaded) = load(cli, out) else { return ExitCode::Error };
     let fleet = loaded.desired.accounts.is_fleet();
     match &cli.command {
+        Command::Completions { .. } | Command::Man { .. } => unreachable!("printed by docs::run"),
+        Command::Init(_) => unreachable!("written by init::run"),
         Command::Validate => validate(cli, &loaded, out),
         Command::Policy(args) => policy(cli, &loaded, args),
         Command::Plan(args) if fleet || args.run.selects_accounts() => fleet::plan(cli, &loaded, args, out).await,
@@ -123,10 +134,17 @@ fn policy(cli: &Cli, loaded: &Loaded, args: &PolicyArgs) -> ExitCode {
         needs = permissions::for_emulator(needs);
     }
     let stdout = &mut io::stdout().lock();
+    let part = args.part.map(usize::from);
+    let parts = permissions::parts(&needs).len();
+    if let Some(k) = part.filter(|k| *k > parts) {
+        let flag = if args.apply { "--apply" } else { "--plan" };
+        eprintln!("error: --part {k}: the {flag} policy is {parts} part{}", if parts == 1 { "" } else { "s" });
+        return ExitCode::Error;
+    }
     let written = if args.json {
         baseline::render::permissions::json(stdout, &needs, command)
     } else {
-        baseline::render::permissions::human(stdout, &mut io::stderr().lock(), &needs, command)
+        baseline::render::permissions::human(stdout, &mut io::stderr().lock(), &needs, command, part)
     };
     match written {
         Ok(()) => ExitCode::Success,

@@ -205,11 +205,18 @@ fn log_archive_summary(archive: &LogArchive) -> String {
     };
     let owner = archive.account_id.as_ref().map(|id| format!(" in account {id}")).unwrap_or_default();
     let mfa = if archive.mfa_delete { ", MFA delete" } else { "" };
-    format!("1 bucket ({}){owner}, {encryption}, {expiry}{mfa}", archive.bucket)
+    let access = archive.access_log_bucket.as_ref().map(|b| format!(", access logs to {b}")).unwrap_or_default();
+    format!("1 bucket ({}){owner}, {encryption}, {expiry}{mfa}{access}", archive.bucket)
 }
 
 fn cloudtrail_summary(trail: &CloudTrailSpec) -> String {
-    format!("1 trail ({}), log group {}, role {}", trail.trail, trail.log_group, trail.role)
+    let key = match (&trail.kms_key_alias, &trail.kms_key_arn) {
+        (Some(alias), _) => format!(", KMS key alias/{alias}"),
+        (None, Some(_)) => ", a KMS key".to_string(),
+        (None, None) => String::new(),
+    };
+    let data = if trail.s3_data_events { ", S3 data events" } else { "" };
+    format!("1 trail ({}), log group {}, role {}{key}{data}", trail.trail, trail.log_group, trail.role)
 }
 
 fn alarms_summary(alarms: &AlarmsSpec) -> String {
@@ -438,13 +445,25 @@ pub struct LogArchive {
     /// MFA delete on the bucket: only the root user with its MFA device can turn it on, so it is a manual action.
     /// S3 does not support lifecycle configuration on such a bucket: the lifecycle days are then all 0.
     pub mfa_delete: bool,
+    /// Server access logging of the archive into this bucket (a template like `bucket`), created and hardened
+    /// like the archive in the same account and region (S3 wants both there).
+    pub access_log_bucket: Option<String>,
 }
 
 impl LogArchive {
     /// The bucket name for an account and region.
     pub fn bucket_name(&self, account_id: &str, region: &str) -> String {
-        self.bucket.replace("{account_id}", account_id).replace("{region}", region)
+        fill_bucket_template(&self.bucket, account_id, region)
     }
+
+    /// The access-log bucket's name for an account and region, when there is one.
+    pub fn access_log_bucket_name(&self, account_id: &str, region: &str) -> Option<String> {
+        self.access_log_bucket.as_deref().map(|t| fill_bucket_template(t, account_id, region))
+    }
+}
+
+fn fill_bucket_template(template: &str, account_id: &str, region: &str) -> String {
+    template.replace("{account_id}", account_id).replace("{region}", region)
 }
 
 /// Days are 0 when the step is disabled.
@@ -467,12 +486,17 @@ pub struct CloudTrailSpec {
     pub trail: String,
     pub s3_key_prefix: Option<String>,
     pub kms_key_arn: Option<String>,
+    /// A customer managed key the baseline creates (or adopts) under `alias/<this>` in the log archive's region,
+    /// for the trail's log files; exclusive with `kms_key_arn`.
+    pub kms_key_alias: Option<String>,
     pub log_group: String,
     /// `None`: 365 days, but never shorten a longer retention the account already has.
     pub retention_days: Option<u32>,
     pub role: String,
     /// Create our own trail even when a compliant trail the baseline does not own exists.
     pub require_own_trail: bool,
+    /// Log S3 object-level events (read and write) of every bucket (CIS; charged per event).
+    pub s3_data_events: bool,
 }
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;

@@ -103,6 +103,7 @@ pub struct RawLogArchive {
     pub expiration_days: Option<Spanned<i64>>,
     pub noncurrent_expiration_days: Option<Spanned<i64>>,
     pub mfa_delete: Option<Spanned<bool>>,
+    pub access_log_bucket: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,10 +112,12 @@ pub struct RawCloudTrail {
     pub trail: Option<Spanned<String>>,
     pub s3_key_prefix: Option<Spanned<String>>,
     pub kms_key_arn: Option<Spanned<String>>,
+    pub kms_key_alias: Option<Spanned<String>>,
     pub log_group: Option<Spanned<String>>,
     pub retention_days: Option<Spanned<i64>>,
     pub role: Option<Spanned<String>>,
     pub require_own_trail: Option<bool>,
+    pub s3_data_events: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -680,7 +680,35 @@ impl<'a> Validator<'a> {
             );
         }
         let mfa_delete = self.mfa_delete(raw.mfa_delete, &lifecycle);
-        LogArchive { bucket: raw.bucket.into_inner(), region, account_id, kms_key_arn, lifecycle, mfa_delete }
+        let access_log_bucket = raw.access_log_bucket.map(|t| self.access_log_bucket(t, &raw.bucket));
+        LogArchive {
+            bucket: raw.bucket.into_inner(),
+            region,
+            account_id,
+            kms_key_arn,
+            lifecycle,
+            mfa_delete,
+            access_log_bucket,
+        }
+    }
+
+    /// S3 server access logs go to another bucket: "logging to the same bucket creates an infinite loop of logs"
+    /// (Amazon S3 user guide, "Enabling Amazon S3 server access logging").
+    fn access_log_bucket(&mut self, template: Spanned<String>, archive: &Spanned<String>) -> String {
+        self.bucket_template(&template);
+        if template.get_ref() == archive.get_ref() {
+            self.error(
+                template.span(),
+                "`access_log_bucket` is the archive bucket itself".into(),
+                "the same bucket",
+                Some(
+                    "name another bucket, such as \"baseline-access-logs-{account_id}-{region}\": a bucket logging \
+                     into itself logs its own log deliveries forever"
+                        .into(),
+                ),
+            );
+        }
+        template.into_inner()
     }
 
     /// MFA delete excludes lifecycle rules: "Lifecycle configuration on MFA-enabled buckets is not supported"
@@ -790,6 +818,7 @@ impl<'a> Validator<'a> {
             self.check(v, check_s3_prefix(v.get_ref(), 200), "s3_key_prefix", help);
         }
         let kms_key_arn = raw.kms_key_arn.map(|k| self.kms_key(k));
+        let kms_key_alias = raw.kms_key_alias.map(|a| self.key_alias(a, kms_key_arn.is_some()));
         let retention_days = raw.retention_days.map(|r| match u32::try_from(*r.get_ref()) {
             Ok(d) if LOG_RETENTION_DAYS.contains(&d) => d,
             _ => {
@@ -807,11 +836,34 @@ impl<'a> Validator<'a> {
             trail: name(raw.trail, "baseline-trail"),
             s3_key_prefix: raw.s3_key_prefix.map(Spanned::into_inner),
             kms_key_arn,
+            kms_key_alias,
             log_group: name(raw.log_group, "baseline-cloudtrail"),
             retention_days,
             role: name(raw.role, "baseline-cloudtrail-to-cloudwatch-logs"),
             require_own_trail: raw.require_own_trail.unwrap_or(false),
+            s3_data_events: raw.s3_data_events.unwrap_or(false),
         }
+    }
+
+    /// The alias of the trail's key, without `alias/`; `with_key_arn`: `kms_key_arn` is set too.
+    fn key_alias(&mut self, alias: Spanned<String>, with_key_arn: bool) -> String {
+        let help = "1 to 250 letters, digits or any of /_-, without `alias/aws/` (AWS managed keys), such as \
+                    \"baseline-cloudtrail\"";
+        self.check(&alias, check_key_alias(alias.get_ref()), "KMS key alias", help);
+        if with_key_arn {
+            self.error(
+                alias.span(),
+                "`kms_key_alias` and `kms_key_arn` both set".into(),
+                "one key or the other",
+                Some(
+                    "keep kms_key_arn to use a key managed elsewhere, or kms_key_alias to have baseline create and \
+                     keep the key"
+                        .into(),
+                ),
+            );
+        }
+        let alias = alias.into_inner();
+        alias.strip_prefix("alias/").map(str::to_string).unwrap_or(alias)
     }
 
     fn alarms(&mut self, raw: RawAlarms) -> AlarmsSpec {
@@ -1856,6 +1908,23 @@ fn check_principal_arn(arn: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A KMS alias name, with or without `alias/`: "The alias name can contain only alphanumeric characters,
+/// forward slashes (/), underscores (_), and dashes (-). The alias name cannot begin with aws/" (AWS KMS API
+/// Reference, CreateAlias), 1 to 256 characters with the `alias/` prefix.
+fn check_key_alias(alias: &str) -> Result<(), String> {
+    let name = alias.strip_prefix("alias/").unwrap_or(alias);
+    if name.is_empty() || name.len() > 250 {
+        return Err("must be 1 to 250 characters after `alias/`".into());
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "/_-".contains(*c))) {
+        return Err(format!("`{c}` is not allowed"));
+    }
+    if name.to_ascii_lowercase().starts_with("aws/") {
+        return Err("aliases under aws/ belong to AWS managed keys".into());
+    }
+    Ok(())
+}
+
 /// A KMS key for encryption: `arn:<partition>:kms:<region>:<account>:key/<id>` or `...:alias/<name>`, never an AWS
 /// managed key (`alias/aws/...`), which cannot be shared with CloudTrail or other accounts.
 fn check_kms_key_arn(arn: &str) -> Result<(), String> {
@@ -2353,6 +2422,46 @@ mod tests {
         assert_eq!(first_error(&format!("{elsewhere}kms_key_arn = \"{}\"\n", key("eu-west-1"))), None);
         let unknown = "[log_archive]\nbucket = \"logs-{account_id}\"\n";
         assert_eq!(first_error(&format!("{unknown}kms_key_arn = \"{}\"\n", key("eu-west-1"))), None);
+    }
+
+    #[test]
+    fn trail_key_alias_and_access_log_bucket() {
+        let base = "[log_archive]\nbucket = \"logs-{account_id}\"\n";
+        let parsed = |text: &str| crate::config::parse(std::path::Path::new("baseline.toml"), text).unwrap().desired;
+        let d = parsed(&format!(
+            "{base}access_log_bucket = \"access-{{account_id}}\"\n[cloudtrail]\nkms_key_alias = \"alias/ct\"\n"
+        ));
+        assert_eq!(d.cloudtrail.unwrap().kms_key_alias.as_deref(), Some("ct"), "stored without alias/");
+        let archive = d.log_archive.unwrap();
+        assert_eq!(archive.access_log_bucket_name("111111111111", "eu-west-1").as_deref(), Some("access-111111111111"));
+        let d = parsed(&format!("{base}[cloudtrail]\nkms_key_alias = \"team/ct_1\"\n"));
+        assert_eq!(d.cloudtrail.unwrap().kms_key_alias.as_deref(), Some("team/ct_1"));
+
+        for (settings, message, label) in [
+            (
+                "kms_key_alias = \"aws/cloudtrail\"",
+                "invalid KMS key alias \"aws/cloudtrail\"",
+                "aliases under aws/ belong to AWS managed keys",
+            ),
+            ("kms_key_alias = \"ct key\"", "invalid KMS key alias \"ct key\"", "` ` is not allowed"),
+            (
+                "kms_key_alias = \"alias/\"",
+                "invalid KMS key alias \"alias/\"",
+                "must be 1 to 250 characters after `alias/`",
+            ),
+            (
+                "kms_key_alias = \"ct\"\nkms_key_arn = \"arn:aws:kms:us-east-1:123456789012:alias/logs\"",
+                "`kms_key_alias` and `kms_key_arn` both set",
+                "one key or the other",
+            ),
+        ] {
+            let error = first_error(&format!("{base}[cloudtrail]\n{settings}\n")).expect(settings);
+            assert_eq!(error, (message.to_string(), label.to_string()), "{settings}");
+        }
+        let error = first_error(&format!("{base}access_log_bucket = \"logs-{{account_id}}\"\n")).unwrap();
+        assert_eq!(error, ("`access_log_bucket` is the archive bucket itself".into(), "the same bucket".into()));
+        let error = first_error(&format!("{base}access_log_bucket = \"Access_{{x}}\"\n")).unwrap();
+        assert_eq!(error.1, "unknown placeholder");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use futures::stream::{self, StreamExt};
 
 pub use discover::{Discovery, DiscoveryError, Member, account_api_access, discover, permissions};
-pub use select::{Filters, SelectError, Shard, select, target_may_match};
+pub use select::{Filters, SelectError, Shard, ShardError, ShardSpec, select, target_may_match};
 
 use crate::aws::{AssumedRole, AwsError, ErrorKind, Session};
 use crate::config::Desired;

@@ -9,9 +9,21 @@ use crate::permissions::{self, Command, Need};
 
 /// The policy document alone on `out`, ready for `aws iam create-policy --policy-document file://...`, and
 /// beside it on `notes` how many actions, each action on `*` with the reason, and a size warning.
-pub fn human(out: &mut dyn Write, notes: &mut dyn Write, needs: &[Need], command: Command) -> io::Result<()> {
+/// `part`: only that part (1-based) of [`permissions::parts`].
+pub fn human(
+    out: &mut dyn Write,
+    notes: &mut dyn Write,
+    needs: &[Need],
+    command: Command,
+    part: Option<usize>,
+) -> io::Result<()> {
     let document = permissions::document(needs);
-    writeln!(out, "{}", serde_json::to_string_pretty(&document).map_err(io::Error::other)?)?;
+    let parts = permissions::parts(needs);
+    let shown = match part {
+        Some(k) => parts.get(k - 1).unwrap_or(&document),
+        None => &document,
+    };
+    writeln!(out, "{}", serde_json::to_string_pretty(shown).map_err(io::Error::other)?)?;
     let unscoped = permissions::unscoped(needs);
     let name = match command {
         Command::Plan => "plan",
@@ -29,13 +41,22 @@ pub fn human(out: &mut dyn Write, notes: &mut dyn Write, needs: &[Need], command
         writeln!(notes, "#   {action}: {why}")?;
     }
     let size = permissions::size(&document);
-    if size > permissions::MANAGED_POLICY_MAX {
+    let flag = match command {
+        Command::Plan => "--plan",
+        Command::Apply => "--apply",
+    };
+    if let Some(k) = part {
+        writeln!(notes, "# part {k} of {}: {} characters", parts.len(), permissions::size(shown))?;
+    } else if size > permissions::MANAGED_POLICY_MAX {
+        let each: Vec<String> = (1..=parts.len()).map(|k| format!("baseline policy {flag} --part {k}")).collect();
         writeln!(
             notes,
             "# {size} characters: more than a managed policy holds ({}); attach it as an inline policy (up to {} \
-             per role) or split its statements over two managed policies",
+             per role), or as {} managed policies: {}",
             permissions::MANAGED_POLICY_MAX,
-            permissions::INLINE_ROLE_POLICIES_MAX
+            permissions::INLINE_ROLE_POLICIES_MAX,
+            parts.len(),
+            each.join(", ")
         )?;
     }
     Ok(())
@@ -55,6 +76,7 @@ pub fn json(out: &mut dyn Write, needs: &[Need], command: Command) -> io::Result
         "size": permissions::size(&document),
         "unscoped": unscoped,
         "policy": document,
+        "managed_policy_parts": permissions::parts(needs),
     });
     let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
     writeln!(out, "{text}")

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::types::{
-    AdvancedEventSelector, AdvancedFieldSelector, EventSelector, ReadWriteType, Tag as TrailTag, Trail,
+    AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, ReadWriteType, Tag as TrailTag, Trail,
 };
 use futures::future::join_all;
 use serde_json::json;
@@ -323,7 +323,7 @@ pub fn desired_settings(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec)
         log_file_validation_enabled: true,
         cloud_watch_logs_log_group_arn: Some(log_group_arn(scope, &spec.log_group)),
         cloud_watch_logs_role_arn: Some(role_arn(scope, &spec.role)),
-        kms_key_id: spec.kms_key_arn.clone(),
+        kms_key_id: super::trail_key::trail_key(desired, scope, spec),
     }
 }
 
@@ -417,11 +417,15 @@ pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupP
     let address = Address::new(&scope.account_id, &scope.home_region, TRAIL, &spec.trail);
     let mut plan = Plan::default();
     // The configured key's ARN is looked up while the trails are read.
-    let (observed, key_arn) = tokio::join!(observe(target, spec), configured_key(target, spec));
+    let configured = super::trail_key::trail_key(desired, scope, spec);
+    let (observed, key_arn) = tokio::join!(observe(target, spec), configured_key(target, configured.as_deref()));
     let Some(mut observed) = report_unreadable(observed, &address, &mut plan) else {
         return (plan, None, None);
     };
-    let key_unknown = key_as_configured(&mut observed, spec, key_arn).err();
+    // The key baseline keeps for the trail may not exist yet: then the trail, which cannot be using it, differs.
+    let key_arn = key_arn
+        .filter(|k| !(spec.kms_key_alias.is_some() && k.as_ref().is_err_and(|e| e.is_code("NotFoundException"))));
+    let key_unknown = key_as_configured(&mut observed, configured.as_deref(), key_arn).err();
     plan.extend(diff(desired, scope, spec, &observed));
     if let Some(error) = key_unknown {
         // The trail's key cannot be compared: the trail's change is unknown, the rest of the plan stands.
@@ -432,9 +436,9 @@ pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupP
     (plan, Some(placement(scope, spec, &observed)), Some(in_use))
 }
 
-/// The key ARN `kms_key_arn` stands for, when there is one.
-async fn configured_key(target: &Target, spec: &CloudTrailSpec) -> Option<Result<String, AwsError>> {
-    match &spec.kms_key_arn {
+/// The key ARN the trail's configured key stands for, when there is one.
+async fn configured_key(target: &Target, configured: Option<&str>) -> Option<Result<String, AwsError>> {
+    match configured {
         Some(key) => Some(target.kms.key_arn(key).await),
         None => None,
     }
@@ -446,10 +450,10 @@ async fn configured_key(target: &Target, spec: &CloudTrailSpec) -> Option<Result
 /// up.
 pub fn key_as_configured(
     observed: &mut Observed,
-    spec: &CloudTrailSpec,
+    configured: Option<&str>,
     key_arn: Option<Result<String, AwsError>>,
 ) -> Result<(), AwsError> {
-    let (Some(trail), Some(configured)) = (observed.trail.as_mut(), spec.kms_key_arn.as_deref()) else {
+    let (Some(trail), Some(configured)) = (observed.trail.as_mut(), configured) else {
         return Ok(());
     };
     let reported = trail.settings.kms_key_id.clone();
@@ -682,12 +686,15 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
         desired.log_archive.as_ref().map(|archive| log_bucket::location(archive, scope).policy_address());
     let mut dependencies = vec![group_address, policy_address, role_address];
     dependencies.extend(bucket_policy);
+    dependencies.extend(super::trail_key::dependencies(desired, scope));
     let want = desired_settings(desired, scope, spec);
     let state = observed.trail.as_ref();
     plan.changes.push(trail_change(trail_address.clone(), &spec.trail, &want, &tags, state, &dependencies));
 
     // Management events, read and write.
-    let selectors_change = selectors_change(home(EVENT_SELECTORS, &spec.trail), &spec.trail, state, &trail_address);
+    let s3_data_events = spec.s3_data_events.then_some(scope.partition.as_str());
+    let selectors_change =
+        selectors_change(home(EVENT_SELECTORS, &spec.trail), &spec.trail, state, &trail_address, s3_data_events);
     plan.changes.push(selectors_change);
 
     // Logging on, and delivering.
@@ -939,18 +946,25 @@ fn trail_change(
     if settings_differ { with_dependencies(change) } else { change }
 }
 
-/// Management events, read and write, repaired within the kind of selectors the trail uses.
+/// Management events, read and write, repaired within the kind of selectors the trail uses; with
+/// `s3_data_events` (the partition), S3 object-level events of every bucket, read and write, too.
 fn selectors_change(
     address: Address,
     trail: &str,
     state: Option<&TrailState>,
     trail_address: &Address,
+    s3_data_events: Option<&str>,
 ) -> ResourceChange {
     let coverage = state.map(|s| &s.management);
-    if coverage.is_some_and(|c| c.all) {
-        return ResourceChange::no_op(address, "all management events logged");
+    let management_ok = coverage.is_some_and(|c| c.all);
+    let data_missing = s3_data_events
+        .filter(|p| !state.is_some_and(|s| s3_data_events_logged(p, &s.selectors, &s.advanced_selectors)));
+    if management_ok && data_missing.is_none() {
+        let what =
+            if s3_data_events.is_some() { "all management events and S3 data events" } else { "all management events" };
+        return ResourceChange::no_op(address, format!("{what} logged"));
     }
-    let (selectors, after) = match state {
+    let (mut selectors, after) = match state {
         Some(s) if !s.advanced_selectors.is_empty() => (
             Selectors::Advanced(management_advanced_selectors(&s.advanced_selectors)),
             "advanced selector eventCategory=Management with no other condition; other selectors kept",
@@ -960,30 +974,104 @@ fn selectors_change(
             "ReadWriteType=All, IncludeManagementEvents=true, no excluded event source",
         ),
     };
-    let excluded = coverage.map(|c| c.excluded_sources.join(", ")).filter(|e| !e.is_empty());
     let mut attributes = Vec::new();
-    if coverage.is_none_or(|c| !c.read_write) || excluded.is_none() {
-        let before = state.map(|_| "not all management events".to_string());
-        attributes.push(AttributeChange::new("management_events", before, Some(after.into())));
+    let mut reasons = Vec::new();
+    if !management_ok {
+        let excluded = coverage.map(|c| c.excluded_sources.join(", ")).filter(|e| !e.is_empty());
+        if coverage.is_none_or(|c| !c.read_write) || excluded.is_none() {
+            let before = state.map(|_| "not all management events".to_string());
+            attributes.push(AttributeChange::new("management_events", before, Some(after.into())));
+        }
+        reasons.push(if let Some(excluded) = excluded {
+            attributes.push(AttributeChange::new(
+                "excluded_management_event_sources",
+                Some(excluded),
+                Some("(none)".into()),
+            ));
+            "management events of every event source (read and write) must be logged"
+        } else {
+            "management events (read and write) must be logged"
+        });
     }
-    let reason = if let Some(excluded) = excluded {
-        attributes.push(AttributeChange::new(
-            "excluded_management_event_sources",
-            Some(excluded),
-            Some("(none)".into()),
-        ));
-        "management events of every event source (read and write) must be logged"
-    } else {
-        "management events (read and write) must be logged"
-    };
+    if let Some(partition) = data_missing {
+        selectors = with_s3_data_events(selectors, partition);
+        let before = state.map(|_| "not every bucket, read and write".to_string());
+        let after = format!("AWS::S3::Object of every bucket (arn:{partition}:s3), read and write");
+        attributes.push(AttributeChange::new("s3_data_events", before, Some(after)));
+        reasons.push("S3 object-level events (read and write) of every bucket must be logged");
+    }
     ResourceChange::new(
         address,
         if state.is_some() { Action::Update } else { Action::Create },
-        reason,
+        reasons.join("; "),
         Operation::CloudTrail(Op::LogManagementEvents { name: trail.to_string(), selectors }),
     )
     .with_attributes(attributes)
     .after(trail_address)
+}
+
+/// Whether the selectors log S3 object-level events, read and write, of every bucket (CIS "Ensure that
+/// object-level logging for write/read events is enabled for S3 bucket"): a basic selector with ReadWriteType
+/// All and an `AWS::S3::Object` data resource for all buckets (`arn:<partition>:s3`, as CloudTrail's guide
+/// writes it, or `arn:<partition>:s3:::`), or an advanced selector on `eventCategory` Data and `resources.type`
+/// `AWS::S3::Object` that neither narrows to read-only or write-only events nor to some buckets (excluding some,
+/// with `NotStartsWith`/`NotEquals`, is allowed).
+pub fn s3_data_events_logged(partition: &str, basic: &[EventSelector], advanced: &[AdvancedEventSelector]) -> bool {
+    let all = [format!("arn:{partition}:s3"), format!("arn:{partition}:s3:::")];
+    let basic_ok = basic.iter().any(|s| {
+        s.read_write_type() == Some(&ReadWriteType::All)
+            && s.data_resources()
+                .iter()
+                .any(|r| r.r#type() == Some(S3_OBJECT) && r.values().iter().any(|v| all.contains(v)))
+    });
+    let advanced_ok = advanced.iter().any(|s| {
+        let fields = s.field_selectors();
+        let equals = |field: &str, value: &str| {
+            fields.iter().any(|f| f.field() == field && f.equals().iter().any(|v| v == value))
+        };
+        let narrows = fields.iter().any(|f| {
+            f.field() == "readOnly"
+                || (f.field() == "resources.ARN" && (!f.equals().is_empty() || !f.starts_with().is_empty()))
+        });
+        equals("eventCategory", "Data") && equals("resources.type", S3_OBJECT) && !narrows
+    });
+    basic_ok || advanced_ok
+}
+
+const S3_OBJECT: &str = "AWS::S3::Object";
+
+/// `selectors` with S3 object-level events of every bucket added: to the first basic selector (which
+/// [`management_selectors`] made read-and-write; its other S3 data resources, a subset, are replaced), or as an
+/// advanced selector of its own.
+fn with_s3_data_events(selectors: Selectors, partition: &str) -> Selectors {
+    match selectors {
+        Selectors::Basic(mut basic) => {
+            let all = DataResource::builder().r#type(S3_OBJECT).values(format!("arn:{partition}:s3")).build();
+            if let Some(first) = basic.first_mut() {
+                let mut resources: Vec<DataResource> =
+                    first.data_resources().iter().filter(|r| r.r#type() != Some(S3_OBJECT)).cloned().collect();
+                resources.push(all);
+                *first = EventSelector::builder()
+                    .set_read_write_type(first.read_write_type().cloned())
+                    .set_include_management_events(first.include_management_events())
+                    .set_exclude_management_event_sources(Some(first.exclude_management_event_sources().to_vec()))
+                    .set_data_resources(Some(resources))
+                    .build();
+            }
+            Selectors::Basic(basic)
+        }
+        Selectors::Advanced(mut advanced) => {
+            let fields = [("eventCategory", "Data"), ("resources.type", S3_OBJECT)]
+                .into_iter()
+                .filter_map(|(field, value)| AdvancedFieldSelector::builder().field(field).equals(value).build().ok())
+                .collect();
+            let selector = AdvancedEventSelector::builder()
+                .name("All S3 data events (baseline)")
+                .set_field_selectors(Some(fields));
+            advanced.extend(selector.build().ok());
+            Selectors::Advanced(advanced)
+        }
+    }
 }
 
 /// Basic selectors that log all management events: the first selector is widened to read and write
@@ -1337,21 +1425,21 @@ mod tests {
             observed
         };
         let mut observed = reported(key);
-        key_as_configured(&mut observed, spec, Some(Ok(key.into()))).unwrap();
+        key_as_configured(&mut observed, spec.kms_key_arn.as_deref(), Some(Ok(key.into()))).unwrap();
         let plan = diff(&d, &scope(), spec, &observed);
         assert!(pending(&plan).is_empty(), "{:?}", pending(&plan));
 
         let other = "arn:aws:kms:eu-west-1:111111111111:key/other";
         let mut observed = reported(other);
-        key_as_configured(&mut observed, spec, Some(Ok(key.into()))).unwrap();
+        key_as_configured(&mut observed, spec.kms_key_arn.as_deref(), Some(Ok(key.into()))).unwrap();
         let plan = diff(&d, &scope(), spec, &observed);
         let change = plan.pending().next().unwrap();
         assert_eq!(change.attributes, vec![AttributeChange::new("kms_key_id", Some(other.into()), Some(alias.into()))]);
 
         let denied = AwsError::new("kms:DescribeKey", aws::ErrorKind::AccessDenied, None, "denied".into(), Some(400));
-        assert!(key_as_configured(&mut reported(key), spec, Some(Err(denied.clone()))).is_err());
+        assert!(key_as_configured(&mut reported(key), spec.kms_key_arn.as_deref(), Some(Err(denied.clone()))).is_err());
         assert!(
-            key_as_configured(&mut reported(alias), spec, Some(Err(denied))).is_ok(),
+            key_as_configured(&mut reported(alias), spec.kms_key_arn.as_deref(), Some(Err(denied))).is_ok(),
             "same text: no lookup needed"
         );
     }
@@ -1455,6 +1543,65 @@ mod tests {
             .include_management_events(true)
             .set_exclude_management_event_sources(Some(sources.iter().map(|s| s.to_string()).collect()))
             .build()
+    }
+
+    #[test]
+    fn s3_data_events_of_every_bucket_are_added_to_the_selectors_the_trail_uses_and_converge() {
+        let d = desired("s3_data_events = true\n");
+        let spec = d.cloudtrail.as_ref().unwrap();
+        let selectors_of = |plan: &Plan| -> Option<Selectors> {
+            let change = plan.pending().find(|c| c.address.kind == EVENT_SELECTORS)?;
+            match &change.operation {
+                Some(Operation::CloudTrail(Op::LogManagementEvents { selectors, .. })) => Some(selectors.clone()),
+                _ => None,
+            }
+        };
+        // Basic selectors: the management selector gets the data resource, and the next plan is clean.
+        let mut observed = converged(&d);
+        let plan = diff(&d, &scope(), spec, &observed);
+        let change = plan.pending().find(|c| c.address.kind == EVENT_SELECTORS).expect("data events missing");
+        let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["s3_data_events"], "management events are fine already");
+        let Some(Selectors::Basic(written)) = selectors_of(&plan) else { panic!("basic selectors") };
+        assert!(s3_data_events_logged("aws", &written, &[]));
+        assert_eq!(written[0].data_resources()[0].values(), ["arn:aws:s3"]);
+        let state = observed.trail.as_mut().unwrap();
+        state.selectors = written;
+        assert!(selectors_of(&diff(&d, &scope(), spec, &observed)).is_none(), "converged");
+
+        // Advanced selectors: a selector of its own; one narrowed to read-only events does not count.
+        let narrowed = AdvancedEventSelector::builder()
+            .field_selectors(
+                AdvancedFieldSelector::builder().field("eventCategory").equals("Management").build().unwrap(),
+            )
+            .build()
+            .unwrap();
+        let read_only_s3 = AdvancedEventSelector::builder()
+            .set_field_selectors(Some(
+                [("eventCategory", "Data"), ("resources.type", "AWS::S3::Object"), ("readOnly", "true")]
+                    .into_iter()
+                    .map(|(f, v)| AdvancedFieldSelector::builder().field(f).equals(v).build().unwrap())
+                    .collect(),
+            ))
+            .build()
+            .unwrap();
+        let state = observed.trail.as_mut().unwrap();
+        state.selectors = Vec::new();
+        state.advanced_selectors = vec![narrowed, read_only_s3.clone()];
+        let Some(Selectors::Advanced(written)) = selectors_of(&diff(&d, &scope(), spec, &observed)) else {
+            panic!("advanced selectors")
+        };
+        assert_eq!(written.len(), 3, "the read-only selector is kept, one is added");
+        assert!(s3_data_events_logged("aws", &[], &written));
+        assert!(!s3_data_events_logged("aws", &[], &[read_only_s3]));
+        // Some buckets only is not every bucket.
+        let one_bucket = DataResource::builder().r#type("AWS::S3::Object").values("arn:aws:s3:::some-bucket/").build();
+        let basic = EventSelector::builder().read_write_type(ReadWriteType::All).data_resources(one_bucket).build();
+        assert!(!s3_data_events_logged("aws", &[basic], &[]));
+        // Without s3_data_events nothing is asked of data events.
+        let off = desired("");
+        let observed = converged(&off);
+        assert!(selectors_of(&diff(&off, &scope(), off.cloudtrail.as_ref().unwrap(), &observed)).is_none());
     }
 
     fn event_selectors_change(observed: &Observed) -> ResourceChange {

@@ -70,6 +70,7 @@ const ROLE_POLICY: &str = "iam.role_policy";
 const TRAIL: &str = "cloudtrail.trail";
 const SELECTORS: &str = "cloudtrail.event_selectors";
 const BUCKET: &str = "s3.bucket";
+const KEY: &str = "kms.key";
 const BPA: &str = "s3.bucket_public_access_block";
 const ACCOUNT_BPA: &str = "s3.account_public_access_block";
 const ENCRYPTION: &str = "s3.bucket_encryption";
@@ -260,6 +261,7 @@ pub const SETTINGS: &[Setting] = &[
         ],
     ),
     repaired(SELECTORS, "excluded_management_event_sources", "GetEventSelectors", &[]),
+    repaired(SELECTORS, "s3_data_events", "GetEventSelectors", &[]),
     repaired("cloudtrail.logging", "is_logging", "GetTrailStatus", &["StartLogging.Name"]),
     // The log archive bucket and the account's Block Public Access.
     identity(BUCKET, "name", &["CreateBucket.LocationConstraint"]),
@@ -329,6 +331,39 @@ pub const SETTINGS: &[Setting] = &[
         &["PutBucketLifecycleConfiguration.DaysAfterInitiation"],
     ),
     repaired("s3.bucket_policy", "statement[*]", "GetBucketPolicy", &["PutBucketPolicy.Policy"]),
+    repaired("s3.bucket_logging", "target_bucket", "GetBucketLogging", &["PutBucketLogging.TargetBucket"]),
+    repaired("s3.bucket_logging", "target_prefix", "GetBucketLogging", &["PutBucketLogging.TargetPrefix"]),
+    identity(
+        KEY,
+        "alias",
+        &[
+            "CreateAlias.AliasName",
+            "CreateAlias.TargetKeyId",
+            "PutKeyPolicy.KeyId",
+            "PutKeyPolicy.PolicyName",
+            "TagResource.KeyId",
+        ],
+    ),
+    repaired(KEY, "key_state", "DescribeKey", &["EnableKey.KeyId", "CancelKeyDeletion.KeyId"]),
+    repaired(
+        KEY,
+        "tags.*",
+        "ListResourceTags",
+        &[
+            "CreateKey.Tags[].TagKey",
+            "CreateKey.Tags[].TagValue",
+            "TagResource.Tags[].TagKey",
+            "TagResource.Tags[].TagValue",
+        ],
+    ),
+    unmanaged(
+        KEY,
+        "description",
+        &["CreateKey.Description"],
+        "written when baseline creates the key; an adopted key keeps its own description",
+    ),
+    repaired("kms.key_rotation", "key_rotation_enabled", "GetKeyRotationStatus", &["EnableKeyRotation.KeyId"]),
+    repaired("kms.key_policy", "statement[*]", "GetKeyPolicy", &["CreateKey.Policy", "PutKeyPolicy.Policy"]),
     repaired(
         ACCOUNT_BPA,
         "block_public_acls",

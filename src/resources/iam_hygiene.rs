@@ -394,7 +394,7 @@ pub fn diff(scope: &Scope, spec: &IamSpec, observed: &Observed) -> Plan {
         if !mfa {
             plan.changes.push(ResourceChange::manual(
                 address(scope, ROOT_USER, "mfa"),
-                "the root user has no MFA device",
+                "the root user has no MFA device (CIS; Prowler iam_root_mfa_enabled, iam_root_hardware_mfa_enabled)",
                 vec![
                     "Sign in to the AWS Management Console as the root user (the account's e-mail address).".into(),
                     "Open the account menu, then Security credentials.".into(),
@@ -406,7 +406,7 @@ pub fn diff(scope: &Scope, spec: &IamSpec, observed: &Observed) -> Plan {
         if keys {
             plan.changes.push(ResourceChange::manual(
                 address(scope, ROOT_USER, "access_keys"),
-                "the root user has access keys",
+                "the root user has access keys (CIS; Prowler iam_no_root_access_key)",
                 vec![
                     "Move anything that uses the root access keys to an IAM role.".into(),
                     "Sign in as the root user, open Security credentials, Access keys.".into(),

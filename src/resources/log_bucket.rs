@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
-    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
-    CreateBucketConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
-    NoncurrentVersionExpiration, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint, BucketLoggingStatus,
+    BucketVersioningStatus, CreateBucketConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter, LoggingEnabled, NoncurrentVersionExpiration, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, Transition, TransitionStorageClass,
     VersioningConfiguration,
 };
@@ -28,11 +28,12 @@ pub const VERSIONING: &str = "s3.bucket_versioning";
 pub const LIFECYCLE: &str = "s3.bucket_lifecycle";
 pub const BUCKET_POLICY: &str = "s3.bucket_policy";
 pub const MFA_DELETE: &str = "s3.bucket_mfa_delete";
+pub const LOGGING: &str = "s3.bucket_logging";
 pub const ACCOUNT_PUBLIC_ACCESS_BLOCK: &str = "s3.account_public_access_block";
 
 /// Whether an address kind is the bucket or one of its settings.
 pub fn is_bucket_kind(kind: &str) -> bool {
-    [BUCKET, OWNERSHIP, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, LIFECYCLE, BUCKET_POLICY, MFA_DELETE]
+    [BUCKET, OWNERSHIP, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, LIFECYCLE, BUCKET_POLICY, MFA_DELETE, LOGGING]
         .contains(&kind)
 }
 
@@ -99,6 +100,8 @@ pub struct BucketState {
     pub policy: Option<PolicyDocument>,
     /// The bucket has a policy baseline cannot parse (see [`super::unreadable_policy`]).
     pub unreadable_policy: Option<String>,
+    /// Server access logging: the target bucket and prefix.
+    pub logging: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +140,12 @@ pub enum Op {
     },
     BlockAccountPublicAccess {
         account_id: String,
+    },
+    /// Server access logging of `bucket` into `target_bucket` under `prefix`.
+    LogAccess {
+        bucket: String,
+        target_bucket: String,
+        prefix: String,
     },
 }
 
@@ -237,14 +246,7 @@ pub fn owned_statements(partition: &str, bucket: &str, writers: &Writers) -> Vec
         Some(org) => json!({ "aws:SourceOrgID": org }),
         None => json!({ "aws:SourceAccount": writers.accounts }),
     };
-    let mut statements = vec![json!({
-        "Sid": "BaselineDenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, format!("{bucket_arn}/*")],
-        "Condition": { "Bool": { "aws:SecureTransport": "false" } }
-    })];
+    let mut statements = vec![deny_insecure_transport(&bucket_arn)];
     if !writers.trail_arns.is_empty() {
         let (acl, mut write) = match &writers.organization_id {
             // A trail ARN with `*` for the account needs ArnLike.
@@ -371,6 +373,11 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         needs.any(&["organizations:DescribeOrganization"], crate::permissions::NO_RESOURCE_TYPE);
     }
     let at = location(archive, needs.scope());
+    let mut buckets = vec![needs.bucket_arn(&at.name)];
+    if let Some(access) = archive.access_log_bucket_name(&at.owner, &at.region) {
+        buckets.push(needs.bucket_arn(&access));
+        needs.on(&["s3:GetBucketLogging", "s3:PutBucketLogging"], [needs.bucket_arn(&at.name)]);
+    }
     needs.on(
         &[
             "s3:GetBucketLocation",
@@ -390,7 +397,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
             "s3:PutEncryptionConfiguration",
             "s3:PutLifecycleConfiguration",
         ],
-        [needs.bucket_arn(&at.name)],
+        buckets,
     );
     // The key's policy is read to check that the services writing to the bucket may use the key.
     if let Some(key) = &archive.kms_key_arn {
@@ -410,9 +417,11 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
             Some(archive) => {
                 let at = location(archive, scope);
                 let state = if at.owner == scope.account_id {
+                    // Boxed: each bucket's reads make a large future, and small thread stacks must not overflow.
                     Some(tokio::join!(
-                        observe_with_key(target, desired, archive, &at.name),
-                        organization_id(desired, target)
+                        Box::pin(observe_with_key(target, desired, archive, &at.name)),
+                        organization_id(desired, target),
+                        Box::pin(observe_access_log_bucket(target, archive, &at))
                     ))
                 } else {
                     None
@@ -442,21 +451,14 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                 address,
                 message: format!("owned by the log archive account {}; baseline that account to manage it", at.owner),
             }),
-            Some(((state, key), organization)) => {
-                let organization = organization.and_then(|read| match read {
-                    Ok(id) => Some(id),
-                    Err(e) => {
-                        plan.notices.push(Notice {
-                            level: NoticeLevel::Warning,
-                            address: at.policy_address(),
-                            message: format!(
-                                "cannot read the organization's id ({e}); the bucket policy lists every account \
-                                 instead, which outgrows S3's 20 KB limit at a few dozen accounts"
-                            ),
-                        });
-                        None
-                    }
-                });
+            Some(((state, key), organization, access)) => {
+                if let Some(access) = access
+                    && let Some(access) = report_unreadable(access, &access_address(&at, archive), &mut plan)
+                {
+                    let tags = super::sns::desired_tags(desired);
+                    plan.extend(access_log_diff(scope, archive, &at, &tags, access.as_ref()).unwrap_or_default());
+                }
+                let organization = organization.and_then(|read| organization_or_notice(read, &at, &mut plan));
                 if let Some(mut state) = report_unreadable(state, &address, &mut plan) {
                     let own = [scope.account_id.clone()];
                     let accounts = target.log_writers.as_deref().unwrap_or(&own);
@@ -479,6 +481,39 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         }
     }
     plan
+}
+
+/// The organization's id, or a warning on the bucket policy saying what its absence costs.
+fn organization_or_notice(read: Result<String, AwsError>, at: &BucketLocation, plan: &mut Plan) -> Option<String> {
+    match read {
+        Ok(id) => Some(id),
+        Err(e) => {
+            plan.notices.push(Notice {
+                level: NoticeLevel::Warning,
+                address: at.policy_address(),
+                message: format!(
+                    "cannot read the organization's id ({e}); the bucket policy lists every account instead, which \
+                     outgrows S3's 20 KB limit at a few dozen accounts"
+                ),
+            });
+            None
+        }
+    }
+}
+
+/// The access-log bucket, read beside the archive when there is one.
+async fn observe_access_log_bucket(
+    target: &Target,
+    archive: &LogArchive,
+    at: &BucketLocation,
+) -> Option<Result<Option<BucketState>, AwsError>> {
+    let name = archive.access_log_bucket_name(&at.owner, &at.region)?;
+    Some(observe(target, &name, false).await)
+}
+
+fn access_address(at: &BucketLocation, archive: &LogArchive) -> Address {
+    let name = archive.access_log_bucket_name(&at.owner, &at.region).unwrap_or_default();
+    Address::new(&at.owner, &at.region, BUCKET, name)
 }
 
 /// The organization's id, read by the archive account in an organization run (whose accounts all belong to
@@ -515,7 +550,7 @@ async fn observe_with_key(
             None => None,
         }
     };
-    tokio::join!(observe(target, bucket), key)
+    tokio::join!(observe(target, bucket, archive.access_log_bucket.is_some()), key)
 }
 
 /// The bucket's key as the plan sees it.
@@ -541,7 +576,8 @@ pub enum TrailKey {
 }
 
 async fn review_key(target: &Target, desired: &Desired, key: &str) -> KeyReview {
-    let trail_key = desired.cloudtrail.as_ref().map(|c| c.kms_key_arn.as_deref());
+    let trail_key = desired.cloudtrail.as_ref().map(|c| super::trail_key::trail_key(desired, &target.scope, c));
+    let trail_key = trail_key.as_ref().map(Option::as_deref);
     let trail_key_arn = async {
         match trail_key {
             Some(Some(k)) if k != key => Some(target.kms.key_arn(k).await),
@@ -771,8 +807,8 @@ fn optional<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     }
 }
 
-/// Reads the bucket and all its settings; `None` when it does not exist.
-pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState>, AwsError> {
+/// Reads the bucket and all its settings (server access logging when `logging`); `None` when it does not exist.
+pub async fn observe(target: &Target, bucket: &str, logging: bool) -> Result<Option<BucketState>, AwsError> {
     let s3 = &target.s3;
     let region = match s3.get_bucket_location().bucket(bucket).send().await {
         Ok(out) => match out.location_constraint().map(|c| c.as_str()) {
@@ -797,7 +833,7 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
             return Err(e);
         }
     };
-    let (tags, ownership, bpa, encryption, versioning, lifecycle, policy) = tokio::join!(
+    let (tags, ownership, bpa, encryption, versioning, lifecycle, policy, logging) = tokio::join!(
         async {
             optional(s3.get_bucket_tagging().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketTagging")))
         },
@@ -839,6 +875,12 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
             )
         },
         async { optional(s3.get_bucket_policy().bucket(bucket).send().await.map_err(aws::err("s3:GetBucketPolicy"))) },
+        async {
+            if !logging {
+                return Ok(None);
+            }
+            s3.get_bucket_logging().bucket(bucket).send().await.map(Some).map_err(aws::err("s3:GetBucketLogging"))
+        },
     );
     let tags = tags?
         .map(|t| t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
@@ -864,6 +906,10 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
         Some(Ok(policy)) => (Some(policy), None),
         Some(Err(e)) => (None, Some(e.to_string())),
     };
+    let logging = logging?
+        .as_ref()
+        .and_then(|l| l.logging_enabled())
+        .map(|l| (l.target_bucket().to_string(), l.target_prefix().to_string()));
     Ok(Some(BucketState {
         region,
         tags,
@@ -875,6 +921,7 @@ pub async fn observe(target: &Target, bucket: &str) -> Result<Option<BucketState
         retention,
         policy,
         unreadable_policy,
+        logging,
     }))
 }
 
@@ -1059,11 +1106,157 @@ fn mfa_delete_change(at: Address, account: &str, bucket: &str, observed: Option<
     ResourceChange::manual(at, "MFA delete is off: only the root user with its MFA device can turn it on", steps)
 }
 
-/// All changes for the bucket. `observed` is `None` when it does not exist.
+/// The status line of a bucket without MFA delete that the baseline does not ask for (its lifecycle rule and MFA
+/// delete exclude each other): CIS asks for it on every bucket.
+fn mfa_delete_status(address: Address) -> Notice {
+    Notice {
+        level: NoticeLevel::Info,
+        address,
+        message: "MFA delete is off (CIS; Prowler s3_bucket_no_mfa_delete): only the root user can turn it on, \
+                  and S3 then refuses lifecycle rules; for the log archive set [log_archive] mfa_delete = true with \
+                  the three day settings at 0, and the plan lists the root user's steps"
+            .into(),
+    }
+}
+
+/// All changes for the archive bucket, its access logging among them. `observed` is `None` when it does not
+/// exist.
 pub fn diff(
     scope: &Scope,
     archive: &LogArchive,
     at: &BucketLocation,
+    writers: &Writers,
+    tags: &BTreeMap<String, String>,
+    observed: Option<&BucketState>,
+) -> Plan {
+    let statements = owned_statements(&scope.partition, &at.name, writers);
+    let mut plan = bucket_diff(scope, archive, at, statements, writers, tags, observed);
+    if plan.changes.is_empty() {
+        // The bucket is elsewhere: nothing of it is planned.
+        return plan;
+    }
+    if let Some(target_bucket) = archive.access_log_bucket_name(&at.owner, &at.region) {
+        let address = Address::new(&scope.account_id, &at.region, LOGGING, &at.name);
+        let change = logging_change(address, &at.name, &target_bucket, observed);
+        let waits =
+            [Address::new(&scope.account_id, &at.region, BUCKET, &at.name), access_policy_address(at, &target_bucket)];
+        plan.changes.push(if change.is_pending() { waits.iter().fold(change, |c, d| c.after(d)) } else { change });
+    }
+    plan
+}
+
+/// The access-log bucket's policy address: the archive's logging waits for it (S3 checks that the logging
+/// service may write before it accepts the configuration).
+fn access_policy_address(at: &BucketLocation, access_bucket: &str) -> Address {
+    Address::new(&at.owner, &at.region, BUCKET_POLICY, access_bucket)
+}
+
+/// Server access logging of the archive (CIS; Prowler `cloudtrail_logs_s3_bucket_access_logging_enabled`) into
+/// the access-log bucket, under the archive's name. Logging already going to another bucket is kept: the
+/// requirement is met, and that configuration is not the baseline's.
+pub fn logging_change(
+    address: Address,
+    bucket: &str,
+    target_bucket: &str,
+    observed: Option<&BucketState>,
+) -> ResourceChange {
+    let prefix = format!("{bucket}/");
+    let have = observed.and_then(|s| s.logging.as_ref());
+    let attributes = match have {
+        Some((to, _)) if to != target_bucket => {
+            return ResourceChange::no_op(address, format!("access logs go to bucket {to}: kept"));
+        }
+        Some((_, p)) if *p == prefix => {
+            return ResourceChange::no_op(address, "access logs go to the access-log bucket");
+        }
+        Some((_, p)) => vec![AttributeChange::new(
+            "target_prefix",
+            show(Some(p).filter(|p| !p.is_empty()).map(String::as_str)),
+            Some(prefix.clone()),
+        )],
+        None => vec![
+            AttributeChange::new("target_bucket", observed.map(|_| "(none)".into()), Some(target_bucket.to_string())),
+            AttributeChange::new("target_prefix", observed.map(|_| "(none)".into()), Some(prefix.clone())),
+        ],
+    };
+    let action = if observed.is_some() { Action::Update } else { Action::Create };
+    let reason = if have.is_some() { "access logs go under another prefix" } else { "server access logging is off" };
+    let op = Op::LogAccess { bucket: bucket.to_string(), target_bucket: target_bucket.to_string(), prefix };
+    ResourceChange::new(address, action, reason, Operation::LogBucket(op)).with_attributes(attributes)
+}
+
+/// The access-log bucket: hardened like the archive (ACLs off, public access blocked, SSE-S3 — the only
+/// encryption server access logging delivers to — versioning, the archive's retention), with a policy letting
+/// the logging service write the archive's logs only (the Amazon S3 user guide's "Enabling Amazon S3 server
+/// access logging"). It must be in the archive's account and region.
+pub fn access_log_diff(
+    scope: &Scope,
+    archive: &LogArchive,
+    at: &BucketLocation,
+    tags: &BTreeMap<String, String>,
+    observed: Option<&BucketState>,
+) -> Option<Plan> {
+    let name = archive.access_log_bucket_name(&at.owner, &at.region)?;
+    let access = LogArchive {
+        bucket: name.clone(),
+        kms_key_arn: None,
+        mfa_delete: false,
+        access_log_bucket: None,
+        ..archive.clone()
+    };
+    let access_at = BucketLocation { name: name.clone(), ..at.clone() };
+    let statements = access_log_statements(&scope.partition, &name, &at.name, &at.owner);
+    let writers = Writers {
+        accounts: vec![at.owner.clone()],
+        organization_id: None,
+        trail_arns: Vec::new(),
+        cloudtrail_prefix: None,
+        billing_report_prefix: None,
+        billing_report_definition: None,
+        config_prefix: None,
+    };
+    Some(bucket_diff(scope, &access, &access_at, statements, &writers, tags, observed))
+}
+
+/// The access-log bucket's statements: the logging service writing the archive's logs under the archive's
+/// name, for the archive of this account only (confused-deputy protection), and TLS only. The logging
+/// statement comes first: the emulator's PutBucketLogging looks for it statement by statement and fails on a
+/// `"Principal": "*"` it meets before.
+pub fn access_log_statements(partition: &str, bucket: &str, source: &str, owner: &str) -> Vec<Value> {
+    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
+    vec![
+        json!({
+            "Sid": "BaselineS3ServerAccessLogs",
+            "Effect": "Allow",
+            "Principal": { "Service": "logging.s3.amazonaws.com" },
+            "Action": "s3:PutObject",
+            "Resource": format!("{bucket_arn}/{source}/*"),
+            "Condition": {
+                "ArnLike": { "aws:SourceArn": format!("arn:{partition}:s3:::{source}") },
+                "StringEquals": { "aws:SourceAccount": owner }
+            }
+        }),
+        deny_insecure_transport(&bucket_arn),
+    ]
+}
+
+fn deny_insecure_transport(bucket_arn: &str) -> Value {
+    json!({
+        "Sid": "BaselineDenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, format!("{bucket_arn}/*")],
+        "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+    })
+}
+
+/// A bucket's changes with `statements` as the baseline's part of its policy.
+fn bucket_diff(
+    scope: &Scope,
+    archive: &LogArchive,
+    at: &BucketLocation,
+    statements: Vec<Value>,
     writers: &Writers,
     tags: &BTreeMap<String, String>,
     observed: Option<&BucketState>,
@@ -1139,6 +1332,9 @@ pub fn diff(
     let lc = archive.lifecycle;
     let attrs = retention_attributes(&wanted_rule(&lc), observed.and_then(|s| s.retention.as_ref()));
     let mfa = archive.mfa_delete.then(|| mfa_delete_change(addr(MFA_DELETE), &scope.account_id, &bucket, observed));
+    if !archive.mfa_delete && observed.is_none_or(|s| !s.mfa_delete) {
+        plan.notices.push(mfa_delete_status(addr(MFA_DELETE)));
+    }
     if mfa.is_none() {
         setting(
             LIFECYCLE,
@@ -1149,7 +1345,6 @@ pub fn diff(
     }
 
     // The policy: owned statements merged into whatever else is there.
-    let statements = owned_statements(&scope.partition, &bucket, writers);
     let current = observed.and_then(|s| s.policy.as_ref());
     let size = policy::merge_owned(current, &statements).to_json().len();
     let problem = match observed.and_then(|s| s.unreadable_policy.as_deref()) {
@@ -1415,6 +1610,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .map_err(aws::err("s3:PutBucketPolicy"))?;
             Ok(())
         }
+        Op::LogAccess { bucket, target_bucket, prefix } => log_access(target, bucket, target_bucket, prefix).await,
         Op::BlockAccountPublicAccess { account_id } => {
             let c = aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
                 .block_public_acls(true)
@@ -1433,6 +1629,23 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             Ok(())
         }
     }
+}
+
+async fn log_access(target: &Target, bucket: &str, target_bucket: &str, prefix: &str) -> Result<(), AwsError> {
+    let enabled = LoggingEnabled::builder()
+        .target_bucket(target_bucket)
+        .target_prefix(prefix)
+        .build()
+        .map_err(aws::build_error("s3:PutBucketLogging"))?;
+    target
+        .s3
+        .put_bucket_logging()
+        .bucket(bucket)
+        .bucket_logging_status(BucketLoggingStatus::builder().logging_enabled(enabled).build())
+        .send()
+        .await
+        .map_err(aws::err("s3:PutBucketLogging"))?;
+    Ok(())
 }
 
 fn all_blocked() -> PublicAccessBlockConfiguration {
@@ -1523,6 +1736,7 @@ mod tests {
             kms_key_arn: None,
             lifecycle: Lifecycle::default(),
             mfa_delete: false,
+            access_log_bucket: None,
         }
     }
 
@@ -1550,6 +1764,7 @@ mod tests {
             retention: Some(wanted_rule(&Lifecycle::default())),
             policy: Some(policy::merge_owned(None, statements)),
             unreadable_policy: None,
+            logging: None,
         }
     }
 
@@ -1585,6 +1800,84 @@ mod tests {
         assert_eq!(bucket.to_string(), "111111111111/eu-west-1/s3.bucket/logs-111111111111-eu-west-1");
         assert!(plan.changes[1..].iter().all(|c| c.depends_on == vec![bucket.clone()]));
         assert!(plan.changes.iter().flat_map(|c| &c.attributes).all(|a| a.before.is_none()));
+    }
+
+    #[test]
+    fn access_logging_is_turned_on_repaired_and_logging_elsewhere_kept() {
+        let mut archive = archive();
+        archive.access_log_bucket = Some("access-{account_id}-{region}".into());
+        let at = location(&archive, &scope());
+        let statements = owned_statements("aws", &at.name, &writers());
+        let tags = BTreeMap::new();
+        let logging = |state: &BucketState| {
+            let plan = diff(&scope(), &archive, &at, &writers(), &tags, Some(state));
+            plan.changes.into_iter().find(|c| c.address.kind == LOGGING).unwrap()
+        };
+        let off = hardened(&statements);
+        let change = logging(&off);
+        assert_eq!(change.action, Action::Update);
+        let fields: Vec<(&str, Option<&str>)> =
+            change.attributes.iter().map(|a| (a.name.as_str(), a.after.as_deref())).collect();
+        assert_eq!(
+            fields,
+            [
+                ("target_bucket", Some("access-111111111111-eu-west-1")),
+                ("target_prefix", Some("logs-111111111111-eu-west-1/"))
+            ]
+        );
+        // It waits for the access-log bucket's policy, which lets the logging service write.
+        assert!(change.depends_on.iter().any(|d| d.kind == BUCKET_POLICY && d.name == "access-111111111111-eu-west-1"));
+
+        let moved =
+            BucketState { logging: Some(("access-111111111111-eu-west-1".into(), "moved/".into())), ..off.clone() };
+        let change = logging(&moved);
+        assert_eq!(
+            change.attributes,
+            vec![AttributeChange::new(
+                "target_prefix",
+                Some("moved/".into()),
+                Some("logs-111111111111-eu-west-1/".into())
+            )]
+        );
+        let converged = BucketState {
+            logging: Some(("access-111111111111-eu-west-1".into(), "logs-111111111111-eu-west-1/".into())),
+            ..off.clone()
+        };
+        assert_eq!(logging(&converged).action, Action::NoOp);
+        // Logging already going to a bucket baseline does not own meets the requirement and is kept.
+        let foreign = BucketState { logging: Some(("central-access-logs".into(), "x/".into())), ..off };
+        let change = logging(&foreign);
+        assert_eq!(
+            (change.action, change.reason.as_str()),
+            (Action::NoOp, "access logs go to bucket central-access-logs: kept")
+        );
+    }
+
+    #[test]
+    fn the_access_log_bucket_is_hardened_and_lets_only_the_archive_log_into_it() {
+        let mut archive = archive();
+        archive.access_log_bucket = Some("access-{account_id}-{region}".into());
+        let at = location(&archive, &scope());
+        let plan = access_log_diff(&scope(), &archive, &at, &BTreeMap::new(), None).unwrap();
+        let kinds: Vec<&str> = plan.changes.iter().map(|c| c.address.kind).collect();
+        assert_eq!(kinds, [BUCKET, OWNERSHIP, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, LIFECYCLE, BUCKET_POLICY]);
+        assert!(plan.changes.iter().all(|c| c.address.name == "access-111111111111-eu-west-1"));
+        let statements = access_log_statements("aws", "access-111111111111-eu-west-1", &at.name, "111111111111");
+        let logs = &statements[0];
+        assert_eq!(logs["Principal"]["Service"], "logging.s3.amazonaws.com");
+        assert_eq!(logs["Resource"], "arn:aws:s3:::access-111111111111-eu-west-1/logs-111111111111-eu-west-1/*");
+        assert_eq!(logs["Condition"]["ArnLike"]["aws:SourceArn"], "arn:aws:s3:::logs-111111111111-eu-west-1");
+        // SSE-S3, never the archive's KMS key: server access logs are delivered to SSE-S3 buckets only.
+        let mut keyed = archive.clone();
+        keyed.kms_key_arn = Some("arn:aws:kms:eu-west-1:111111111111:key/k".into());
+        let plan = access_log_diff(&scope(), &keyed, &at, &BTreeMap::new(), None).unwrap();
+        let encryption = plan.changes.iter().find(|c| c.address.kind == ENCRYPTION).unwrap();
+        assert_eq!(encryption.attributes[0].after.as_deref(), Some("AES256"));
+        // A hardened access-log bucket plans nothing, and has no access logging of its own.
+        let hardened = BucketState { policy: Some(policy::merge_owned(None, &statements)), ..hardened(&[]) };
+        let plan = access_log_diff(&scope(), &archive, &at, &BTreeMap::new(), Some(&hardened)).unwrap();
+        assert!(!plan.has_pending(), "{:?}", plan.pending().collect::<Vec<_>>());
+        assert!(plan.changes.iter().all(|c| c.address.kind != LOGGING));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod iam_hygiene;
 pub mod iam_role;
 pub mod log_bucket;
 pub mod sns;
+pub mod trail_key;
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,7 @@ pub enum Operation {
     Budgets(budgets::Op),
     BillingReports(billing_reports::Op),
     Config(config_service::Op),
+    TrailKey(trail_key::Op),
 }
 
 /// Observes every family concurrently and returns the whole plan. Read-only.
@@ -43,7 +45,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     // Keys named by alias are looked up once per plan, by whichever family asks first.
     target.kms.forget();
     // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
-    let (topics, contacts, bucket, trail, iam, budgets, reports) = tokio::join!(
+    let (topics, contacts, bucket, trail, iam, budgets, reports, key) = tokio::join!(
         Box::pin(sns::plan(desired, target)),
         Box::pin(contacts::plan(desired, target)),
         Box::pin(log_bucket::plan(desired, target)),
@@ -62,9 +64,10 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         Box::pin(iam_hygiene::plan(desired, target)),
         Box::pin(budgets::plan(desired, target)),
         Box::pin(billing_reports::plan(desired, target)),
+        Box::pin(trail_key::plan(desired, target)),
     );
     let mut plan = Plan::default();
-    for part in [topics, contacts, bucket, trail, iam, budgets, reports] {
+    for part in [topics, contacts, bucket, trail, iam, budgets, reports, key] {
         plan.extend(part);
     }
     plan.sort();
@@ -82,6 +85,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     budgets::permissions(desired, needs);
     billing_reports::permissions(desired, needs);
     config_service::permissions(desired, needs);
+    trail_key::permissions(desired, needs);
 }
 
 /// Runs one planned operation. `address` and `events` are for reporting retries.
@@ -101,6 +105,7 @@ pub async fn execute(
         Operation::Budgets(op) => budgets::execute(target, op).await,
         Operation::BillingReports(op) => billing_reports::execute(target, op).await,
         Operation::Config(op) => config_service::execute(target, op, address, events).await,
+        Operation::TrailKey(op) => trail_key::execute(target, op).await,
     }
 }
 

@@ -58,7 +58,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     ] {
         assert!(text.contains(address), "missing {address} in:\n{text}");
     }
-    assert!(text.contains("Plan: 203 to create, 0 to update, 1 manual."), "{text}");
+    assert!(text.contains("Plan: 212 to create, 0 to update, 1 manual."), "{text}");
     // The emulator lacks the primary-contact API and cannot route S3 Control: warnings naming the address.
     for address in [
         "global/account.primary_contact/primary",
@@ -79,7 +79,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let out = moto.cli(dir.path(), &["apply", "--auto-approve"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("Apply complete: 203 created, 0 updated, 0 failed."), "{text}");
+    assert!(text.contains("Apply complete: 212 created, 0 updated, 0 failed."), "{text}");
 
     // Checked independently.
     for topic in TOPICS {
@@ -135,7 +135,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     assert_eq!(printed["summary"]["create"], 0);
     assert_eq!(printed["summary"]["update"], 0);
     assert_eq!(printed["summary"]["manual"], 1);
-    assert_eq!(printed["summary"]["unchanged"], 206);
+    assert_eq!(printed["summary"]["unchanged"], 217);
     assert_eq!(printed["notices"][0]["level"], "warning");
 }
 
@@ -147,13 +147,14 @@ fn invalid_config_makes_no_aws_call() {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let dir = tempfile::tempdir().unwrap();
     let broken = shipped_config().replace("aws-security@example.com\"\nphone", "security-at-example\"\nphone");
-    std::fs::write(dir.path().join("baseline.toml"), broken).unwrap();
+    std::fs::write(dir.path().join("baseline.toml"), &broken).unwrap();
     for command in [&["validate"][..], &["plan"], &["apply", "--auto-approve"]] {
         let out = cli_with_endpoint(dir.path(), &endpoint, command);
         assert_eq!(out.status.code(), Some(1), "{command:?}");
         let err = stderr(&out);
         assert!(err.contains("error: invalid e-mail address \"security-at-example\""), "{err}");
-        assert!(err.contains("--> baseline.toml:39:9"), "{err}");
+        let line = broken.lines().position(|l| l.contains("security-at-example")).unwrap() + 1;
+        assert!(err.contains(&format!("--> baseline.toml:{line}:9")), "{err}");
         assert!(err.contains("Nothing was changed and no AWS call was made."), "{err}");
         assert!(stdout(&out).is_empty());
     }

@@ -21,6 +21,7 @@ const SECURITY: &str = "baseline-security-notifications";
 const GROUP: &str = "baseline-cloudtrail";
 const TRAIL: &str = "baseline-trail";
 const BUCKET: &str = "baseline-logs-123456789012-us-east-1";
+const KEY_ALIAS: &str = "baseline-cloudtrail";
 const TRAIL_ROLE: &str = "baseline-cloudtrail-to-cloudwatch-logs";
 const FORWARDER: &str = "baseline-config-events-forwarder";
 const EVENT_RULE: &str = "baseline-config-noncompliant";
@@ -156,6 +157,7 @@ async fn every_setting_changed_by_hand_is_planned_by_name_and_repaired_by_one_ap
     drifted.extend(topics(&sdk).await);
     drifted.extend(trail(&sdk).await);
     drifted.extend(bucket(&sdk).await);
+    drifted.extend(trail_key_and_access_logs(&sdk).await);
     drifted.extend(config(&sdk, REGION).await);
     drifted.extend(config(&other, OTHER_REGION).await);
     drifted.extend(events(&sdk, &other).await);
@@ -400,11 +402,45 @@ async fn trail(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
     ];
     [
         at(REGION, "cloudtrail.trail", TRAIL, &[&settings[..], &["tags.owner"]].concat()),
-        at(REGION, "cloudtrail.event_selectors", TRAIL, &["management_events", "excluded_management_event_sources"]),
+        at(
+            REGION,
+            "cloudtrail.event_selectors",
+            TRAIL,
+            &["management_events", "excluded_management_event_sources", "s3_data_events"],
+        ),
         at(REGION, "cloudtrail.logging", TRAIL, &["is_logging"]),
         at(REGION, "logs.log_group", GROUP, &["retention_in_days", "tags.owner"]),
     ]
     .concat()
+}
+
+/// The trail's key disabled, retagged, without rotation and without the trail's encrypt statement (a foreign
+/// statement added meanwhile must survive); the archive's access logging turned off.
+async fn trail_key_and_access_logs(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
+    let kms = aws_sdk_kms::Client::new(sdk);
+    let key = kms.describe_key().key_id(format!("alias/{KEY_ALIAS}")).send().await.unwrap();
+    let key = key.key_metadata().unwrap().key_id().to_string();
+    kms.disable_key().key_id(&key).send().await.unwrap();
+    kms.disable_key_rotation().key_id(&key).send().await.unwrap();
+    let tag = aws_sdk_kms::types::Tag::builder().tag_key("managed-by").tag_value("someone-else").build().unwrap();
+    kms.tag_resource().key_id(&key).tags(tag).send().await.unwrap();
+    let policy = kms.get_key_policy().key_id(&key).policy_name("default").send().await.unwrap();
+    let mut policy: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let statements = policy["Statement"].as_array_mut().unwrap();
+    statements.retain(|s| s["Sid"] != "BaselineCloudTrailEncrypt");
+    statements.push(json!({"Sid": "Auditors", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:DescribeKey", "Resource": "*"}));
+    kms.put_key_policy().key_id(&key).policy_name("default").policy(policy.to_string()).send().await.unwrap();
+
+    // Server access logging turned off.
+    let s3 = aws_sdk_s3::Client::new(sdk);
+    let off = aws_sdk_s3::types::BucketLoggingStatus::builder().build();
+    s3.put_bucket_logging().bucket(BUCKET).bucket_logging_status(off).send().await.unwrap();
+    let alias = format!("alias/{KEY_ALIAS}");
+    let mut d = at(REGION, "kms.key", &alias, &["key_state", "tags.managed-by"]);
+    d.extend(at(REGION, "kms.key_rotation", &alias, &["key_rotation_enabled"]));
+    d.extend(at(REGION, "kms.key_policy", &alias, &["statement[BaselineCloudTrailEncrypt]"]));
+    d.extend(at(REGION, "s3.bucket_logging", BUCKET, &["target_bucket", "target_prefix"]));
+    d
 }
 
 async fn bucket(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {

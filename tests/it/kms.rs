@@ -295,3 +295,111 @@ async fn a_key_policy_without_the_cloudtrail_statements_is_a_warning_until_they_
     assert_ne!(policy, untouched);
     assert_eq!(policy["Statement"][0], json!(untouched["Statement"][0]));
 }
+
+const TRAIL_ALIAS: &str = "alias/baseline-cloudtrail";
+
+fn trail_key_config() -> String {
+    config(
+        "access_log_bucket = \"baseline-access-logs-{account_id}-{region}\"",
+        "kms_key_alias = \"baseline-cloudtrail\"",
+    )
+}
+
+async fn key_policy(kms: &aws_sdk_kms::Client, key: &str) -> serde_json::Value {
+    let out = kms.get_key_policy().key_id(key).policy_name("default").send().await.unwrap();
+    serde_json::from_str(out.policy().unwrap()).unwrap()
+}
+
+fn sids(policy: &serde_json::Value) -> Vec<String> {
+    policy["Statement"].as_array().unwrap().iter().filter_map(|s| s["Sid"].as_str().map(str::to_string)).collect()
+}
+
+/// CIS's encrypted trail and logged archive from an empty account: the key is created under its alias with
+/// rotation on, the trail encrypts with it, the archive logs its access into the access-log bucket, and the
+/// next plan is clean with the trail's key looked up once.
+#[tokio::test]
+async fn the_trails_own_key_and_the_archives_access_logs_are_created_and_converge() {
+    let moto = Moto::start();
+    let desired = desired(&trail_key_config());
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+
+    let kms = kms(&moto).await;
+    let key = kms.describe_key().key_id(TRAIL_ALIAS).send().await.unwrap();
+    let key = key.key_metadata().unwrap();
+    assert_eq!(key.key_manager().map(|m| m.as_str()), Some("CUSTOMER"));
+    assert!(kms.get_key_rotation_status().key_id(key.key_id()).send().await.unwrap().key_rotation_enabled());
+    let policy = key_policy(&kms, key.key_id()).await;
+    assert_eq!(
+        sids(&policy),
+        [
+            "BaselineKeyAdministration",
+            "BaselineCloudTrailEncrypt",
+            "BaselineCloudTrailDescribeKey",
+            "BaselineCloudTrailLogDecrypt"
+        ]
+    );
+    let trails = cloudtrail(&moto).await.describe_trails().trail_name_list(TRAIL).send().await.unwrap();
+    let configured = trails.trail_list()[0].kms_key_id().unwrap().to_string();
+    assert!(
+        configured == format!("arn:aws:kms:us-east-1:123456789012:{TRAIL_ALIAS}") || configured == key.arn().unwrap(),
+        "{configured}"
+    );
+    let logging = s3(&moto).await.get_bucket_logging().bucket(BUCKET).send().await.unwrap();
+    let logging = logging.logging_enabled().expect("access logging on");
+    assert_eq!(
+        (logging.target_bucket(), logging.target_prefix()),
+        ("baseline-access-logs-123456789012-us-east-1", format!("{BUCKET}/").as_str())
+    );
+
+    let session = moto.session().await;
+    let target = target(&session, &desired).await;
+    let after = baseline::plan(&desired, &target).await;
+    assert!(!after.has_pending() && after.errors.is_empty(), "{:?} {:?}", pending(&after), after.errors);
+    let describes = session.guard.by_operation().into_iter().find(|(op, _)| op.ends_with("DescribeKey")).unwrap();
+    assert_eq!(describes.1.reads, 1, "the key family and the trail share one lookup of the alias");
+}
+
+/// A key already under the alias is adopted: no second key, its foreign statements kept, rotation turned on; a
+/// key pending deletion is brought back rather than replaced.
+#[tokio::test]
+async fn an_existing_key_under_the_alias_is_adopted_and_brought_back_from_deletion() {
+    let moto = Moto::start();
+    let kms = kms(&moto).await;
+    let foreign = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Auditors", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/auditor"}, "Action": "kms:DescribeKey", "Resource": "*"}
+        ]
+    });
+    let key = kms.create_key().policy(foreign.to_string()).send().await.unwrap();
+    let key_id = key.key_metadata().unwrap().key_id().to_string();
+    kms.create_alias().alias_name(TRAIL_ALIAS).target_key_id(&key_id).send().await.unwrap();
+    let desired = desired(&trail_key_config());
+
+    let (planned, _) = plan(&moto, &desired).await;
+    let key_changes: Vec<String> =
+        planned.pending().filter(|c| c.address.kind.starts_with("kms.")).map(|c| c.address.kind.to_string()).collect();
+    assert_eq!(key_changes, ["kms.key", "kms.key_policy", "kms.key_rotation"], "{:?}", pending(&planned));
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(kms.list_keys().send().await.unwrap().keys().len(), 1, "no second key");
+    let policy = key_policy(&kms, &key_id).await;
+    assert!(
+        sids(&policy).contains(&"Auditors".to_string())
+            && sids(&policy).contains(&"BaselineCloudTrailEncrypt".to_string())
+    );
+    assert!(kms.get_key_rotation_status().key_id(&key_id).send().await.unwrap().key_rotation_enabled());
+
+    kms.schedule_key_deletion().key_id(&key_id).pending_window_in_days(7).send().await.unwrap();
+    let (planned, _) = plan(&moto, &desired).await;
+    let change = planned.pending().find(|c| c.address.kind == "kms.key").expect("the key is brought back");
+    assert_eq!(change.attributes[0].before.as_deref(), Some("PendingDeletion"));
+    let (report, _) = apply(&moto, &desired).await;
+    assert!(report.succeeded(), "{report:?}");
+    let state = kms.describe_key().key_id(&key_id).send().await.unwrap();
+    assert_eq!(state.key_metadata().unwrap().key_state().map(|s| s.as_str()), Some("Enabled"));
+    let (clean, _) = plan(&moto, &desired).await;
+    assert!(!clean.has_pending(), "{:?}", pending(&clean));
+}

@@ -267,10 +267,14 @@ async fn exclusions_tags_descriptions_and_lifecycle_fields_are_repaired_in_one_a
     let (ct, s3) = (cloudtrail(&moto).await, s3(&moto).await);
     let (logs, iam) = (aws_sdk_cloudwatchlogs::Client::new(&sdk), aws_sdk_iam::Client::new(&sdk));
 
+    // The S3 data events the shipped baseline logs are kept: only the exclusion drifts.
+    let all_objects =
+        aws_sdk_cloudtrail::types::DataResource::builder().r#type("AWS::S3::Object").values("arn:aws:s3").build();
     let kms_excluded = EventSelector::builder()
         .read_write_type(ReadWriteType::All)
         .include_management_events(true)
         .exclude_management_event_sources("kms.amazonaws.com")
+        .data_resources(all_objects)
         .build();
     ct.put_event_selectors().trail_name(TRAIL).event_selectors(kms_excluded).send().await.unwrap();
     let someone = Tag::builder().key("managed-by").value("someone").build().unwrap();
