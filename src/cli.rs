@@ -121,7 +121,8 @@ pub struct PlanArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also save the plan, as JSON, to this file (single-account runs).
+    /// Also save the plan, as JSON, to this file, for `apply FILE` (an organization run saves one JSON line per
+    /// account).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -130,7 +131,13 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Apply without asking for confirmation (required when there is no terminal).
+    /// A plan saved by `plan --out FILE`: apply exactly its changes, after checking that baseline.toml, the
+    /// tool version and every resource it lists are as they were when it was made (refuses, exit 1, before any
+    /// write otherwise). Applies where the plan was made: no --accounts, --regions, --target or --shard.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Apply without asking for confirmation (required when there is no terminal). A saved plan was reviewed
+    /// already: it is applied without asking.
     #[arg(long)]
     pub auto_approve: bool,
     /// Print the plan and the results as one JSON document (organization runs: one JSON line per account).

@@ -2,6 +2,7 @@
 //! error classification.
 
 mod assume;
+mod dns;
 mod error;
 mod form;
 pub mod guard;
@@ -113,7 +114,7 @@ impl Session {
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
             ))
-            .build_https();
+            .build_with_resolver(dns::LoopbackNames);
         let max_requests = if options.max_requests == 0 { DEFAULT_MAX_REQUESTS } else { options.max_requests };
         let sdk = loader
             .timeout_config(timeouts)
@@ -163,17 +164,15 @@ impl Session {
     regional_client!(logs, aws_sdk_cloudwatchlogs);
     regional_client!(kms, aws_sdk_kms);
 
-    /// S3 Control in a region. Through a custom endpoint its account-prefixed host usually cannot resolve;
-    /// that is reported at once instead of being retried.
+    /// S3 Control in a region. It prefixes the endpoint host with the account id, also through a custom
+    /// endpoint: the client's resolver answers such names under a loopback host locally (see `dns`).
     pub fn s3control(&self, region: &str) -> aws_sdk_s3control::Client {
-        let mut conf = aws_sdk_s3control::config::Builder::from(&self.sdk)
+        let conf = aws_sdk_s3control::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_string()))
             .interceptor(self.guard.clone())
-            .retry_classifier(self.not_implemented());
-        if self.custom_endpoint() {
-            conf = conf.retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1));
-        }
-        aws_sdk_s3control::Client::from_conf(conf.build())
+            .retry_classifier(self.not_implemented())
+            .build();
+        aws_sdk_s3control::Client::from_conf(conf)
     }
 
     /// S3 in a region; path-style addressing when a custom endpoint is in use (local hosts have no DNS for

@@ -8,11 +8,13 @@ use std::sync::Mutex;
 
 use baseline::aws::ApiGuard;
 use baseline::config::Loaded;
+use baseline::engine::saved::{SavedPlan, Stale};
 use baseline::engine::{Plan, Stop};
 use baseline::fleet::{
     self, AccountOutcome, AccountReport, Discovery, Filters, Fleet, FleetSink, Member, Planned, ShardSpec, Stage,
 };
 use baseline::render::fleet::{self as render, AccountRow, Status};
+use baseline::render::json;
 use baseline::render::plural;
 
 use super::{Output, confirm, report_target_error, session};
@@ -25,7 +27,14 @@ fn accounts_in_flight(run: &RunArgs) -> usize {
 }
 
 /// A run's accounts, or the exit code after the problem was printed.
-async fn prepare(cli: &Cli, loaded: &Loaded, run: &RunArgs, out: &Output) -> Result<Prepared, ExitCode> {
+/// `saved`: the accounts, regions and targets come from a saved plan instead of the command line.
+async fn prepare(
+    cli: &Cli,
+    loaded: &Loaded,
+    run: &RunArgs,
+    out: &Output,
+    saved: Option<&[SavedPlan]>,
+) -> Result<Prepared, ExitCode> {
     // `--shard NAME/N`: this worker's index, from the environment its batch engine set.
     let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
     let shard = match run.shard.as_ref().map(|spec| spec.resolve(env)).transpose() {
@@ -65,8 +74,15 @@ async fn prepare(cli: &Cli, loaded: &Loaded, run: &RunArgs, out: &Output) -> Res
         );
         return Err(ExitCode::Error);
     }
-    let filters =
-        Filters { accounts: run.accounts.clone(), regions: run.regions.clone(), targets: run.targets.clone(), shard };
+    let filters = match saved {
+        Some(plans) => saved_filters(plans),
+        None => Filters {
+            accounts: run.accounts.clone(),
+            regions: run.regions.clone(),
+            targets: run.targets.clone(),
+            shard,
+        },
+    };
     let members = match fleet::select(&discovery.members, &filters) {
         Ok(m) => m,
         Err(e) => {
@@ -75,6 +91,16 @@ async fn prepare(cli: &Cli, loaded: &Loaded, run: &RunArgs, out: &Output) -> Res
         }
     };
     Ok(Prepared { session, discovery, filters, members })
+}
+
+/// The accounts a saved plan lists, the regions any of them was planned in, and its targets.
+fn saved_filters(plans: &[SavedPlan]) -> Filters {
+    let from = || plans.iter().filter_map(|p| p.saved_from.as_ref());
+    let mut regions: Vec<String> = from().flat_map(|f| f.regions.iter().cloned()).collect();
+    regions.sort();
+    regions.dedup();
+    let targets = from().next().map(|f| f.targets.clone()).unwrap_or_default();
+    Filters { accounts: plans.iter().map(|p| p.account.clone()).collect(), regions, targets, shard: None }
 }
 
 struct Prepared {
@@ -104,20 +130,22 @@ impl Prepared {
 }
 
 pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> ExitCode {
-    if args.out.is_some() {
-        eprintln!("error: --out saves one account's plan; for several accounts use --json (one line per account)");
-        return ExitCode::Error;
-    }
-    let p = match prepare(cli, loaded, &args.run, out).await {
+    let p = match prepare(cli, loaded, &args.run, out, None).await {
         Ok(p) => p,
         Err(code) => return code,
     };
     let fleet = Fleet::new(&p.session, &loaded.desired, &p.discovery, &p.filters, accounts_in_flight(&args.run));
-    let printer = Printer::new(out, args.json, &p, p.members.len(), false);
+    let printer = Printer { collect: args.out.is_some(), ..Printer::new(out, args.json, &p, p.members.len(), false) };
     printer.start(&p.describe(&args.run), "Planning");
     fleet.plan(&p.members, &printer).await;
     let state = printer.finish();
     close(out, args.json, &args.run, "baseline plan", &state.rows, &p.session.guard);
+    if let Some(path) = &args.out
+        && let Err(message) = save(path, loaded, args, &p, &state)
+    {
+        eprintln!("error: {message}");
+        return ExitCode::Error;
+    }
     if state.rows.iter().any(|r| r.status == Status::Failed) {
         ExitCode::Error
     } else if args.detailed_exitcode
@@ -130,7 +158,7 @@ pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> 
 }
 
 pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> ExitCode {
-    let p = match prepare(cli, loaded, &args.run, out).await {
+    let p = match prepare(cli, loaded, &args.run, out, None).await {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -166,34 +194,19 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
                 ExitCode::Success
             };
         }
-        let (to_apply, settled): (Vec<Planned>, Vec<Planned>) =
-            planned.planned.into_iter().partition(|p| p.plan.has_pending());
-        let accounts = to_apply.len();
+        let accounts = planned.planned.iter().filter(|p| p.plan.has_pending()).count();
         eprintln!("\n{pending} change{} in {accounts} account{}.", plural(pending), plural(accounts));
         if !confirm() {
             eprintln!("Apply cancelled: nothing was changed.");
             return ExitCode::Error;
         }
-        p.session.guard.allow_writes();
-        super::stop_on_ctrl_c(&stop);
-        let printer = Printer { results_only: true, ..Printer::new(out, args.json, &p, accounts, false) };
-        eprintln!("Applying to {accounts} account{}.", plural(accounts));
-        // Accounts with nothing to apply keep their row; unreachable ones stay failed, without a new attempt.
-        let applying: HashSet<String> = to_apply.iter().map(|p| p.member.id.clone()).collect();
-        let in_sync: HashSet<&str> = settled.iter().map(|p| p.member.id.as_str()).collect();
-        let unreachable: Vec<String> = planned
-            .rows
-            .iter()
-            .filter(|r| !applying.contains(&r.account) && !in_sync.contains(r.account.as_str()))
-            .map(|r| r.account.clone())
-            .collect();
-        let kept: Vec<AccountRow> = planned.rows.into_iter().filter(|r| !applying.contains(&r.account)).collect();
-        fleet.apply_planned(to_apply, &unreachable, &printer).await;
-        let mut state = printer.finish();
-        state.rows.extend(kept);
-        state.rows.sort_by(|a, b| a.account.cmp(&b.account));
-        state
+        apply_accepted(&fleet, &p, args.json, out, planned, &stop).await
     };
+    finish_apply(out, args, &p, &state, &stop)
+}
+
+/// The closing summary and exit code of an apply over several accounts.
+fn finish_apply(out: &Output, args: &ApplyArgs, p: &Prepared, state: &State, stop: &Stop) -> ExitCode {
     close(out, args.json, &args.run, "baseline apply", &state.rows, &p.session.guard);
     if stop.requested() {
         ExitCode::Interrupted
@@ -202,6 +215,102 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
     } else {
         ExitCode::Success
     }
+}
+
+/// Applies plans already shown and accepted (or saved and verified): the accounts with pending changes, the
+/// others keeping their row.
+async fn apply_accepted(
+    fleet: &Fleet<'_>,
+    p: &Prepared,
+    json: bool,
+    out: &Output,
+    planned: State,
+    stop: &Stop,
+) -> State {
+    let (to_apply, settled): (Vec<Planned>, Vec<Planned>) =
+        planned.planned.into_iter().partition(|p| p.plan.has_pending());
+    let accounts = to_apply.len();
+    p.session.guard.allow_writes();
+    super::stop_on_ctrl_c(stop);
+    let printer = Printer { results_only: true, ..Printer::new(out, json, p, accounts, false) };
+    if !json {
+        eprintln!("Applying to {accounts} account{}.", plural(accounts));
+    }
+    // Accounts with nothing to apply keep their row; unreachable ones stay failed, without a new attempt.
+    let applying: HashSet<String> = to_apply.iter().map(|p| p.member.id.clone()).collect();
+    let in_sync: HashSet<&str> = settled.iter().map(|p| p.member.id.as_str()).collect();
+    let unreachable: Vec<String> = planned
+        .rows
+        .iter()
+        .filter(|r| !applying.contains(&r.account) && !in_sync.contains(r.account.as_str()))
+        .map(|r| r.account.clone())
+        .collect();
+    let kept: Vec<AccountRow> = planned.rows.into_iter().filter(|r| !applying.contains(&r.account)).collect();
+    fleet.apply_planned(to_apply, &unreachable, &printer).await;
+    let mut state = printer.finish();
+    state.rows.extend(kept);
+    state.rows.sort_by(|a, b| a.account.cmp(&b.account));
+    state
+}
+
+/// `apply PLANFILE` over several accounts: every account the plan lists is planned again, each must read as
+/// saved (or nothing is written anywhere), then exactly the saved changes are applied.
+pub async fn apply_saved(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output, saved: &[SavedPlan]) -> ExitCode {
+    let path = args.plan_file.as_deref().expect("dispatched with a plan file");
+    let p = match prepare(cli, loaded, &args.run, out, Some(saved)).await {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let stop = Stop::default();
+    let fleet = Fleet::new(&p.session, &loaded.desired, &p.discovery, &p.filters, accounts_in_flight(&args.run))
+        .with_stop(stop.clone());
+    let printer = Printer::new(out, args.json, &p, p.members.len(), true);
+    printer.start(&format!("the {} of the saved plan", p.describe(&args.run)), "Checking");
+    fleet.plan(&p.members, &printer).await;
+    let mut planned = printer.finish();
+    if planned.rows.iter().any(|r| r.status == Status::Failed) {
+        eprintln!("error: some accounts of the saved plan could not be read again (above); nothing was changed");
+        return ExitCode::Error;
+    }
+    let mut stale = Vec::new();
+    for s in saved {
+        match planned.planned.iter_mut().find(|p| p.member.id == s.account) {
+            Some(fresh) => stale.extend(super::saved::verify(s, &mut fresh.plan, out)),
+            None => stale.push(Stale { address: s.account.clone(), why: "the account is no longer covered".into() }),
+        }
+    }
+    if let Err(code) = super::saved::refuse_stale(path, &stale) {
+        return code;
+    }
+    let state = apply_accepted(&fleet, &p, args.json, out, planned, &stop).await;
+    finish_apply(out, args, &p, &state, &stop)
+}
+
+/// Writes the plans of every account, one JSON line each, for `apply FILE`. Refused when an account could not
+/// be planned: a saved plan is applied whole or not at all.
+fn save(path: &std::path::Path, loaded: &Loaded, args: &PlanArgs, p: &Prepared, state: &State) -> Result<(), String> {
+    let failed = state.rows.iter().filter(|r| r.status == Status::Failed).count();
+    if failed > 0 {
+        return Err(format!("{failed} account(s) could not be planned: the plan is not saved to {}", path.display()));
+    }
+    let shard = p.filters.shard.map(|s| s.to_string());
+    let mut text = String::new();
+    for planned in &state.planned {
+        let provenance = super::provenance(loaded, &planned.target, &args.run, shard.clone());
+        let document = json::plan(&planned.plan, &planned.member.id).saved_from(&provenance);
+        text.push_str(&serde_json::to_string(&document).expect("plan JSON is always serialisable"));
+        text.push('\n');
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot save the plan to {}: {e}", path.display()))?;
+    if !args.json {
+        eprintln!(
+            "Plan of {} account{} saved to {}.",
+            state.planned.len(),
+            plural(state.planned.len()),
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// The summary: a table (or a JSON line) on stdout, and Markdown appended to a file when asked.
@@ -248,6 +357,8 @@ struct Printer<'a> {
     keep_plans: bool,
     /// Applying plans already shown: print results, not the plans again.
     results_only: bool,
+    /// Keep the plans to save them (`plan --out`).
+    collect: bool,
     state: Mutex<State>,
 }
 
@@ -262,6 +373,7 @@ impl<'a> Printer<'a> {
             total,
             keep_plans,
             results_only: false,
+            collect: false,
             state: Mutex::new(State::default()),
         }
     }
@@ -327,7 +439,7 @@ impl FleetSink for Printer<'_> {
         };
         let _ = stdout.flush();
         state.rows.push(row);
-        if self.keep_plans
+        if (self.keep_plans || self.collect)
             && let AccountOutcome::Planned { plan, target } = report.outcome
         {
             state.planned.push(Planned { member: report.member, target: *target, plan });

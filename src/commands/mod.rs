@@ -4,12 +4,14 @@
 mod docs;
 mod fleet;
 mod init;
+mod saved;
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::Mutex;
 
 use baseline::aws::{ConnectOptions, Session};
 use baseline::config::{self, LoadError, Loaded};
+use baseline::engine::saved::Provenance;
 use baseline::engine::{Event, EventSink, NullSink, Stop};
 use baseline::render::{Palette, human, json};
 use baseline::target::{Target, TargetError};
@@ -60,6 +62,7 @@ pub async fn run(cli: &Cli, out: &Output) -> ExitCode {
         Command::Init(_) => unreachable!("written by init::run"),
         Command::Validate => validate(cli, &loaded, out),
         Command::Policy(args) => policy(cli, &loaded, args),
+        Command::Apply(args) if args.plan_file.is_some() => saved::apply(cli, &loaded, args, out).await,
         Command::Plan(args) if fleet || args.run.selects_accounts() => fleet::plan(cli, &loaded, args, out).await,
         Command::Apply(args) if fleet || args.run.selects_accounts() => fleet::apply(cli, &loaded, args, out).await,
         Command::Plan(args) => plan(cli, &loaded, args, out).await,
@@ -203,18 +206,16 @@ async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> Exit
     let mut plan = baseline::plan(&loaded.desired, &target).await;
     plan.retain_targets(&args.run.targets);
     let account = &target.scope.account_id;
+    let provenance = provenance(loaded, &target, &args.run, None);
+    let document = json::to_string(&json::plan(&plan, account).saved_from(&provenance));
     let stdout = &mut io::stdout().lock();
-    let printed = if args.json {
-        stdout.write_all(json::to_string(&json::plan(&plan, account)).as_bytes())
-    } else {
-        out.plan(stdout, &plan, &target)
-    };
+    let printed = if args.json { stdout.write_all(document.as_bytes()) } else { out.plan(stdout, &plan, &target) };
     if let Err(e) = printed {
         eprintln!("error: cannot write the plan: {e}");
         return ExitCode::Error;
     }
     if let Some(path) = &args.out {
-        if let Err(e) = std::fs::write(path, json::to_string(&json::plan(&plan, account))) {
+        if let Err(e) = std::fs::write(path, &document) {
             eprintln!("error: cannot save the plan to {}: {e}", path.display());
             return ExitCode::Error;
         }
@@ -231,6 +232,12 @@ async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> Exit
     }
 }
 
+/// What a plan of `target` records about where it came from.
+pub(crate) fn provenance(loaded: &Loaded, target: &Target, run: &RunArgs, shard: Option<String>) -> Provenance {
+    let regions = target.regions.iter().map(|r| r.region.clone()).collect();
+    Provenance::new(&loaded.sha256, regions, run.targets.clone(), shard)
+}
+
 async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> ExitCode {
     let (session, target) = match connect(cli, loaded, &args.run).await {
         Ok(t) => t,
@@ -238,8 +245,6 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
     };
     let mut plan = baseline::plan(&loaded.desired, &target).await;
     plan.retain_targets(&args.run.targets);
-    let account = &target.scope.account_id;
-    let palette = out.palette();
     if !args.json {
         let _ = out.plan(&mut io::stdout().lock(), &plan, &target);
     }
@@ -256,22 +261,34 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
             return ExitCode::Error;
         }
     }
+    execute(&session, &target, &plan, args.json, out).await
+}
 
+/// Applies an accepted plan: progress as it happens (or one JSON document), the summary, the exit code.
+async fn execute(
+    session: &Session,
+    target: &Target,
+    plan: &baseline::engine::Plan,
+    as_json: bool,
+    out: &Output,
+) -> ExitCode {
+    let account = &target.scope.account_id;
+    let palette = out.palette();
     session.guard.allow_writes();
     let stop = Stop::default();
     stop_on_ctrl_c(&stop);
-    let report = if args.json {
-        baseline::apply_after(&plan, &[], &target, &NullSink, &stop).await
+    let report = if as_json {
+        baseline::apply_after(plan, &[], target, &NullSink, &stop).await
     } else {
         if plan.has_pending() && !out.quiet {
             println!();
         }
-        baseline::apply_after(&plan, &[], &target, &PrintEvents { palette, quiet: out.quiet }, &stop).await
+        baseline::apply_after(plan, &[], target, &PrintEvents { palette, quiet: out.quiet }, &stop).await
     };
     let calls = session.guard.counts();
     let stdout = &mut io::stdout().lock();
-    let _ = if args.json {
-        stdout.write_all(json::to_string(&json::apply(&plan, account, &report, calls)).as_bytes())
+    let _ = if as_json {
+        stdout.write_all(json::to_string(&json::apply(plan, account, &report, calls)).as_bytes())
     } else {
         if plan.has_pending() && !out.quiet {
             let _ = writeln!(stdout);

@@ -18,6 +18,8 @@ use diagnostic::Source;
 pub struct Loaded {
     pub desired: Desired,
     pub warnings: Vec<Diagnostic>,
+    /// SHA-256 (hex) of the file's bytes: saved plans record it.
+    pub sha256: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,12 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let text =
         std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.display().to_string(), source })?;
     Ok(parse(path, &text)?)
+}
+
+/// SHA-256 of `bytes`, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Validates `text` as if read from `path` (the path is only used in messages).
@@ -51,7 +59,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, ConfigErrors> {
     let mut validator = validate::Validator::new(&source);
     let desired = validator.desired(raw);
     if validator.errors.is_empty() {
-        Ok(Loaded { desired, warnings: validator.warnings })
+        Ok(Loaded { desired, warnings: validator.warnings, sha256: sha256_hex(text.as_bytes()) })
     } else {
         Err(ConfigErrors { errors: validator.errors, warnings: validator.warnings })
     }

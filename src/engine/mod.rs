@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod events;
 pub mod plan;
+pub mod saved;
 
 pub use apply::{ApplyReport, ChangeResult, Outcome, Stop};
 pub use events::{Event, EventSink, NullSink};

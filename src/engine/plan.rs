@@ -38,7 +38,7 @@ impl Serialize for Address {
 }
 
 /// What apply will do to one resource. There is no delete: the baseline adds and repairs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     Create,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{Palette, plural};
+use super::{Palette, json_value, plural};
 use crate::aws::{AwsError, CallCounts};
 use crate::engine::{Action, ApplyReport, AttributeChange, Event, GLOBAL, NoticeLevel, Plan, ResourceChange};
 
@@ -112,8 +112,10 @@ fn resource_change(out: &mut dyn Write, change: &ResourceChange, p: &Palette) ->
 }
 
 fn attribute_line(out: &mut dyn Write, a: &AttributeChange, action: Action, p: &Palette) -> io::Result<()> {
-    // Documents (policy statements) print as they are; other values are quoted.
-    let q = |v: &str| if v.starts_with(['{', '[']) { v.to_string() } else { format!("{v:?}") };
+    if action != Action::Manual && json_attribute(out, a, p)? {
+        return Ok(());
+    }
+    let q = |v: &str| format!("{v:?}");
     match (&a.before, &a.after) {
         (_, Some(after)) if action == Action::Manual => writeln!(out, "      {}: {after}", a.name),
         (None, Some(after)) => writeln!(out, "      {} {} = {}", p.green("+"), a.name, q(after)),
@@ -128,6 +130,30 @@ fn attribute_line(out: &mut dyn Write, a: &AttributeChange, action: Action, p: &
         }
         (None, None) => Ok(()),
     }
+}
+
+/// A document value (a policy, a statement) indented, one element per line; `false` when the values are not
+/// JSON documents.
+fn json_attribute(out: &mut dyn Write, a: &AttributeChange, p: &Palette) -> io::Result<bool> {
+    let parse = |v: &Option<String>| v.as_deref().and_then(json_value::parse);
+    let (before, after) = (parse(&a.before), parse(&a.after));
+    let (symbol, lines) = match (&a.before, &a.after, before, after) {
+        (None, Some(_), _, Some(after)) => (p.green("+"), json_value::whole('+', &after)),
+        (Some(_), None, Some(before), _) => (p.red("-"), json_value::whole('-', &before)),
+        (Some(_), Some(_), Some(before), Some(after)) => (p.yellow("~"), json_value::change(&before, &after)),
+        _ => return Ok(false),
+    };
+    writeln!(out, "      {symbol} {}:", a.name)?;
+    for (sign, line) in lines {
+        let sign = match sign {
+            '+' => p.green("+"),
+            '-' => p.red("-"),
+            _ => " ".to_string(),
+        };
+        let line = if line.trim_start().starts_with("# (") { p.dim(&line) } else { line };
+        writeln!(out, "          {sign} {line}")?;
+    }
+    Ok(true)
 }
 
 fn notices(out: &mut dyn Write, plan: &Plan, p: &Palette) -> io::Result<()> {

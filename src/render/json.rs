@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::aws::CallCounts;
+use crate::engine::saved::Provenance;
 use crate::engine::{ApplyReport, Notice, Plan, PlanError, ResourceChange, Summary};
 
 pub const FORMAT_VERSION: &str = "1.0";
@@ -18,6 +19,16 @@ pub struct PlanJson<'a> {
     changes: &'a [ResourceChange],
     notices: &'a [Notice],
     errors: &'a [PlanError],
+    /// Where the plan came from (tool version, configuration digest, regions): what `apply FILE` checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved_from: Option<&'a Provenance>,
+}
+
+impl<'a> PlanJson<'a> {
+    pub fn saved_from(mut self, provenance: &'a Provenance) -> Self {
+        self.saved_from = Some(provenance);
+        self
+    }
 }
 
 pub fn plan<'a>(plan: &'a Plan, account: &'a str) -> PlanJson<'a> {
@@ -29,6 +40,7 @@ pub fn plan<'a>(plan: &'a Plan, account: &'a str) -> PlanJson<'a> {
         changes: &plan.changes,
         notices: &plan.notices,
         errors: &plan.errors,
+        saved_from: None,
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod fleet;
 pub mod human;
 pub mod json;
+mod json_value;
 pub mod permissions;
 
 /// `"s"` unless there is exactly one.

@@ -181,8 +181,9 @@ async fn a_resource_that_always_fails_is_named_and_the_rest_converges() {
     }
     let created = text.lines().filter(|l| l.starts_with("  + ") && l.contains(": created (")).count() as u64;
     assert_eq!(created, to_create - 3, "everything but the trail and its two dependents is created: {text}");
+    let updated = fresh["summary"]["update"].as_u64().unwrap();
     let summary = format!(
-        "Apply complete: {created} created, 0 updated, 1 failed.\n2 skipped: a change they depend on failed.\n"
+        "Apply complete: {created} created, {updated} updated, 1 failed.\n2 skipped: a change they depend on failed.\n"
     );
     assert!(text.contains(&summary), "{summary}: {text}");
 

@@ -25,6 +25,7 @@ mod permissions;
 mod read_only;
 mod recipes;
 mod render;
+mod saved_plan;
 mod schema;
 mod secrets;
 mod wire;

@@ -27,10 +27,7 @@ use cli::{Cli, Command};
 
 /// Uses in the recipes of features not built yet, exactly as written there (the arguments after `baseline`).
 /// Each must be found in a recipe and must still be refused; when its feature lands, remove it from here.
-const FUTURE: &[&str] = &[
-    // Applying a saved plan (issue 15, part 1), in github-actions.yml's `apply` job.
-    "apply plan.json",
-];
+const FUTURE: &[&str] = &[];
 
 fn recipe(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/drift").join(name);

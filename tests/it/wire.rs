@@ -9,7 +9,8 @@
 //!   (`AlarmActions.member.1` is `AlarmActions`); attribute maps by attribute name (`Attribute.Policy`);
 //! - REST-JSON (the Account API, `POST /putAlternateContact`): the path names the operation, the body's keys;
 //! - REST-XML (S3, path style): the method and the sub-resource name the operation, the XML leaf elements (and
-//!   `x-amz-` headers that carry settings) its fields.
+//!   `x-amz-` headers that carry settings) its fields; S3 Control (`/v20180820/configuration/<name>`): the method
+//!   and the path's last segment.
 
 use std::collections::BTreeSet;
 
@@ -158,6 +159,10 @@ fn s3_write(request: &Passed) -> Option<(String, BTreeSet<String>)> {
         "POST" => "Post",
         _ => return None,
     };
+    if let Some(rest) = request.path.strip_prefix("/v20180820/") {
+        let name = rest.split('?').next().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+        return Some((format!("{verb}{}", pascal(name)), xml_leaves(&String::from_utf8_lossy(&request.body))));
+    }
     let query = request.path.split_once('?').map(|(_, q)| q).unwrap_or_default();
     let keys: Vec<&str> = query.split('&').map(|p| p.split('=').next().unwrap_or_default()).collect();
     let sub = S3_SUBRESOURCES.iter().find(|(k, _)| keys.contains(k)).map(|(_, name)| *name);
@@ -269,6 +274,13 @@ mod tests {
         assert_eq!(names(write_of(&s3)), ["PutBucketVersioning.Status"]);
         let create = passed("PUT", "/bucket/", &[("x-amz-object-ownership", "BucketOwnerEnforced")], "");
         assert_eq!(names(write_of(&create)), ["CreateBucket.x-amz-object-ownership"]);
+        let control = passed(
+            "PUT",
+            "/v20180820/configuration/publicAccessBlock",
+            &[("x-amz-account-id", "123456789012")],
+            "<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls></PublicAccessBlockConfiguration>",
+        );
+        assert_eq!(names(write_of(&control)), ["PutPublicAccessBlock.BlockPublicAcls"]);
     }
 
     #[test]
