@@ -230,7 +230,7 @@ async fn an_organization_with_a_landing_zone_converges_and_then_plans_clean() {
     let text = format!("{}{}", stdout(&plan), stderr(&plan));
     assert!(text.contains(DENIED_REGION) && text.contains("service control policy"), "{text}");
     // Config's CLOUD_TRAIL_ENABLED is pinned to the organization trail the members rely on.
-    assert!(text.contains(&format!("\"s3BucketName\":\"{ORG_TRAIL_BUCKET}\"")), "{text}");
+    assert!(text.contains(&format!("\"s3BucketName\": \"{ORG_TRAIL_BUCKET}\"")), "{text}");
     let json = run(&proxy.endpoint, dir.path(), &["plan", "--json"]);
     let reasons = trail_reasons(&json);
     let relied_on = format!("satisfied by the organization trail {}", org_trail_arn());
