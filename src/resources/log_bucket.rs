@@ -777,8 +777,9 @@ pub fn key_policy_notice(
     })
 }
 
-/// S3 Control puts the account id in front of the endpoint host (`<account>.<host>`), which a local endpoint
-/// cannot serve: through a custom endpoint, failing to connect means "not supported here".
+/// S3 Control puts the account id in front of the endpoint host (`<account>.<host>`). The client resolves such
+/// names under a loopback host itself; a custom endpoint elsewhere (`http://emulator:4566`) may have no name for
+/// it: through a custom endpoint, failing to connect means "not supported here".
 fn endpoint_cannot_route(e: AwsError, custom_endpoint: bool) -> AwsError {
     if custom_endpoint && e.kind == ErrorKind::Network {
         let message = "the endpoint cannot serve S3 Control's account-prefixed host name".to_string();
