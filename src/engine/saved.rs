@@ -43,11 +43,10 @@ impl Provenance {
     }
 }
 
-/// One account's saved plan, as read back.
+/// One account's saved plan, as read back: complete (a plan with unread resources is refused when read).
 #[derive(Debug, Clone, Deserialize)]
 pub struct SavedPlan {
     pub account: String,
-    pub complete: bool,
     pub saved_from: Option<Provenance>,
     pub changes: Vec<SavedChange>,
 }
@@ -65,13 +64,6 @@ pub struct SavedAttribute {
     pub name: String,
     pub before: Option<String>,
     pub after: Option<String>,
-}
-
-impl SavedPlan {
-    /// How many changes apply would make.
-    pub fn pending(&self) -> usize {
-        self.changes.iter().filter(|c| matches!(c.action, Action::Create | Action::Update)).count()
-    }
 }
 
 /// Why a file cannot be applied as a saved plan.
@@ -125,7 +117,7 @@ pub fn parse(text: &str) -> Result<Vec<SavedPlan>, SavedPlanError> {
         if !doc.errors.is_empty() || doc.complete == Some(false) {
             return Err(SavedPlanError::Incomplete { account, unread: doc.errors.len() });
         }
-        plans.push(SavedPlan { account, complete: true, saved_from: Some(saved_from), changes });
+        plans.push(SavedPlan { account, saved_from: Some(saved_from), changes });
     }
     if plans.is_empty() { Err(SavedPlanError::Empty) } else { Ok(plans) }
 }
