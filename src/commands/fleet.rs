@@ -95,7 +95,7 @@ async fn prepare(
 
 /// The accounts a saved plan lists, the regions any of them was planned in, and its targets.
 fn saved_filters(plans: &[SavedPlan]) -> Filters {
-    let from = || plans.iter().filter_map(|p| p.saved_from.as_ref());
+    let from = || plans.iter().map(|p| &p.saved_from);
     let mut regions: Vec<String> = from().flat_map(|f| f.regions.iter().cloned()).collect();
     regions.sort();
     regions.dedup();

@@ -25,7 +25,7 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
         return super::fleet::apply_saved(cli, loaded, args, out, &plans).await;
     }
     let saved = &plans[0];
-    let from = saved.saved_from.as_ref().expect("checked by saved::check_origin");
+    let from = &saved.saved_from;
     let (session, mut target) = match connect(cli, loaded, &args.run).await {
         Ok(t) => t,
         Err(code) => return code,

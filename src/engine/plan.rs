@@ -60,7 +60,7 @@ impl Action {
 }
 
 /// One attribute's `before → after`; `None` means absent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AttributeChange {
     pub name: String,
     pub before: Option<String>,

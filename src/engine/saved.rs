@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Action, Plan, ResourceChange};
+use super::plan::{Action, AttributeChange, Plan, ResourceChange};
 
 /// Where a plan came from: recorded in every plan document, checked by `apply FILE`. Holds no credentials:
 /// the applying run brings its own.
@@ -47,7 +47,7 @@ impl Provenance {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SavedPlan {
     pub account: String,
-    pub saved_from: Option<Provenance>,
+    pub saved_from: Provenance,
     pub changes: Vec<SavedChange>,
 }
 
@@ -56,14 +56,7 @@ pub struct SavedChange {
     pub address: String,
     pub action: Action,
     #[serde(default)]
-    pub attributes: Vec<SavedAttribute>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct SavedAttribute {
-    pub name: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
+    pub attributes: Vec<AttributeChange>,
 }
 
 /// Why a file cannot be applied as a saved plan.
@@ -117,7 +110,7 @@ pub fn parse(text: &str) -> Result<Vec<SavedPlan>, SavedPlanError> {
         if !doc.errors.is_empty() || doc.complete == Some(false) {
             return Err(SavedPlanError::Incomplete { account, unread: doc.errors.len() });
         }
-        plans.push(SavedPlan { account, saved_from: Some(saved_from), changes });
+        plans.push(SavedPlan { account, saved_from, changes });
     }
     if plans.is_empty() { Err(SavedPlanError::Empty) } else { Ok(plans) }
 }
@@ -127,7 +120,7 @@ pub fn check_origin(plans: &[SavedPlan], config_path: &str, config_sha256: &str)
     let now = config_sha256.to_string();
     let running = env!("CARGO_PKG_VERSION");
     for p in plans {
-        let Some(from) = &p.saved_from else { return Err(SavedPlanError::NoProvenance(p.account.clone())) };
+        let from = &p.saved_from;
         if from.tool_version != running {
             return Err(SavedPlanError::ToolVersion { saved: from.tool_version.clone(), running: running.into() });
         }
@@ -181,7 +174,7 @@ fn difference(saved: &SavedChange, fresh: &ResourceChange) -> Option<String> {
     if saved.action != fresh.action {
         return Some(format!("was planned as {}, now {}", word(saved.action), word(fresh.action)));
     }
-    let before: BTreeMap<&str, &SavedAttribute> = saved.attributes.iter().map(|a| (a.name.as_str(), a)).collect();
+    let before: BTreeMap<&str, &AttributeChange> = saved.attributes.iter().map(|a| (a.name.as_str(), a)).collect();
     for a in &fresh.attributes {
         match before.get(a.name.as_str()) {
             None => return Some(format!("{} now differs ({})", a.name, shown(&a.before))),
@@ -232,7 +225,7 @@ pub fn keep_saved(fresh: &mut Plan, saved: &SavedPlan) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::config::sha256_hex;
-    use crate::engine::{Address, AttributeChange};
+    use crate::engine::Address;
 
     fn fresh(action: Action, before: &str, after: &str) -> Plan {
         let address = Address::new("111111111111", "us-east-1", "sns.topic", "security");
@@ -269,7 +262,7 @@ mod tests {
         let changed = check_origin(&plans, "baseline.toml", &sha256_hex(b"y")).unwrap_err();
         assert!(changed.to_string().starts_with("baseline.toml has changed since the plan was made"), "{changed}");
         let mut old = plans.clone();
-        old[0].saved_from.as_mut().unwrap().tool_version = "0.0.1".into();
+        old[0].saved_from.tool_version = "0.0.1".into();
         assert!(matches!(check_origin(&old, "b", &sha256_hex(b"x")), Err(SavedPlanError::ToolVersion { .. })));
     }
 
