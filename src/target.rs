@@ -645,18 +645,11 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
 
 /// The regions enabled for the account (EC2 DescribeRegions with opt-in status), in the caller's partition.
 async fn enabled_regions(session: &Session, scope: &Scope) -> Result<Vec<String>, AwsError> {
-    let out = session
-        .ec2(&scope.home_region)
-        .describe_regions()
-        .all_regions(true)
-        .send()
-        .await
-        .map_err(aws::err("ec2:DescribeRegions"))?;
-    Ok(out
-        .regions()
-        .iter()
-        .filter(|r| r.opt_in_status().is_none_or(|s| s != "not-opted-in"))
-        .filter_map(|r| r.region_name().map(str::to_string))
+    let regions = session.ec2(&scope.home_region).describe_regions().await?;
+    Ok(regions
+        .into_iter()
+        .filter(|r| r.opt_in_status.as_deref().is_none_or(|s| s != "not-opted-in"))
+        .map(|r| r.name)
         .filter(|r| in_partition(r, &scope.partition))
         .collect())
 }

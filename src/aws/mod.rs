@@ -3,6 +3,7 @@
 
 mod assume;
 mod dns;
+pub mod ec2;
 mod error;
 mod form;
 pub mod guard;
@@ -82,6 +83,17 @@ macro_rules! regional_client {
     };
 }
 
+/// The HTTP client of every AWS call: rustls (with ring) and the platform's root certificates, with a resolver
+/// that answers names under a local endpoint itself (see `dns`). The SDK's own default client is left out of
+/// the build: its crate features would add a second TLS stack (aws-lc) and a legacy hyper 0.14 one.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_with_resolver(dns::LoopbackNames)
+}
+
 /// Shared AWS configuration plus the guard every client carries.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -110,11 +122,7 @@ impl Session {
             .operation_attempt_timeout(Duration::from_secs(30))
             .operation_timeout(Duration::from_secs(120))
             .build();
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_with_resolver(dns::LoopbackNames);
+        let http = http_client();
         let max_requests = if options.max_requests == 0 { DEFAULT_MAX_REQUESTS } else { options.max_requests };
         let sdk = loader
             .timeout_config(timeouts)
@@ -143,7 +151,10 @@ impl Session {
         Self { sdk, guard: self.guard.clone(), custom_endpoint: self.custom_endpoint }
     }
 
+    /// A session on settings loaded elsewhere (a program using the library, the tests). Without an HTTP client
+    /// of its own (the SDK's default client is not compiled in), it gets [`http_client`].
     pub fn from_sdk_config(sdk: SdkConfig) -> Self {
+        let sdk = if sdk.http_client().is_none() { sdk.into_builder().http_client(http_client()).build() } else { sdk };
         let custom_endpoint = sdk.endpoint_url().is_some()
             || std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| k.starts_with("AWS_ENDPOINT_URL")));
         Self { sdk, guard: ApiGuard::read_only(), custom_endpoint }
@@ -160,9 +171,18 @@ impl Session {
     regional_client!(cloudwatch, aws_sdk_cloudwatch);
     regional_client!(config, aws_sdk_config);
     regional_client!(events, aws_sdk_eventbridge);
-    regional_client!(ec2, aws_sdk_ec2);
     regional_client!(logs, aws_sdk_cloudwatchlogs);
     regional_client!(kms, aws_sdk_kms);
+
+    /// EC2 in a region: the few calls baseline makes, without the EC2 SDK crate (see [`ec2`]).
+    pub fn ec2(&self, region: &str) -> ec2::Client {
+        use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+        let interceptors =
+            vec![SharedInterceptor::new(self.guard.clone()), SharedInterceptor::new(self.plus_for_space())];
+        let classifier =
+            aws_smithy_runtime_api::client::retries::classifiers::SharedRetryClassifier::new(self.not_implemented());
+        ec2::Client::new(&self.sdk, region, interceptors, classifier)
+    }
 
     /// S3 Control in a region. It prefixes the endpoint host with the account id, also through a custom
     /// endpoint: the client's resolver answers such names under a loopback host locally (see `dns`).

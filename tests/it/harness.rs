@@ -82,6 +82,7 @@ impl Moto {
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
             .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+            .http_client(baseline::aws::http_client())
             .load()
             .await
     }

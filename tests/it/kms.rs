@@ -120,6 +120,7 @@ async fn session_at(endpoint: &str) -> Session {
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .http_client(baseline::aws::http_client())
         .load()
         .await;
     Session::from_sdk_config(sdk)

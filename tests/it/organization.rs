@@ -54,6 +54,7 @@ async fn member_config_at(moto: &Moto, account: &str, endpoint: &str) -> aws_con
             None,
             "test",
         ))
+        .http_client(baseline::aws::http_client())
         .load()
         .await
 }
