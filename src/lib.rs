@@ -3,20 +3,24 @@
 //! Data flows one way: [`config::load`] → [`Target::discover`] → [`plan`] (observe, then pure diffs) →
 //! [`apply`] or [`render`]. Planning runs with the session's [`aws::ApiGuard`] read-only, so it cannot write.
 
+pub mod alarm_catalog;
 pub mod aws;
 pub mod config;
 pub mod discover;
 pub mod engine;
 pub mod fleet;
+pub mod needs;
 pub mod permissions;
 pub mod policy;
 pub mod render;
 pub mod resources;
+pub mod scope;
 pub mod target;
 
 pub use target::{Scope, Target};
 
-use engine::{ApplyReport, EventSink, Plan, Stop};
+use engine::{ApplyReport, EventSink, Stop};
+use resources::Plan;
 
 /// Observes the target and computes the changes that bring it to the baseline. Makes only read calls.
 pub async fn plan(desired: &config::Desired, target: &Target) -> Plan {

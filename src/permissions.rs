@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::aws::guard::is_read_operation;
 use crate::config::Desired;
-use crate::target::Scope;
+use crate::scope::Scope;
 
 /// Which command the policy is for: `plan` needs the reads, `apply` the reads and the writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,95 +22,7 @@ pub enum Command {
     Apply,
 }
 
-/// The resources an action is granted on.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Resources {
-    /// The baseline's own resources, as ARNs (`*` only inside a segment the baseline cannot know, such as
-    /// the account of an organization member).
-    Arns(BTreeSet<String>),
-    /// `"*"`: the action has no resource-level permissions, or lists resources of every name; the reason is
-    /// shown beside the policy and in the README's table.
-    Any(&'static str),
-}
-
-/// A condition narrowing a grant, such as which managed policies may be attached.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Condition {
-    pub operator: &'static str,
-    pub key: &'static str,
-    pub values: BTreeSet<String>,
-}
-
-/// One action on its resources.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Need {
-    pub action: &'static str,
-    pub resources: Resources,
-    pub condition: Option<Condition>,
-}
-
-/// Why `*` is used for an action whose service has no resource-level permissions for it.
-pub const NO_RESOURCE_TYPE: &str = "the action has no resource-level permissions";
-/// Why `*` is used for a call that lists or describes resources of every name.
-pub const LISTS_ALL: &str = "lists every resource of its kind; the baseline's own are picked from the answer";
-
-/// What the families add to: the needs, plus the ARN shapes of the account being described.
-#[derive(Debug)]
-pub struct Needs {
-    scope: Scope,
-    list: Vec<Need>,
-}
-
-impl Needs {
-    pub fn new(scope: Scope) -> Self {
-        Self { scope, list: Vec::new() }
-    }
-
-    pub fn scope(&self) -> &Scope {
-        &self.scope
-    }
-
-    /// `arn:<partition>:<service>:<region>:<account>:<resource>`; `region` empty for global services.
-    pub fn arn(&self, service: &str, region: &str, resource: &str) -> String {
-        format!("arn:{}:{service}:{region}:{}:{resource}", self.scope.partition, self.scope.account_id)
-    }
-
-    /// An ARN in the home region.
-    pub fn home_arn(&self, service: &str, resource: &str) -> String {
-        self.arn(service, &self.scope.home_region, resource)
-    }
-
-    /// `arn:<partition>:iam::<account>:<kind>/<path+name>`.
-    pub fn iam_arn(&self, kind: &str, path_and_name: &str) -> String {
-        self.arn("iam", "", &format!("{kind}/{}", path_and_name.trim_start_matches('/')))
-    }
-
-    /// `arn:<partition>:s3:::<bucket>`.
-    pub fn bucket_arn(&self, bucket: &str) -> String {
-        format!("arn:{}:s3:::{bucket}", self.scope.partition)
-    }
-
-    /// `actions` on these resources.
-    pub fn on(&mut self, actions: &[&'static str], arns: impl IntoIterator<Item = String>) {
-        let arns: BTreeSet<String> = arns.into_iter().collect();
-        for action in actions {
-            self.list.push(Need { action, resources: Resources::Arns(arns.clone()), condition: None });
-        }
-    }
-
-    /// `actions` on `*`, for the reason given.
-    pub fn any(&mut self, actions: &[&'static str], why: &'static str) {
-        for action in actions {
-            self.list.push(Need { action, resources: Resources::Any(why), condition: None });
-        }
-    }
-
-    /// `action` on these resources when the condition holds.
-    pub fn on_if(&mut self, action: &'static str, arns: impl IntoIterator<Item = String>, condition: Condition) {
-        let resources = Resources::Arns(arns.into_iter().collect());
-        self.list.push(Need { action, resources, condition: Some(condition) });
-    }
-}
+pub use crate::needs::{Condition, LISTS_ALL, NO_RESOURCE_TYPE, Need, Needs, Resources};
 
 /// The account, partition and home region the policy is written for: concrete where baseline.toml (or the
 /// command line) says, `*` where the policy must fit any account or region.
@@ -377,7 +289,7 @@ mod tests {
         desired.log_archive.as_mut().unwrap().kms_key_arn = alias.clone();
         desired.cloudtrail.as_mut().unwrap().kms_key_arn = alias;
         type Family = fn(&Desired, &mut Needs);
-        let families: [(&str, Family); 12] = [
+        let families: [(&str, Family); 14] = [
             ("resources/sns.rs", crate::resources::sns::permissions),
             ("resources/contacts.rs", crate::resources::contacts::permissions),
             ("resources/log_bucket.rs", crate::resources::log_bucket::permissions),
@@ -387,6 +299,8 @@ mod tests {
             ("resources/budgets.rs", crate::resources::budgets::permissions),
             ("resources/billing_reports.rs", crate::resources::billing_reports::permissions),
             ("resources/config_service.rs", crate::resources::config_service::permissions),
+            ("resources/ebs_encryption.rs", crate::resources::ebs_encryption::permissions),
+            ("resources/account_bpa.rs", crate::resources::account_bpa::permissions),
             ("target.rs", crate::target::permissions),
             ("fleet/discover.rs", crate::fleet::permissions),
             ("aws/assume.rs", crate::fleet::permissions),

@@ -16,15 +16,10 @@ pub struct RegionClients {
     pub region: String,
     pub config: aws_sdk_config::Client,
     pub events: aws_sdk_eventbridge::Client,
+    pub ec2: crate::aws::ec2::Client,
 }
 
-/// Identity of the target account, enough to build addresses and ARNs. Pure data, for diff functions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
-    pub account_id: String,
-    pub partition: String,
-    pub home_region: String,
-}
+pub use crate::scope::Scope;
 
 /// A target account with its clients. Every client carries the session's read-only guard.
 #[derive(Debug, Clone)]
@@ -116,7 +111,7 @@ impl Target {
     /// managed (one EC2 call).
     pub async fn connect(session: &Session, scope: Scope, desired: &Desired) -> Result<Self, TargetError> {
         let mut target = Self::new(session, scope, desired);
-        if desired.config.is_some() {
+        if desired.regional() {
             let enabled = enabled_regions(session, &target.scope).await.map_err(TargetError::Regions)?;
             let (regions, unavailable) = select_regions(desired, &target.scope, &enabled);
             target.regions = regions
@@ -124,12 +119,20 @@ impl Target {
                 .map(|region| RegionClients {
                     config: session.config(&region),
                     events: session.events(&region),
+                    ec2: session.ec2(&region),
                     region,
                 })
                 .collect();
             target.unavailable_regions = unavailable;
         }
         Ok(target)
+    }
+
+    /// The clients of a managed region, for a write planned there (`action` names the call in the error).
+    pub fn region(&self, region: &str, action: &str) -> Result<&RegionClients, AwsError> {
+        self.regions.iter().find(|r| r.region == region).ok_or_else(|| {
+            AwsError::new(action, crate::aws::ErrorKind::Service, None, format!("no clients for region {region}"), None)
+        })
     }
 
     /// Keeps regional resources to `regions` (`--regions`); an empty list keeps them all.
@@ -263,12 +266,12 @@ pub fn same_key(reported: &str, configured: &str, key_arn: &str) -> bool {
 
 /// What a policy grants on a configured key: the key ARN itself, or for an alias every key of its account
 /// and region that carries the alias (`kms:ResourceAliases`; IAM authorizes a call by alias on the key).
-pub fn key_grant(key: &str) -> (String, Option<crate::permissions::Condition>) {
+pub fn key_grant(key: &str) -> (String, Option<crate::needs::Condition>) {
     let parts: Vec<&str> = key.splitn(6, ':').collect();
     match parts.as_slice() {
         [arn, partition, service, region, account, alias] if is_alias(key) => (
             format!("{arn}:{partition}:{service}:{region}:{account}:key/*"),
-            Some(crate::permissions::Condition {
+            Some(crate::needs::Condition {
                 operator: "ForAnyValue:StringEquals",
                 key: "kms:ResourceAliases",
                 values: [alias.to_string()].into(),
@@ -626,8 +629,8 @@ pub async fn identify(session: &Session, desired: &Desired) -> Result<Scope, Tar
 }
 
 /// What identifying the account and listing its regions need.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
-    use crate::permissions::NO_RESOURCE_TYPE;
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
+    use crate::needs::NO_RESOURCE_TYPE;
     // GetCallerIdentity needs no permission in AWS; it is listed so the policy names every call made.
     needs.any(&["sts:GetCallerIdentity", "ec2:DescribeRegions"], NO_RESOURCE_TYPE);
     // Keys named by alias are resolved to compare them with the key ARN AWS reports.
@@ -645,7 +648,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
 
 /// The regions enabled for the account (EC2 DescribeRegions with opt-in status), in the caller's partition.
 async fn enabled_regions(session: &Session, scope: &Scope) -> Result<Vec<String>, AwsError> {
-    let regions = session.ec2(&scope.home_region).describe_regions().await?;
+    let regions = session.ec2(&scope.home_region).describe_regions().await.map_err(aws::err("ec2:DescribeRegions"))?;
     Ok(regions
         .into_iter()
         .filter(|r| r.opt_in_status.as_deref().is_none_or(|s| s != "not-opted-in"))

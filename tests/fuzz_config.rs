@@ -354,6 +354,7 @@ const TABLES: &[(&str, &[&str])] = &[
         &["trail", "s3_key_prefix", "kms_key_arn", "log_group", "retention_days", "role", "require_own_trail"],
     ),
     ("[s3]", &["account_public_access_block"]),
+    ("[ebs]", &["encryption_by_default"]),
     ("[alarms]", &["set", "namespace", "disabled"]),
     ("[alarms.tune.root-usage]", &["threshold", "period", "evaluation_periods"]),
     (

@@ -36,8 +36,6 @@ use aws_smithy_xml::decode::{Document, ScopedDecoder, try_data};
 use aws_types::SigningName;
 use aws_types::region::SigningRegion;
 
-use super::AwsError;
-
 /// The API version every request names.
 const VERSION: &str = "2016-11-15";
 
@@ -81,35 +79,40 @@ impl Client {
         Self { sdk: sdk.clone(), region: region.to_string(), interceptors, classifier }
     }
 
-    /// Every region of the partition, with its opt-in status (`ec2:DescribeRegions`, `AllRegions=true`).
-    pub async fn describe_regions(&self) -> Result<Vec<RegionInfo>, AwsError> {
-        let body = self.call("DescribeRegions", &[("AllRegions", "true")]).await?;
-        parse_regions(&body).map_err(|e| unreadable("ec2:DescribeRegions", e))
+    /// Every region of the partition, with its opt-in status (`DescribeRegions`, `AllRegions=true`).
+    pub async fn describe_regions(&self) -> Result<Vec<RegionInfo>, SdkError<Ec2Error, HttpResponse>> {
+        self.call("DescribeRegions", &[("AllRegions", "true")], parse_regions).await
     }
 
-    /// Whether new EBS volumes in this region are encrypted by default (`ec2:GetEbsEncryptionByDefault`).
-    pub async fn ebs_encryption_by_default(&self) -> Result<bool, AwsError> {
-        let body = self.call("GetEbsEncryptionByDefault", &[]).await?;
-        parse_flag(&body, "ebsEncryptionByDefault").map_err(|e| unreadable("ec2:GetEbsEncryptionByDefault", e))
+    /// Whether new EBS volumes in this region are encrypted by default (`GetEbsEncryptionByDefault`).
+    pub async fn ebs_encryption_by_default(&self) -> Result<bool, SdkError<Ec2Error, HttpResponse>> {
+        self.call("GetEbsEncryptionByDefault", &[], |body| parse_flag(body, "ebsEncryptionByDefault")).await
     }
 
-    /// Turns EBS encryption by default on in this region (`ec2:EnableEbsEncryptionByDefault`).
-    pub async fn enable_ebs_encryption_by_default(&self) -> Result<bool, AwsError> {
-        let body = self.call("EnableEbsEncryptionByDefault", &[]).await?;
-        parse_flag(&body, "ebsEncryptionByDefault").map_err(|e| unreadable("ec2:EnableEbsEncryptionByDefault", e))
+    /// Turns EBS encryption by default on in this region (`EnableEbsEncryptionByDefault`); answers the new
+    /// state.
+    pub async fn enable_ebs_encryption_by_default(&self) -> Result<bool, SdkError<Ec2Error, HttpResponse>> {
+        self.call("EnableEbsEncryptionByDefault", &[], |body| parse_flag(body, "ebsEncryptionByDefault")).await
     }
 
-    /// Sends one signed Query request and answers its body, or the error as the SDK's clients map it.
-    async fn call(&self, action: &'static str, params: &[(&str, &str)]) -> Result<String, AwsError> {
-        let permission = permission_of(action);
-        let form = form_body(action, params);
-        self.operation(action)
-            .invoke(form)
-            .await
-            .map_err(|e: SdkError<Ec2Error, HttpResponse>| AwsError::from_sdk(&permission, e))
+    /// Sends one signed Query request; a 2xx answer is read by `parse`, an error answer becomes the SDK's
+    /// error (callers map it with [`crate::aws::err`] and the IAM action, as for every SDK client).
+    async fn call<O>(
+        &self,
+        action: &'static str,
+        params: &[(&str, &str)],
+        parse: fn(&str) -> Result<O, String>,
+    ) -> Result<O, SdkError<Ec2Error, HttpResponse>>
+    where
+        O: std::fmt::Debug + Send + Sync + 'static,
+    {
+        self.operation(action, parse).invoke(form_body(action, params)).await
     }
 
-    fn operation(&self, action: &'static str) -> Operation<String, String, Ec2Error> {
+    fn operation<O>(&self, action: &'static str, parse: fn(&str) -> Result<O, String>) -> Operation<String, O, Ec2Error>
+    where
+        O: std::fmt::Debug + Send + Sync + 'static,
+    {
         let mut builder = Operation::builder()
             .service_name("EC2")
             .operation_name(action)
@@ -134,7 +137,7 @@ impl Client {
                 request.headers_mut().insert("content-length", form.len().to_string());
                 Ok(request)
             })
-            .deserializer(deserialize);
+            .deserializer(move |response: &HttpResponse| deserialize(response, parse));
         if let Some(http) = self.sdk.http_client() {
             builder = builder.http_client(http);
         }
@@ -174,11 +177,6 @@ impl Client {
     }
 }
 
-/// `ec2:Action`, the IAM action a call needs.
-fn permission_of(action: &str) -> String {
-    format!("ec2:{action}")
-}
-
 /// `Action=...&Version=...&k=v...`; the values here are plain words, nothing to escape.
 fn form_body(action: &str, params: &[(&str, &str)]) -> String {
     let mut body = format!("Action={action}&Version={VERSION}");
@@ -211,11 +209,15 @@ fn regional_endpoint(region: &str, fips: bool, dual_stack: bool) -> String {
     format!("https://{host}")
 }
 
-/// A 2xx answer's body, or the EC2 error it carries.
-fn deserialize(response: &HttpResponse) -> Result<String, OrchestratorError<Ec2Error>> {
+/// A 2xx answer read by `parse`, or the EC2 error an error answer carries.
+fn deserialize<O>(
+    response: &HttpResponse,
+    parse: fn(&str) -> Result<O, String>,
+) -> Result<O, OrchestratorError<Ec2Error>> {
     let body = response.body().bytes().map(String::from_utf8_lossy).unwrap_or(Cow::Borrowed(""));
     if response.status().is_success() {
-        return Ok(body.into_owned());
+        return parse(&body)
+            .map_err(|reason| OrchestratorError::response(format!("unreadable EC2 answer: {reason}").into()));
     }
     let meta = parse_error(&body).unwrap_or_else(|| ErrorMetadata::builder().build());
     Err(OrchestratorError::operation(Ec2Error { meta }))
@@ -291,11 +293,6 @@ fn parse_flag(body: &str, element: &str) -> Result<bool, String> {
         }
     }
     Err(format!("the answer has no {element}"))
-}
-
-/// A 2xx answer that does not read as EC2 documents it.
-fn unreadable(action: &str, reason: String) -> AwsError {
-    AwsError::new(action, super::ErrorKind::Service, None, format!("unreadable answer: {reason}"), None)
 }
 
 #[cfg(test)]

@@ -8,14 +8,15 @@ use std::sync::Mutex;
 
 use baseline::aws::ApiGuard;
 use baseline::config::Loaded;
+use baseline::engine::Stop;
 use baseline::engine::saved::{SavedPlan, Stale};
-use baseline::engine::{Plan, Stop};
 use baseline::fleet::{
     self, AccountOutcome, AccountReport, Discovery, Filters, Fleet, FleetSink, Member, Planned, ShardSpec, Stage,
 };
 use baseline::render::fleet::{self as render, AccountRow, Status};
 use baseline::render::json;
 use baseline::render::plural;
+use baseline::resources::Plan;
 
 use super::{Output, confirm, report_target_error, session};
 use crate::cli::{ApplyArgs, Cli, PlanArgs, RunArgs};

@@ -33,7 +33,7 @@ impl Output {
         Palette { color: self.color }
     }
 
-    fn plan(&self, out: &mut dyn Write, plan: &baseline::engine::Plan, target: &Target) -> io::Result<()> {
+    fn plan(&self, out: &mut dyn Write, plan: &baseline::resources::Plan, target: &Target) -> io::Result<()> {
         if self.quiet {
             human::plan_brief(out, plan, &self.palette())
         } else {
@@ -268,7 +268,7 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
 async fn execute(
     session: &Session,
     target: &Target,
-    plan: &baseline::engine::Plan,
+    plan: &baseline::resources::Plan,
     as_json: bool,
     out: &Output,
 ) -> ExitCode {

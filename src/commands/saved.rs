@@ -4,8 +4,8 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use baseline::config::Loaded;
-use baseline::engine::Plan;
 use baseline::engine::saved::{self, SavedPlan, Stale};
+use baseline::resources::Plan;
 
 use super::{Output, connect, execute};
 use crate::cli::{ApplyArgs, Cli};

@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use crate::alarm_catalog::AlarmStandard;
+
 /// The tag every resource the baseline creates carries, and that marks it as owned.
 pub const MANAGED_BY_KEY: &str = "managed-by";
 pub const MANAGED_BY_VALUE: &str = "baseline";
@@ -27,6 +29,8 @@ pub struct Desired {
     pub cloudtrail: Option<CloudTrailSpec>,
     /// Account-level S3 Block Public Access (all four settings on).
     pub account_public_access_block: bool,
+    /// EBS encryption by default in every managed region (`[ebs] encryption_by_default`).
+    pub ebs_encryption_by_default: bool,
     pub alarms: Option<AlarmsSpec>,
     pub iam: Option<IamSpec>,
     pub budgets: Vec<BudgetSpec>,
@@ -40,6 +44,11 @@ impl Desired {
     /// Whether `allowed_account_ids` lets the baseline touch this account (an empty list allows any).
     pub fn allows(&self, account_id: &str) -> bool {
         self.allowed_account_ids.is_empty() || self.allowed_account_ids.iter().any(|a| a == account_id)
+    }
+
+    /// Whether any family manages resources region by region, so the account's enabled regions are listed.
+    pub fn regional(&self) -> bool {
+        self.config.is_some() || self.ebs_encryption_by_default
     }
 
     /// The baseline for one account: the file's, with that account's `[accounts.overrides]` applied.
@@ -110,6 +119,7 @@ impl Desired {
             log_archive,
             cloudtrail,
             account_public_access_block,
+            ebs_encryption_by_default,
             alarms,
             iam,
             budgets,
@@ -132,6 +142,11 @@ impl Desired {
                 "[s3]",
                 &["account_public_access_block"],
                 account_public_access_block.then(|| "account-wide Block Public Access, 4 settings on".to_string()),
+            ),
+            section(
+                "[ebs]",
+                &["ebs_encryption_by_default"],
+                ebs_encryption_by_default.then(|| "EBS encryption by default in every managed region".to_string()),
             ),
             section("[alarms]", &["alarms"], alarms.as_ref().map(alarms_summary)),
             section("[iam]", &["iam"], iam.as_ref().map(iam_summary)),
@@ -513,19 +528,6 @@ pub struct AlarmsSpec {
     pub alarms: Vec<AlarmSpec>,
     /// Catalog ids turned off in baseline.toml: existing ones are reported, never deleted.
     pub disabled: Vec<String>,
-}
-
-/// Which generation of checkers the catalog's filters are written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AlarmStandard {
-    /// Security Hub's exact strings, plus a second filter feeding the same metric where the current CIS
-    /// benchmark wants more clauses.
-    Both,
-    /// Security Hub's exact strings (CIS 1.2 / 1.4) only.
-    SecurityHub,
-    /// The current CIS benchmark's clauses (v3 and later) only.
-    CisV3,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -19,6 +19,8 @@ pub struct RawFile {
     pub cloudtrail: Option<Spanned<RawCloudTrail>>,
     #[serde(default)]
     pub s3: RawS3,
+    #[serde(default)]
+    pub ebs: RawEbs,
     pub alarms: Option<Spanned<RawAlarms>>,
     pub iam: Option<RawIam>,
     #[serde(default)]
@@ -124,6 +126,12 @@ pub struct RawCloudTrail {
 #[serde(deny_unknown_fields)]
 pub struct RawS3 {
     pub account_public_access_block: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEbs {
+    pub encryption_by_default: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

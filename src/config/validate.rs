@@ -79,64 +79,39 @@ impl<'a> Validator<'a> {
         let settings = self.settings(raw.baseline);
         let contacts = self.contacts(raw.contacts);
         let notifications = self.notifications(raw.notifications);
-        let keys: Vec<Spanned<String>> = [
-            raw.log_archive.as_ref().and_then(|a| a.get_ref().kms_key_arn.clone()),
-            raw.cloudtrail.as_ref().and_then(|c| c.get_ref().kms_key_arn.clone()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let keys = key_arns(raw.log_archive.as_ref(), raw.cloudtrail.as_ref());
         let log_archive = raw.log_archive.map(|la| self.log_archive(la.into_inner()));
         let bucket_region = log_archive.as_ref().and_then(|a| a.region.as_deref()).or(settings.home_region.as_deref());
         self.keys_in_bucket_region(&keys, bucket_region);
+        let (archive, security) = (log_archive.is_some(), notifications.security.is_some());
         let cloudtrail = raw.cloudtrail.map(|ct| {
-            if log_archive.is_none() {
-                self.error(
-                    ct.span(),
-                    "[cloudtrail] needs a [log_archive] section: the trail delivers to the central log bucket".into(),
-                    "no bucket to deliver to",
-                    Some("add [log_archive] with bucket = \"<name template>\", see README.md".into()),
-                );
-            }
+            self.needs(
+                !archive,
+                ct.span(),
+                "[cloudtrail] needs a [log_archive] section: the trail delivers to the central log bucket",
+                "no bucket to deliver to",
+                "add [log_archive] with bucket = \"<name template>\", see README.md",
+            );
             self.cloudtrail(ct.into_inner())
         });
         let alarms = raw.alarms.map(|a| {
-            let span = a.span();
-            if cloudtrail.is_none() || notifications.security.is_none() {
-                self.error(
-                    span.clone(),
-                    "[alarms] needs [cloudtrail] and [notifications.security]: the alarms watch the trail's log group \
-                     and notify the security topic"
-                        .into(),
-                    "nothing to watch or notify",
-                    Some("add the missing sections, see README.md".into()),
-                );
-            }
+            self.needs(
+                cloudtrail.is_none() || !security,
+                a.span(),
+                "[alarms] needs [cloudtrail] and [notifications.security]: the alarms watch the trail's log group \
+                 and notify the security topic",
+                "nothing to watch or notify",
+                "add the missing sections, see README.md",
+            );
             self.alarms(a.into_inner())
         });
         let covered = covered_accounts(&settings.allowed_account_ids, raw.accounts.as_ref().map(Spanned::get_ref));
         let iam = raw.iam.map(|i| self.iam(i, covered.as_deref()));
-        if !raw.budgets.is_empty() && notifications.billing.is_none() {
-            self.error(
-                raw.budgets[0].span(),
-                "[[budgets]] needs [notifications.billing]: budget alerts are sent to the billing topic".into(),
-                "no billing topic",
-                Some("add [notifications.billing] with topic and emails".into()),
-            );
-        }
-        let mut seen = HashMap::new();
-        let budgets = raw
-            .budgets
-            .into_iter()
-            .filter_map(|b| {
-                let b = b.into_inner();
-                self.unique(&mut seen, &b.name, "budget name").then(|| self.budget(b))
-            })
-            .collect();
+        let budgets = self.budgets(raw.budgets, notifications.billing.is_some(), "[[budgets]] needs");
         let billing_reports = raw.billing_reports.map(|r| {
             let span = r.span();
             let r = r.into_inner();
-            if r.bucket.is_none() && log_archive.is_none() {
+            if r.bucket.is_none() && !archive {
                 self.error(
                     span,
                     "[billing_reports] needs a bucket: set `bucket`, or add [log_archive] to deliver there".into(),
@@ -147,18 +122,66 @@ impl<'a> Validator<'a> {
             self.billing_reports(r)
         });
         let config = raw.config.map(|c| {
-            if log_archive.is_none() || notifications.security.is_none() {
-                self.error(
-                    c.span(),
-                    "[config] needs [log_archive] and [notifications.security]: Config delivers to the central bucket \
-                     and notifies the security topic"
-                        .into(),
-                    "nothing to deliver to",
-                    Some("add the missing sections, see README.md".into()),
-                );
-            }
+            self.needs(
+                !archive || !security,
+                c.span(),
+                "[config] needs [log_archive] and [notifications.security]: Config delivers to the central bucket \
+                 and notifies the security topic",
+                "nothing to deliver to",
+                "add the missing sections, see README.md",
+            );
             self.config(c.into_inner())
         });
+        self.billing_list(&contacts, &notifications);
+        let accounts_span = raw.accounts.as_ref().map(|a| a.span());
+        let accounts = raw.accounts.map(|a| self.accounts(a, notifications.billing.is_some())).unwrap_or_default();
+        self.central_archive(accounts_span, &accounts, log_archive.as_ref());
+        Desired {
+            accounts,
+            contacts,
+            notifications,
+            log_archive,
+            cloudtrail,
+            alarms,
+            iam,
+            budgets,
+            billing_reports,
+            config,
+            account_public_access_block: raw.s3.account_public_access_block.unwrap_or(true),
+            ebs_encryption_by_default: raw.ebs.encryption_by_default.unwrap_or(false),
+            ..settings
+        }
+    }
+
+    /// A section that needs others: an error at its header when `missing`.
+    fn needs(&mut self, missing: bool, span: Range<usize>, message: &str, label: &str, help: &str) {
+        if missing {
+            self.error(span, message.into(), label, Some(help.into()));
+        }
+    }
+
+    /// Budgets (`[[budgets]]`, or an override's), each name once; they need the billing topic. `what` starts
+    /// the error's message.
+    fn budgets(&mut self, raw: Vec<Spanned<RawBudget>>, billing_topic: bool, what: &str) -> Vec<BudgetSpec> {
+        if let Some(first) = raw.first().filter(|_| !billing_topic) {
+            self.error(
+                first.span(),
+                format!("{what} [notifications.billing]: budget alerts are sent to the billing topic"),
+                "no billing topic",
+                Some("add [notifications.billing] with topic and emails".into()),
+            );
+        }
+        let mut seen = HashMap::new();
+        raw.into_iter()
+            .filter_map(|b| {
+                let b = b.into_inner();
+                self.unique(&mut seen, &b.name, "budget name").then(|| self.budget(b))
+            })
+            .collect()
+    }
+
+    /// A warning when no billing list is set anywhere.
+    fn billing_list(&mut self, contacts: &Contacts, notifications: &Notifications) {
         let billing_list =
             contacts.billing.is_some() || notifications.billing.as_ref().is_some_and(|b| !b.emails.is_empty());
         if !billing_list {
@@ -169,9 +192,11 @@ impl<'a> Validator<'a> {
                 Some("set [contacts.billing] and subscribe the billing list to [notifications.billing]".into()),
             );
         }
-        let accounts_span = raw.accounts.as_ref().map(|a| a.span());
-        let accounts = raw.accounts.map(|a| self.accounts(a, notifications.billing.is_some())).unwrap_or_default();
-        if let (Some(span), Some(archive)) = (accounts_span, &log_archive)
+    }
+
+    /// A warning when several accounts would each get a bucket of their own.
+    fn central_archive(&mut self, span: Option<Range<usize>>, accounts: &Accounts, archive: Option<&LogArchive>) {
+        if let (Some(span), Some(archive)) = (span, archive)
             && accounts.is_fleet()
             && archive.account_id.is_none()
         {
@@ -185,20 +210,6 @@ impl<'a> Validator<'a> {
                         .into(),
                 ),
             );
-        }
-        Desired {
-            accounts,
-            contacts,
-            notifications,
-            log_archive,
-            cloudtrail,
-            alarms,
-            iam,
-            budgets,
-            billing_reports,
-            config,
-            account_public_access_block: raw.s3.account_public_access_block.unwrap_or(true),
-            ..settings
         }
     }
 
@@ -232,6 +243,7 @@ impl<'a> Validator<'a> {
             log_archive: None,
             cloudtrail: None,
             account_public_access_block: true,
+            ebs_encryption_by_default: false,
             alarms: None,
             iam: None,
             budgets: Vec::new(),
@@ -383,7 +395,63 @@ impl<'a> Validator<'a> {
             );
         }
         let exclude = account_ids(self, &raw.exclude, &mut HashMap::new());
-        let role = match raw.role {
+        let role = self.member_role(raw.role);
+        let external_id = raw.external_id.map(|id| {
+            let v = id.get_ref();
+            if !name_ok(v, 2, 1224, "+=,.@:/_-") {
+                self.error(id.span(), "invalid `external_id`".into(), "2 to 1224 letters, digits and +=,.@:/_-", None);
+            }
+            id.into_inner()
+        });
+        let session_name = self.session_name(raw.session_name);
+        let overrides = self.overrides(raw.overrides, &selection, &exclude, billing_topic);
+        if matches!(selection, AccountSelection::Caller) && !organization && raw.ids.is_none() {
+            self.warn(
+                span,
+                "[accounts] names no accounts: only the caller's account is baselined".into(),
+                "no `ids` and no `organization = true`",
+                Some("set `organization = true` or `ids = [\"123456789012\", ...]`".into()),
+            );
+        }
+        Accounts { selection, exclude, role, external_id, session_name, overrides }
+    }
+
+    /// `[accounts.overrides.<id>]`: contacts and budgets of one account; a warning for an account the run
+    /// does not target.
+    fn overrides(
+        &mut self,
+        raw: BTreeMap<Spanned<String>, RawOverride>,
+        selection: &AccountSelection,
+        exclude: &[String],
+        billing_topic: bool,
+    ) -> BTreeMap<String, AccountOverride> {
+        let mut overrides = BTreeMap::new();
+        for (id, o) in raw {
+            if !self.account_id(&id) {
+                continue;
+            }
+            let targeted = match selection {
+                AccountSelection::Ids(ids) => ids.contains(id.get_ref()),
+                _ => true,
+            };
+            if !targeted || exclude.contains(id.get_ref()) {
+                self.warn(
+                    id.span(),
+                    format!("override for account {} that this baseline does not target", id.get_ref()),
+                    "never used",
+                    Some("add the account to `ids`, or remove the override".into()),
+                );
+            }
+            let contacts = self.contacts(o.contacts);
+            let budgets = o.budgets.map(|list| self.budgets(list, billing_topic, "budgets need"));
+            overrides.insert(id.into_inner(), AccountOverride { contacts, budgets });
+        }
+        overrides
+    }
+
+    /// The role assumed in member accounts (default: [`DEFAULT_MEMBER_ROLE`]).
+    fn member_role(&mut self, raw: Option<Spanned<String>>) -> String {
+        match raw {
             Some(role) => {
                 let ok = role.get_ref().split('/').all(|part| name_ok(part, 1, 512, "+=,.@_-"));
                 let name_len = role.get_ref().rsplit('/').next().map_or(0, str::len);
@@ -398,15 +466,12 @@ impl<'a> Validator<'a> {
                 role.into_inner()
             }
             None => DEFAULT_MEMBER_ROLE.to_string(),
-        };
-        let external_id = raw.external_id.map(|id| {
-            let v = id.get_ref();
-            if !name_ok(v, 2, 1224, "+=,.@:/_-") {
-                self.error(id.span(), "invalid `external_id`".into(), "2 to 1224 letters, digits and +=,.@:/_-", None);
-            }
-            id.into_inner()
-        });
-        let session_name = match raw.session_name {
+        }
+    }
+
+    /// The session name member accounts' CloudTrail shows (default: [`DEFAULT_SESSION_NAME`]).
+    fn session_name(&mut self, raw: Option<Spanned<String>>) -> String {
+        match raw {
             Some(name) => {
                 let v = name.get_ref();
                 if !name_ok(v, 2, 64, "+=,.@_-") {
@@ -423,53 +488,7 @@ impl<'a> Validator<'a> {
                 name.into_inner()
             }
             None => DEFAULT_SESSION_NAME.to_string(),
-        };
-        let mut overrides = BTreeMap::new();
-        for (id, o) in raw.overrides {
-            if !self.account_id(&id) {
-                continue;
-            }
-            let targeted = match &selection {
-                AccountSelection::Ids(ids) => ids.contains(id.get_ref()),
-                _ => true,
-            };
-            if !targeted || exclude.contains(id.get_ref()) {
-                self.warn(
-                    id.span(),
-                    format!("override for account {} that this baseline does not target", id.get_ref()),
-                    "never used",
-                    Some("add the account to `ids`, or remove the override".into()),
-                );
-            }
-            let contacts = self.contacts(o.contacts);
-            let budgets = o.budgets.map(|list| {
-                if let (Some(first), false) = (list.first(), billing_topic) {
-                    self.error(
-                        first.span(),
-                        "budgets need [notifications.billing]: budget alerts are sent to the billing topic".into(),
-                        "no billing topic",
-                        Some("add [notifications.billing] with topic and emails".into()),
-                    );
-                }
-                let mut names = HashMap::new();
-                list.into_iter()
-                    .filter_map(|b| {
-                        let b = b.into_inner();
-                        self.unique(&mut names, &b.name, "budget name").then(|| self.budget(b))
-                    })
-                    .collect()
-            });
-            overrides.insert(id.into_inner(), AccountOverride { contacts, budgets });
         }
-        if matches!(selection, AccountSelection::Caller) && !organization && raw.ids.is_none() {
-            self.warn(
-                span,
-                "[accounts] names no accounts: only the caller's account is baselined".into(),
-                "no `ids` and no `organization = true`",
-                Some("set `organization = true` or `ids = [\"123456789012\", ...]`".into()),
-            );
-        }
-        Accounts { selection, exclude, role, external_id, session_name, overrides }
     }
 
     /// `ou-xxxx-yyyyyyyy` (or a root, `r-xxxx`).
@@ -867,7 +886,7 @@ impl<'a> Validator<'a> {
     }
 
     fn alarms(&mut self, raw: RawAlarms) -> AlarmsSpec {
-        use crate::resources::alarm_catalog::{self, CATALOG};
+        use crate::alarm_catalog::{self, CATALOG};
         let sets = self.alarm_sets(raw.set.as_ref());
         let standard = self.alarm_standard(raw.standard.as_ref());
         let namespace = match raw.namespace {
@@ -927,8 +946,8 @@ impl<'a> Validator<'a> {
         AlarmsSpec { namespace, standard, alarms, disabled }
     }
 
-    fn alarm_sets(&mut self, set: Option<&Spanned<String>>) -> &'static [crate::resources::alarm_catalog::Set] {
-        use crate::resources::alarm_catalog::Set;
+    fn alarm_sets(&mut self, set: Option<&Spanned<String>>) -> &'static [crate::alarm_catalog::Set] {
+        use crate::alarm_catalog::Set;
         match set.map(|s| s.get_ref().as_str()) {
             None | Some("cis") => &[Set::Cis],
             Some("all") => &[Set::Cis, Set::Extra],
@@ -970,7 +989,7 @@ impl<'a> Validator<'a> {
 
     /// A `[[alarms.custom]]` entry, or `None` when its id repeats an earlier one.
     fn custom_alarm(&mut self, custom: RawCustomAlarm, seen: &mut HashMap<String, Range<usize>>) -> Option<AlarmSpec> {
-        use crate::resources::alarm_catalog::{CATALOG, CIS_V3_SUFFIX, pattern_problem};
+        use crate::alarm_catalog::{CATALOG, CIS_V3_SUFFIX, pattern_problem};
         let id = custom.id.get_ref();
         let id_ok = !id.is_empty()
             && id.len() <= 64
@@ -1246,27 +1265,8 @@ impl<'a> Validator<'a> {
                 t.into_inner()
             },
         );
-        let mut thresholds = |list: Vec<Spanned<f64>>| -> Vec<f64> {
-            let mut out = Vec::new();
-            for t in list {
-                let v = *t.get_ref();
-                if !(v.is_finite() && v > 0.0 && v <= 1000.0) {
-                    self.error(
-                        t.span(),
-                        format!("invalid threshold {v}"),
-                        "not a percentage",
-                        Some("a percentage of the limit, above 0 and at most 1000".into()),
-                    );
-                } else if out.contains(&v) {
-                    self.error(t.span(), format!("duplicate threshold {v}"), "listed twice", None);
-                } else {
-                    out.push(v);
-                }
-            }
-            out
-        };
-        let forecasted_thresholds = raw.forecasted_thresholds.map_or_else(|| vec![100.0], &mut thresholds);
-        let actual_thresholds = thresholds(raw.actual_thresholds);
+        let forecasted_thresholds = raw.forecasted_thresholds.map_or_else(|| vec![100.0], |t| self.thresholds(t));
+        let actual_thresholds = self.thresholds(raw.actual_thresholds);
         let mut seen = HashMap::new();
         let emails = raw
             .emails
@@ -1274,9 +1274,45 @@ impl<'a> Validator<'a> {
             .filter(|e| self.email(e) && self.unique(&mut seen, e, "e-mail address"))
             .map(|e| e.get_ref().clone())
             .collect();
+        let cost_filters = self.cost_filters(raw.filters);
+        BudgetSpec {
+            name: raw.name.into_inner(),
+            limit: *raw.limit.get_ref(),
+            currency,
+            time_unit,
+            forecasted_thresholds,
+            actual_thresholds,
+            emails,
+            cost_filters,
+        }
+    }
+
+    /// Percentages of the limit, each once.
+    fn thresholds(&mut self, list: Vec<Spanned<f64>>) -> Vec<f64> {
+        let mut out = Vec::new();
+        for t in list {
+            let v = *t.get_ref();
+            if !(v.is_finite() && v > 0.0 && v <= 1000.0) {
+                self.error(
+                    t.span(),
+                    format!("invalid threshold {v}"),
+                    "not a percentage",
+                    Some("a percentage of the limit, above 0 and at most 1000".into()),
+                );
+            } else if out.contains(&v) {
+                self.error(t.span(), format!("duplicate threshold {v}"), "listed twice", None);
+            } else {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// The budget's cost filters by dimension: services, linked accounts, tags (`user:<key>$<value>`).
+    fn cost_filters(&mut self, filters: RawBudgetFilters) -> BTreeMap<String, Vec<String>> {
         let mut cost_filters = BTreeMap::new();
         let mut services = Vec::new();
-        for service in raw.filters.services {
+        for service in filters.services {
             let help = "the service name as Cost Explorer shows it, such as \"Amazon Elastic Compute Cloud - Compute\"";
             let result = check_text(service.get_ref(), 256)
                 .and_then(|()| if service.get_ref().trim().is_empty() { Err("empty".to_string()) } else { Ok(()) });
@@ -1288,13 +1324,13 @@ impl<'a> Validator<'a> {
             cost_filters.insert("Service".to_string(), services);
         }
         let accounts: Vec<String> =
-            raw.filters.linked_accounts.iter().filter(|a| self.account_id(a)).map(|a| a.get_ref().clone()).collect();
+            filters.linked_accounts.iter().filter(|a| self.account_id(a)).map(|a| a.get_ref().clone()).collect();
         if !accounts.is_empty() {
             cost_filters.insert("LinkedAccount".to_string(), accounts);
         }
         let mut tags = Vec::new();
         let help = "tag keys are 1 to 128 and values up to 256 letters, digits, spaces or any of +-=._:/@";
-        for (key, values) in &raw.filters.tags {
+        for (key, values) in &filters.tags {
             if !self.check(key, check_tag_text(key.get_ref(), 1, 128), "tag key in the budget filter", help) {
                 continue;
             }
@@ -1307,16 +1343,7 @@ impl<'a> Validator<'a> {
         if !tags.is_empty() {
             cost_filters.insert("TagKeyValue".to_string(), tags);
         }
-        BudgetSpec {
-            name: raw.name.into_inner(),
-            limit: *raw.limit.get_ref(),
-            currency,
-            time_unit,
-            forecasted_thresholds,
-            actual_thresholds,
-            emails,
-            cost_filters,
-        }
+        cost_filters
     }
 
     fn billing_reports(&mut self, raw: RawBillingReports) -> BillingReports {
@@ -2084,6 +2111,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// The KMS keys baseline.toml names (the archive's and the trail's), to check their region.
+fn key_arns(
+    log_archive: Option<&Spanned<RawLogArchive>>,
+    cloudtrail: Option<&Spanned<RawCloudTrail>>,
+) -> Vec<Spanned<String>> {
+    [
+        log_archive.and_then(|a| a.get_ref().kms_key_arn.clone()),
+        cloudtrail.and_then(|c| c.get_ref().kms_key_arn.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]

@@ -92,9 +92,14 @@ impl ApplyReport {
 
 /// Applies every pending change of `plan` through `execute`, at most `concurrency` at a time.
 /// A dependency on an address that has no pending change counts as satisfied.
-pub async fn run<'p, F, Fut>(plan: &'p Plan, concurrency: usize, execute: F, events: &dyn EventSink) -> ApplyReport
+pub async fn run<'p, O, F, Fut>(
+    plan: &'p Plan<O>,
+    concurrency: usize,
+    execute: F,
+    events: &dyn EventSink,
+) -> ApplyReport
 where
-    F: Fn(&'p ResourceChange) -> Fut,
+    F: Fn(&'p ResourceChange<O>) -> Fut,
     Fut: Future<Output = Result<(), AwsError>>,
 {
     run_after(plan, &[], concurrency, execute, events, &Stop::default()).await
@@ -103,8 +108,8 @@ where
 /// [`run`], for a plan whose changes may depend on changes of another plan (another account's) that
 /// failed: those changes and their dependents are skipped. Once `stop` is requested no change starts; the
 /// ones in flight finish, the rest are reported as not started.
-pub async fn run_after<'p, F, Fut>(
-    plan: &'p Plan,
+pub async fn run_after<'p, O, F, Fut>(
+    plan: &'p Plan<O>,
     upstream_failed: &[Address],
     concurrency: usize,
     execute: F,
@@ -112,41 +117,14 @@ pub async fn run_after<'p, F, Fut>(
     stop: &Stop,
 ) -> ApplyReport
 where
-    F: Fn(&'p ResourceChange) -> Fut,
+    F: Fn(&'p ResourceChange<O>) -> Fut,
     Fut: Future<Output = Result<(), AwsError>>,
 {
-    let pending: Vec<&ResourceChange> = plan.pending().collect();
-    let index: HashMap<&Address, usize> = pending.iter().enumerate().map(|(i, c)| (&c.address, i)).collect();
-    // For each change: the pending changes it waits for, and the ones that wait for it.
-    let mut waiting_on: Vec<HashSet<usize>> = vec![HashSet::new(); pending.len()];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];
-    for (i, change) in pending.iter().enumerate() {
-        for dep in &change.depends_on {
-            if let Some(&d) = index.get(dep)
-                && d != i
-                && waiting_on[i].insert(d)
-            {
-                dependents[d].push(i);
-            }
-        }
-    }
-
+    let pending: Vec<&ResourceChange<O>> = plan.pending().collect();
+    let (mut waiting_on, dependents) = graph(&pending);
     let mut report = ApplyReport::default();
     let mut done = vec![false; pending.len()];
-    for (i, change) in pending.iter().enumerate() {
-        if let Some(because) = change.depends_on.iter().find(|d| upstream_failed.contains(d))
-            && !done[i]
-        {
-            done[i] = true;
-            events.emit(Event::Skipped { address: &change.address, because });
-            report.results.push(ChangeResult {
-                address: change.address.clone(),
-                outcome: Outcome::Skipped { because: because.clone() },
-                elapsed: Duration::ZERO,
-            });
-            skip_dependents(i, &pending, &dependents, &mut done, &mut report, events);
-        }
-    }
+    skip_upstream_failures(&pending, upstream_failed, &dependents, &mut done, &mut report, events);
     let mut ready: Vec<usize> = (0..pending.len()).filter(|&i| waiting_on[i].is_empty() && !done[i]).rev().collect();
     let mut running = FuturesUnordered::new();
     let concurrency = concurrency.max(1);
@@ -188,37 +166,89 @@ where
         }
         report.results.push(ChangeResult { address: change.address.clone(), outcome, elapsed });
     }
-    // Interrupted: what never started is still pending.
-    if stop.requested() {
-        for (i, change) in pending.iter().enumerate() {
-            if !done[i] {
-                done[i] = true;
-                report.results.push(ChangeResult {
-                    address: change.address.clone(),
-                    outcome: Outcome::NotStarted,
-                    elapsed: Duration::ZERO,
-                });
-            }
-        }
-    }
-    // Anything left is part of a dependency cycle: report it rather than silently dropping it.
-    for (i, change) in pending.iter().enumerate() {
-        if !done[i] {
-            let because = pending[*waiting_on[i].iter().next().unwrap_or(&i)].address.clone();
-            events.emit(Event::Skipped { address: &change.address, because: &because });
-            report.results.push(ChangeResult {
-                address: change.address.clone(),
-                outcome: Outcome::Skipped { because },
-                elapsed: Duration::ZERO,
-            });
-        }
-    }
+    report_unfinished(&pending, &mut done, &waiting_on, stop.requested(), &mut report, events);
     report
 }
 
-fn skip_dependents(
+/// For each change: the pending changes it waits for, and the ones that wait for it.
+fn graph<O>(pending: &[&ResourceChange<O>]) -> (Vec<HashSet<usize>>, Vec<Vec<usize>>) {
+    let index: HashMap<&Address, usize> = pending.iter().enumerate().map(|(i, c)| (&c.address, i)).collect();
+    let mut waiting_on: Vec<HashSet<usize>> = vec![HashSet::new(); pending.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];
+    for (i, change) in pending.iter().enumerate() {
+        for dep in &change.depends_on {
+            if let Some(&d) = index.get(dep)
+                && d != i
+                && waiting_on[i].insert(d)
+            {
+                dependents[d].push(i);
+            }
+        }
+    }
+    (waiting_on, dependents)
+}
+
+/// Changes waiting for a change of another plan that failed are skipped, with their dependents.
+fn skip_upstream_failures<O>(
+    pending: &[&ResourceChange<O>],
+    upstream_failed: &[Address],
+    dependents: &[Vec<usize>],
+    done: &mut [bool],
+    report: &mut ApplyReport,
+    events: &dyn EventSink,
+) {
+    for (i, change) in pending.iter().enumerate() {
+        if let Some(because) = change.depends_on.iter().find(|d| upstream_failed.contains(d))
+            && !done[i]
+        {
+            done[i] = true;
+            events.emit(Event::Skipped { address: &change.address, because });
+            report.results.push(ChangeResult {
+                address: change.address.clone(),
+                outcome: Outcome::Skipped { because: because.clone() },
+                elapsed: Duration::ZERO,
+            });
+            skip_dependents(i, pending, dependents, done, report, events);
+        }
+    }
+}
+
+/// After the run: interrupted, what never started is still pending; anything else left is part of a
+/// dependency cycle, reported rather than silently dropped.
+fn report_unfinished<O>(
+    pending: &[&ResourceChange<O>],
+    done: &mut [bool],
+    waiting_on: &[HashSet<usize>],
+    interrupted: bool,
+    report: &mut ApplyReport,
+    events: &dyn EventSink,
+) {
+    for (i, change) in pending.iter().enumerate() {
+        if done[i] {
+            continue;
+        }
+        done[i] = true;
+        if interrupted {
+            report.results.push(ChangeResult {
+                address: change.address.clone(),
+                outcome: Outcome::NotStarted,
+                elapsed: Duration::ZERO,
+            });
+            continue;
+        }
+        let because = pending[*waiting_on[i].iter().next().unwrap_or(&i)].address.clone();
+        events.emit(Event::Skipped { address: &change.address, because: &because });
+        report.results.push(ChangeResult {
+            address: change.address.clone(),
+            outcome: Outcome::Skipped { because },
+            elapsed: Duration::ZERO,
+        });
+    }
+}
+
+fn skip_dependents<O>(
     failed: usize,
-    pending: &[&ResourceChange],
+    pending: &[&ResourceChange<O>],
     dependents: &[Vec<usize>],
     done: &mut [bool],
     report: &mut ApplyReport,
@@ -248,7 +278,7 @@ mod tests {
     use super::*;
     use crate::engine::events::NullSink;
 
-    fn change(name: &str, deps: &[&str]) -> ResourceChange {
+    fn change(name: &str, deps: &[&str]) -> ResourceChange<()> {
         let addr = |n: &str| Address::new("111111111111", "us-east-1", "test.thing", n);
         ResourceChange {
             address: addr(name),
@@ -262,7 +292,7 @@ mod tests {
 
     #[tokio::test]
     async fn changes_waiting_on_a_failed_upstream_change_are_skipped_with_their_dependents() {
-        let mut plan = Plan::default();
+        let mut plan = Plan::<()>::default();
         let bucket_policy = Address::new("222222222222", "us-east-1", "s3.bucket_policy", "logs");
         let mut trail = change("trail", &[]);
         trail.depends_on.push(bucket_policy.clone());
@@ -292,7 +322,7 @@ mod tests {
     async fn a_stop_lets_changes_in_flight_finish_and_starts_no_other() {
         let plan = Plan {
             changes: vec![change("a", &[]), change("b", &[]), change("c", &["a"]), change("d", &[]), change("e", &[])],
-            ..Plan::default()
+            ..Plan::<()>::default()
         };
         let stop = Stop::default();
         let started = Mutex::new(Vec::new());
@@ -322,7 +352,7 @@ mod tests {
         assert!(unstarted.contains(&"c"), "dependents of applied changes too: {unstarted:?}");
     }
 
-    async fn run_with_failures(plan: &Plan, fail: &[&str], concurrency: usize) -> (ApplyReport, Vec<String>) {
+    async fn run_with_failures(plan: &Plan<()>, fail: &[&str], concurrency: usize) -> (ApplyReport, Vec<String>) {
         let order = Mutex::new(Vec::new());
         let report = run(
             plan,
@@ -349,7 +379,7 @@ mod tests {
     async fn dependencies_run_first() {
         let plan = Plan {
             changes: vec![change("policy", &["topic"]), change("sub", &["topic"]), change("topic", &[])],
-            ..Plan::default()
+            ..Plan::<()>::default()
         };
         let (report, order) = run_with_failures(&plan, &[], 4).await;
         assert_eq!(order[0], "topic");
@@ -366,7 +396,7 @@ mod tests {
                 change("alarm", &["policy"]),
                 change("contact", &[]),
             ],
-            ..Plan::default()
+            ..Plan::<()>::default()
         };
         let (report, order) = run_with_failures(&plan, &["topic"], 2).await;
         assert!(matches!(outcome(&report, "topic"), Outcome::Failed { .. }));
@@ -379,7 +409,7 @@ mod tests {
 
     #[tokio::test]
     async fn cycle_is_reported_as_skipped() {
-        let plan = Plan { changes: vec![change("a", &["b"]), change("b", &["a"])], ..Plan::default() };
+        let plan = Plan { changes: vec![change("a", &["b"]), change("b", &["a"])], ..Plan::<()>::default() };
         let (report, order) = run_with_failures(&plan, &[], 2).await;
         assert!(order.is_empty());
         assert_eq!(report.skipped(), 2);
@@ -389,7 +419,7 @@ mod tests {
     async fn no_op_and_unknown_dependencies_are_satisfied() {
         let mut noop = change("existing", &[]);
         noop.action = Action::NoOp;
-        let plan = Plan { changes: vec![noop, change("x", &["existing", "not-in-plan"])], ..Plan::default() };
+        let plan = Plan { changes: vec![noop, change("x", &["existing", "not-in-plan"])], ..Plan::<()>::default() };
         let (report, order) = run_with_failures(&plan, &[], 1).await;
         assert_eq!(order, vec!["x"]);
         assert_eq!(report.created(), 1);

@@ -5,7 +5,6 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::aws::AwsError;
-use crate::resources::Operation;
 
 /// `account/region/kind/name`, e.g. `123456789012/us-east-1/sns.topic/security-notifications`.
 /// Account-wide resources use the region `global`. The name may itself contain `/`.
@@ -73,8 +72,11 @@ impl AttributeChange {
     }
 }
 
+/// One resource's change. `O` is what apply runs for it (the resource families' operation type): the engine
+/// orders and runs changes without knowing what they do.
 #[derive(Debug, Clone, Serialize)]
-pub struct ResourceChange {
+#[serde(bound = "")]
+pub struct ResourceChange<O> {
     pub address: Address,
     pub action: Action,
     /// Why, for display only.
@@ -84,10 +86,10 @@ pub struct ResourceChange {
     pub depends_on: Vec<Address>,
     /// What apply calls. `None` for no-op and manual changes.
     #[serde(skip)]
-    pub operation: Option<Operation>,
+    pub operation: Option<O>,
 }
 
-impl ResourceChange {
+impl<O> ResourceChange<O> {
     pub fn no_op(address: Address, reason: impl Into<String>) -> Self {
         Self {
             address,
@@ -99,7 +101,7 @@ impl ResourceChange {
         }
     }
 
-    pub fn new(address: Address, action: Action, reason: impl Into<String>, operation: Operation) -> Self {
+    pub fn new(address: Address, action: Action, reason: impl Into<String>, operation: O) -> Self {
         Self {
             address,
             action,
@@ -173,14 +175,21 @@ pub struct Summary {
     pub unchanged: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Plan {
-    pub changes: Vec<ResourceChange>,
+#[derive(Debug, Clone, Serialize)]
+#[serde(bound = "")]
+pub struct Plan<O> {
+    pub changes: Vec<ResourceChange<O>>,
     pub notices: Vec<Notice>,
     pub errors: Vec<PlanError>,
 }
 
-impl Plan {
+impl<O> Default for Plan<O> {
+    fn default() -> Self {
+        Self { changes: Vec::new(), notices: Vec::new(), errors: Vec::new() }
+    }
+}
+
+impl<O> Plan<O> {
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for c in &self.changes {
@@ -195,7 +204,7 @@ impl Plan {
     }
 
     /// Changes that apply would make (create or update).
-    pub fn pending(&self) -> impl Iterator<Item = &ResourceChange> {
+    pub fn pending(&self) -> impl Iterator<Item = &ResourceChange<O>> {
         self.changes.iter().filter(|c| c.is_pending())
     }
 
@@ -208,7 +217,7 @@ impl Plan {
     }
 
     /// Adds the changes, notices and errors of another part of the plan (a resource family).
-    pub fn extend(&mut self, other: Plan) {
+    pub fn extend(&mut self, other: Plan<O>) {
         self.changes.extend(other.changes);
         self.notices.extend(other.notices);
         self.errors.extend(other.errors);
@@ -255,7 +264,8 @@ impl Plan {
         for i in 0..self.changes.len() {
             self.place(i, &mut placed, &mut order);
         }
-        let mut slots: Vec<Option<ResourceChange>> = std::mem::take(&mut self.changes).into_iter().map(Some).collect();
+        let mut slots: Vec<Option<ResourceChange<O>>> =
+            std::mem::take(&mut self.changes).into_iter().map(Some).collect();
         self.changes = order.into_iter().filter_map(|i| slots[i].take()).collect();
     }
 
@@ -277,7 +287,7 @@ impl Plan {
 mod tests {
     use super::*;
 
-    fn change(account: &str, kind: &'static str, name: &str, deps: &[&Address]) -> ResourceChange {
+    fn change(account: &str, kind: &'static str, name: &str, deps: &[&Address]) -> ResourceChange<()> {
         let mut c = ResourceChange::manual(Address::new(account, "us-east-1", kind, name), "test", Vec::new());
         c.action = Action::Create;
         c.depends_on = deps.iter().map(|d| (*d).clone()).collect();
@@ -295,7 +305,7 @@ mod tests {
                 change("111111111111", "cloudtrail.trail", "baseline", &[&policy, &role]),
                 change("111111111111", "sns.topic", "security", &[]),
             ],
-            ..Plan::default()
+            ..Plan::<()>::default()
         };
         plan.changes[1].address = role.clone();
         plan.retain_targets(&["111111111111/us-east-1/cloudtrail".to_string()]);
@@ -319,7 +329,7 @@ mod tests {
             errors: [&unread, &elsewhere]
                 .map(|a| PlanError { address: a.clone(), error: AwsError::test("AccessDenied") })
                 .into(),
-            ..Plan::default()
+            ..Plan::<()>::default()
         };
         plan.retain_targets(&["111111111111/us-east-1/cloudtrail".to_string()]);
         assert_eq!(plan.errors.iter().map(|e| &e.address).collect::<Vec<_>>(), [&unread]);

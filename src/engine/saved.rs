@@ -147,8 +147,8 @@ impl fmt::Display for Stale {
 
 /// Compares the saved plan of one account with a fresh plan of the same account: every resource the saved
 /// plan lists must be planned again with the same action and the same attributes.
-pub fn compare(saved: &SavedPlan, fresh: &Plan) -> Vec<Stale> {
-    let now: BTreeMap<String, &ResourceChange> = fresh.changes.iter().map(|c| (c.address.to_string(), c)).collect();
+pub fn compare<O>(saved: &SavedPlan, fresh: &Plan<O>) -> Vec<Stale> {
+    let now: BTreeMap<String, &ResourceChange<O>> = fresh.changes.iter().map(|c| (c.address.to_string(), c)).collect();
     let mut stale = Vec::new();
     for s in &saved.changes {
         let Some(c) = now.get(&s.address) else {
@@ -170,7 +170,7 @@ pub fn compare(saved: &SavedPlan, fresh: &Plan) -> Vec<Stale> {
 }
 
 /// How a fresh change differs from the saved one, in words; `None` when it is the same.
-fn difference(saved: &SavedChange, fresh: &ResourceChange) -> Option<String> {
+fn difference<O>(saved: &SavedChange, fresh: &ResourceChange<O>) -> Option<String> {
     if saved.action != fresh.action {
         return Some(format!("was planned as {}, now {}", word(saved.action), word(fresh.action)));
     }
@@ -214,7 +214,7 @@ fn shown(value: &Option<String>) -> String {
 }
 
 /// Keeps only the changes the saved plan lists; returns the pending changes dropped (not in the saved plan).
-pub fn keep_saved(fresh: &mut Plan, saved: &SavedPlan) -> Vec<String> {
+pub fn keep_saved<O>(fresh: &mut Plan<O>, saved: &SavedPlan) -> Vec<String> {
     let listed: HashSet<&str> = saved.changes.iter().map(|c| c.address.as_str()).collect();
     let dropped = fresh.pending().map(|c| c.address.to_string()).filter(|a| !listed.contains(a.as_str())).collect();
     fresh.changes.retain(|c| listed.contains(c.address.to_string().as_str()));
@@ -227,12 +227,12 @@ mod tests {
     use crate::config::sha256_hex;
     use crate::engine::Address;
 
-    fn fresh(action: Action, before: &str, after: &str) -> Plan {
+    fn fresh(action: Action, before: &str, after: &str) -> Plan<()> {
         let address = Address::new("111111111111", "us-east-1", "sns.topic", "security");
         let mut change = ResourceChange::no_op(address, "why");
         change.action = action;
         change.attributes = vec![AttributeChange::new("policy", Some(before.into()), Some(after.into()))];
-        Plan { changes: vec![change], ..Plan::default() }
+        Plan { changes: vec![change], ..Plan::<()>::default() }
     }
 
     fn saved(config: &[u8], extra: &str) -> String {
@@ -252,7 +252,7 @@ mod tests {
         assert_eq!(drifted[0].to_string(), r#"111111111111/us-east-1/sns.topic/security: policy was "a", now "c""#);
         let done = compare(&plans[0], &fresh(Action::NoOp, "a", "b"));
         assert_eq!(done[0].why, "was planned as update, now unchanged");
-        assert_eq!(compare(&plans[0], &Plan::default())[0].why.split(' ').next(), Some("no"));
+        assert_eq!(compare(&plans[0], &Plan::<()>::default())[0].why.split(' ').next(), Some("no"));
     }
 
     #[test]

@@ -274,8 +274,8 @@ pub async fn account_api_access(
 
 /// What discovery and reaching the accounts need: Organizations reads for an organization run or for member
 /// contacts, and `sts:AssumeRole` into each member's role.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
-    use crate::permissions::{LISTS_ALL, NO_RESOURCE_TYPE};
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
+    use crate::needs::{LISTS_ALL, NO_RESOURCE_TYPE};
     let accounts = &desired.accounts;
     if !accounts.is_fleet() {
         return;

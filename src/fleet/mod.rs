@@ -19,7 +19,8 @@ pub use select::{Filters, SelectError, Shard, ShardError, ShardSpec, select, tar
 
 use crate::aws::{AssumedRole, AwsError, ErrorKind, Session};
 use crate::config::Desired;
-use crate::engine::{Address, ApplyReport, NullSink, Outcome, Plan};
+use crate::engine::{Address, ApplyReport, NullSink, Outcome};
+use crate::resources::Plan;
 use crate::resources::log_bucket;
 use crate::target::{Scope, Target, TargetError};
 

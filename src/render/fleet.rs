@@ -121,7 +121,7 @@ pub fn account_block(
     p: &Palette,
 ) -> io::Result<()> {
     let full = detail == Detail::Full;
-    let show_plan = |out: &mut dyn Write, plan: &crate::engine::Plan, account: &str| {
+    let show_plan = |out: &mut dyn Write, plan: &crate::resources::Plan, account: &str| {
         if detail == Detail::Brief {
             human::plan_brief(out, plan, p)
         } else {

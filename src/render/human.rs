@@ -5,7 +5,8 @@ use std::io::{self, Write};
 
 use super::{Palette, json_value, plural};
 use crate::aws::{AwsError, CallCounts};
-use crate::engine::{Action, ApplyReport, AttributeChange, Event, GLOBAL, NoticeLevel, Plan, ResourceChange};
+use crate::engine::{Action, ApplyReport, AttributeChange, Event, GLOBAL, NoticeLevel};
+use crate::resources::{Plan, ResourceChange};
 
 /// Past this width an attribute's before and after go on lines of their own.
 const INLINE_WIDTH: usize = 100;

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::aws::CallCounts;
 use crate::engine::saved::Provenance;
-use crate::engine::{ApplyReport, Notice, Plan, PlanError, ResourceChange, Summary};
+use crate::engine::{ApplyReport, Notice, PlanError, Summary};
+use crate::resources::{Plan, ResourceChange};
 
 pub const FORMAT_VERSION: &str = "1.0";
 

@@ -9,9 +9,10 @@ use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use super::cloudtrail::LogGroupPlacement;
 use super::sns::{TOPIC, TOPIC_POLICY, topic_arn};
 use super::{Operation, report_unreadable};
+use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{AlarmSpec, AlarmsSpec, Desired};
-use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel, Plan, PlanError, ResourceChange};
+use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel, PlanError};
 use crate::target::{Scope, Target};
 
 pub const METRIC_FILTER: &str = "logs.metric_filter";
@@ -104,14 +105,14 @@ pub fn owned_name(id: &str) -> String {
 
 /// The calls of this family: metric filters on the account's log groups in the home region (the trail may
 /// already deliver to a group of another name), alarms under the baseline's name prefix.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     let Some(spec) = &desired.alarms else { return };
     if desired.cloudtrail.is_none() || spec.alarms.is_empty() {
         return;
     }
     let groups = needs.home_arn("logs", "log-group:*");
     needs.on(&["logs:DescribeMetricFilters", "logs:PutMetricFilter"], [groups]);
-    needs.any(&["cloudwatch:DescribeAlarms"], crate::permissions::LISTS_ALL);
+    needs.any(&["cloudwatch:DescribeAlarms"], crate::needs::LISTS_ALL);
     let alarms = needs.home_arn("cloudwatch", &format!("alarm:{NAME_PREFIX}*"));
     // Alarms are created with their tags (at least `managed-by`), and tagged again when the tags drift.
     needs.on(&["cloudwatch:ListTagsForResource", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"], [alarms]);

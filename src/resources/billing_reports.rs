@@ -14,9 +14,10 @@ use aws_sdk_costandusagereport::types::{
 
 use super::log_bucket;
 use super::{Operation, report_unreadable};
+use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{BillingReports, Desired};
-use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel};
 use crate::target::Target;
 
 pub const REPORT: &str = "cur.report_definition";
@@ -126,9 +127,9 @@ pub fn desired_report(spec: &BillingReports, bucket: &str, region: &str) -> Repo
 /// The calls of this family: report definitions are listed (no resource-level permission), the baseline's
 /// report is created and changed by its ARN (the API lives in us-east-1); a configured bucket's location is
 /// read.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     let Some(spec) = &desired.billing_reports else { return };
-    needs.any(&["cur:DescribeReportDefinitions"], crate::permissions::NO_RESOURCE_TYPE);
+    needs.any(&["cur:DescribeReportDefinitions"], crate::needs::NO_RESOURCE_TYPE);
     let report = needs.arn("cur", "us-east-1", &format!("definition/{}", spec.report));
     needs.on(&["cur:PutReportDefinition", "cur:ModifyReportDefinition"], [report]);
     if let Some(bucket) = &spec.bucket {

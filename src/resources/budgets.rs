@@ -13,9 +13,10 @@ use futures::future::join_all;
 
 use super::sns::topic_arn;
 use super::{Operation, report_unreadable};
+use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{BudgetSpec, Desired};
-use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel};
 use crate::target::{Scope, Target};
 
 pub const BUDGET: &str = "budgets.budget";
@@ -133,7 +134,7 @@ fn wanted_keys(spec: &BudgetSpec) -> Vec<NotificationKey> {
 }
 
 /// The calls of this family: budgets are listed (all names), created and changed by name.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     if desired.budgets.is_empty() {
         return;
     }
@@ -439,27 +440,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
     let b = &target.budgets;
     let account = &target.scope.account_id;
     match op {
-        Op::CreateBudget { spec, subscribers } => {
-            let notifications = wanted_keys(spec)
-                .iter()
-                .map(|k| {
-                    NotificationWithSubscribers::builder()
-                        .notification(sdk_notification(k)?)
-                        .set_subscribers(Some(sdk_subscribers(subscribers)?))
-                        .build()
-                        .map_err(aws::build_error("budgets:ModifyBudget"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            b.create_budget()
-                .account_id(account)
-                .budget(sdk_budget(spec)?)
-                .set_notifications_with_subscribers(Some(notifications))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws::err("budgets:ModifyBudget"))
-                .or_else(super::already_there("DuplicateRecordException"))?;
-        }
+        Op::CreateBudget { spec, subscribers } => create_budget(target, spec, subscribers).await?,
         Op::UpdateBudget(spec) => {
             b.update_budget()
                 .account_id(account)
@@ -499,33 +480,69 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
                 .await
                 .map_err(aws::err("budgets:ModifyBudget"))?;
         }
-        Op::SyncSubscribers { budget, key, add, remove } => {
-            let notification = sdk_notification(key)?;
-            for s in sdk_subscribers(add)? {
-                b.create_subscriber()
-                    .account_id(account)
-                    .budget_name(budget)
-                    .notification(notification.clone())
-                    .subscriber(s)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws::err("budgets:ModifyBudget"))
-                    .or_else(super::already_there("DuplicateRecordException"))?;
-            }
-            for s in sdk_subscribers(remove)? {
-                b.delete_subscriber()
-                    .account_id(account)
-                    .budget_name(budget)
-                    .notification(notification.clone())
-                    .subscriber(s)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws::err("budgets:ModifyBudget"))
-                    .or_else(super::already_there("DuplicateRecordException"))?;
-            }
-        }
+        Op::SyncSubscribers { budget, key, add, remove } => sync_subscribers(target, budget, key, add, remove).await?,
+    }
+    Ok(())
+}
+
+/// The budget with all its notifications and their subscribers, in one call.
+async fn create_budget(target: &Target, spec: &BudgetSpec, subscribers: &[Subscriber]) -> Result<(), AwsError> {
+    let (b, account) = (&target.budgets, &target.scope.account_id);
+    let notifications = wanted_keys(spec)
+        .iter()
+        .map(|k| {
+            NotificationWithSubscribers::builder()
+                .notification(sdk_notification(k)?)
+                .set_subscribers(Some(sdk_subscribers(subscribers)?))
+                .build()
+                .map_err(aws::build_error("budgets:ModifyBudget"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    b.create_budget()
+        .account_id(account)
+        .budget(sdk_budget(spec)?)
+        .set_notifications_with_subscribers(Some(notifications))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(aws::err("budgets:ModifyBudget"))
+        .or_else(super::already_there("DuplicateRecordException"))?;
+    Ok(())
+}
+
+/// Subscribers added to and removed from one notification, one call each (AWS has no batch call).
+async fn sync_subscribers(
+    target: &Target,
+    budget: &str,
+    key: &NotificationKey,
+    add: &[Subscriber],
+    remove: &[Subscriber],
+) -> Result<(), AwsError> {
+    let (b, account) = (&target.budgets, &target.scope.account_id);
+    let notification = sdk_notification(key)?;
+    for s in sdk_subscribers(add)? {
+        b.create_subscriber()
+            .account_id(account)
+            .budget_name(budget)
+            .notification(notification.clone())
+            .subscriber(s)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws::err("budgets:ModifyBudget"))
+            .or_else(super::already_there("DuplicateRecordException"))?;
+    }
+    for s in sdk_subscribers(remove)? {
+        b.delete_subscriber()
+            .account_id(account)
+            .budget_name(budget)
+            .notification(notification.clone())
+            .subscriber(s)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(aws::err("budgets:ModifyBudget"))
+            .or_else(super::already_there("DuplicateRecordException"))?;
     }
     Ok(())
 }

@@ -11,12 +11,11 @@ use futures::future::join_all;
 use serde_json::json;
 
 use super::{Operation, report_unreadable};
+use super::{Plan, ResourceChange};
 use super::{iam_role, log_bucket};
 use crate::aws::{self, AwsError};
 use crate::config::{CloudTrailSpec, DEFAULT_RETENTION_DAYS, Desired};
-use crate::engine::{
-    Action, Address, AttributeChange, Event, EventSink, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange,
-};
+use crate::engine::{Action, Address, AttributeChange, Event, EventSink, GLOBAL, Notice, NoticeLevel};
 use crate::policy::PolicyDocument;
 use crate::target::{Scope, Target};
 
@@ -340,8 +339,8 @@ pub enum LogGroupPlacement {
 
 /// The calls of this family: the trail, its log group and role on their ARNs; other trails of the account
 /// are read to find one that already meets the requirement.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
-    use crate::permissions::{Condition, NO_RESOURCE_TYPE};
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
+    use crate::needs::{Condition, NO_RESOURCE_TYPE};
     let Some(spec) = &desired.cloudtrail else { return };
     let trail = needs.home_arn("cloudtrail", &format!("trail/{}", spec.trail));
     needs.any(&["cloudtrail:DescribeTrails"], NO_RESOURCE_TYPE);
@@ -360,7 +359,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         ],
         [trail],
     );
-    needs.any(&["logs:DescribeLogGroups"], crate::permissions::LISTS_ALL);
+    needs.any(&["logs:DescribeLogGroups"], crate::needs::LISTS_ALL);
     let group = needs.home_arn("logs", &format!("log-group:{}", spec.log_group));
     // The log group and the role are created with their tags (at least `managed-by`), which are compared.
     needs.on(

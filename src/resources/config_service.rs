@@ -21,10 +21,11 @@ use serde_json::{Value, json};
 use super::cloudtrail::{self, with_retry};
 use super::sns::{TOPIC, TOPIC_POLICY, topic_arn};
 use super::{Operation, report_unreadable};
+use super::{Plan, ResourceChange};
 use super::{iam_role, log_bucket};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{ConfigRuleSpec, ConfigSpec, Desired, ExistingRecorder};
-use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL, Notice, NoticeLevel};
 use crate::policy::PolicyDocument;
 use crate::target::{RegionClients, Scope, Target};
 
@@ -381,8 +382,8 @@ fn forwarder_policy(scope: &Scope) -> PolicyDocument {
 /// The calls of this family: Config's recorder, channel and recording have no resource-level permissions;
 /// rules and the EventBridge rule are scoped to the account (rule ARNs carry generated ids) or by name; the
 /// service-linked role and the forwarder role by their ARNs.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
-    use crate::permissions::{Condition, LISTS_ALL, NO_RESOURCE_TYPE};
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
+    use crate::needs::{Condition, LISTS_ALL, NO_RESOURCE_TYPE};
     let Some(spec) = &desired.config else { return };
     let service = |name: &str| Condition {
         operator: "StringEquals",
@@ -1091,15 +1092,7 @@ fn event_target_change(at: &Address, have: Option<&EventRule>, want: EventRuleTa
 
 /// The clients of the change's region.
 fn clients<'a>(target: &'a Target, address: &Address) -> Result<&'a RegionClients, AwsError> {
-    target.regions.iter().find(|r| r.region == address.region).ok_or_else(|| {
-        AwsError::new(
-            "config:PutConfigurationRecorder",
-            ErrorKind::Service,
-            None,
-            format!("no clients for region {}", address.region),
-            None,
-        )
-    })
+    target.region(&address.region, "config:PutConfigurationRecorder")
 }
 
 pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn EventSink) -> Result<(), AwsError> {

@@ -4,9 +4,10 @@ use aws_sdk_account::types::{AlternateContactType as SdkType, ContactInformation
 use futures::future::join_all;
 
 use super::{Operation, report_unreadable};
+use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{AlternateContact, AlternateContactType, Desired, PrimaryContact};
-use crate::engine::{Action, Address, AttributeChange, GLOBAL, Plan, ResourceChange};
+use crate::engine::{Action, Address, AttributeChange, GLOBAL};
 use crate::target::{Scope, Target};
 
 pub const ALTERNATE: &str = "account.alternate_contact";
@@ -40,7 +41,7 @@ pub fn primary_address(scope: &Scope) -> Address {
 
 /// The calls of this family, on the account itself; in an organization run also on member accounts, which
 /// the management account (or delegated administrator) reaches through `AccountId`.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     let mut actions = Vec::new();
     if desired.contacts.alternates().next().is_some() {
         actions.extend(["account:GetAlternateContact", "account:PutAlternateContact"]);

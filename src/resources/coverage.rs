@@ -30,7 +30,8 @@ pub struct Setting {
     /// The read call that sees it.
     pub read: &'static str,
     /// The write calls and fields that set it, `Operation.Field` as they go over the wire. Empty for a setting
-    /// the baseline never sends but compares (the call that writes the resource replaces it whole).
+    /// the baseline never sends but compares (the call that writes the resource replaces it whole), and for
+    /// one whose write call takes no parameter.
     pub writes: &'static [&'static str],
     pub drift: Drift,
 }
@@ -387,6 +388,13 @@ pub const SETTINGS: &[Setting] = &[
         "restrict_public_buckets",
         "GetAccountPublicAccessBlock",
         &["PutPublicAccessBlock.RestrictPublicBuckets"],
+    ),
+    repaired(
+        "ec2.ebs_encryption_by_default",
+        "ebs_encryption_by_default",
+        "GetEbsEncryptionByDefault",
+        // EnableEbsEncryptionByDefault has no parameter: the call itself is the setting.
+        &[],
     ),
     // AWS Config: recorder, channel, recording, rules, and the EventBridge path to the security topic.
     identity(RECORDER, "name", &["PutConfigurationRecorder.ConfigurationRecorder.name"]),

@@ -6,9 +6,10 @@ use futures::future::join_all;
 use serde_json::json;
 
 use super::{Operation, iam_role, report_unreadable};
+use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError};
 use crate::config::{Desired, GroupSpec, IamSpec, PasswordPolicy, SupportRole};
-use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel};
 use crate::policy::PolicyDocument;
 use crate::target::{Scope, Target};
 
@@ -123,12 +124,12 @@ pub fn support_trust_policy(scope: &Scope, role: &SupportRole) -> PolicyDocument
 
 /// The calls of this family: account-wide settings (no resource), the baseline's groups and support role
 /// on their ARNs; only the managed policies the baseline names may be attached.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
-    use crate::permissions::{Condition, NO_RESOURCE_TYPE};
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
+    use crate::needs::{Condition, NO_RESOURCE_TYPE};
     let Some(spec) = &desired.iam else { return };
     if spec.root_checks {
         needs.any(&["iam:GetAccountSummary", "iam:ListSAMLProviders"], NO_RESOURCE_TYPE);
-        needs.any(&["iam:ListRoles"], crate::permissions::LISTS_ALL);
+        needs.any(&["iam:ListRoles"], crate::needs::LISTS_ALL);
     }
     if spec.password_policy.is_some() {
         needs.any(&["iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy"], NO_RESOURCE_TYPE);
@@ -143,7 +144,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
             spec.groups.iter().map(|g| needs.iam_arn("group", &format!("{}{}", g.path, g.name))).collect();
         needs.on(&["iam:CreateGroup"], groups.clone());
         // One list shows every group's path.
-        needs.any(&["iam:ListGroups"], crate::permissions::LISTS_ALL);
+        needs.any(&["iam:ListGroups"], crate::needs::LISTS_ALL);
         // A group moved to another path has another ARN: the group of that name under any path (group names
         // are unique in an account, whatever the path) is read and moved back.
         let any_path: Vec<String> = spec

@@ -1,7 +1,7 @@
 //! One module per resource family. Each has `plan` (observe concurrently, then a pure `diff`) and `execute`
 //! (the writes for one planned operation).
 
-pub mod alarm_catalog;
+pub mod account_bpa;
 pub mod alarms;
 pub mod billing_reports;
 pub mod budgets;
@@ -9,6 +9,7 @@ pub mod cloudtrail;
 pub mod config_service;
 pub mod contacts;
 pub mod coverage;
+pub mod ebs_encryption;
 pub mod iam_hygiene;
 pub mod iam_role;
 pub mod log_bucket;
@@ -21,7 +22,7 @@ use crate::aws::{AwsError, ErrorKind};
 use crate::config::Desired;
 use serde_json::Value;
 
-use crate::engine::{Address, AttributeChange, EventSink, Notice, NoticeLevel, Plan, PlanError};
+use crate::engine::{Address, AttributeChange, EventSink, Notice, NoticeLevel, PlanError};
 use crate::policy::StatementDrift;
 use crate::target::Target;
 
@@ -38,14 +39,21 @@ pub enum Operation {
     BillingReports(billing_reports::Op),
     Config(config_service::Op),
     TrailKey(trail_key::Op),
+    EbsEncryption(ebs_encryption::Op),
+    AccountBpa(account_bpa::Op),
 }
+
+/// The plan of the resource families: the engine's, with their operations.
+pub type Plan = crate::engine::Plan<Operation>;
+/// One resource's change, with the family operation apply runs for it.
+pub type ResourceChange = crate::engine::ResourceChange<Operation>;
 
 /// Observes every family concurrently and returns the whole plan. Read-only.
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     // Keys named by alias are looked up once per plan, by whichever family asks first.
     target.kms.forget();
     // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
-    let (topics, contacts, bucket, trail, iam, budgets, reports, key) = tokio::join!(
+    let (topics, contacts, bucket, trail, iam, budgets, reports, key, ebs, bpa) = tokio::join!(
         Box::pin(sns::plan(desired, target)),
         Box::pin(contacts::plan(desired, target)),
         Box::pin(log_bucket::plan(desired, target)),
@@ -65,9 +73,11 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         Box::pin(budgets::plan(desired, target)),
         Box::pin(billing_reports::plan(desired, target)),
         Box::pin(trail_key::plan(desired, target)),
+        Box::pin(ebs_encryption::plan(desired, target)),
+        Box::pin(account_bpa::plan(desired, target)),
     );
     let mut plan = Plan::default();
-    for part in [topics, contacts, bucket, trail, iam, budgets, reports, key] {
+    for part in [topics, contacts, bucket, trail, iam, budgets, reports, key, ebs, bpa] {
         plan.extend(part);
     }
     plan.sort();
@@ -75,7 +85,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
 }
 
 /// What every family's calls need with this baseline (see [`crate::permissions`]).
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     sns::permissions(desired, needs);
     contacts::permissions(desired, needs);
     log_bucket::permissions(desired, needs);
@@ -86,6 +96,8 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
     billing_reports::permissions(desired, needs);
     config_service::permissions(desired, needs);
     trail_key::permissions(desired, needs);
+    ebs_encryption::permissions(desired, needs);
+    account_bpa::permissions(desired, needs);
 }
 
 /// Runs one planned operation. `address` and `events` are for reporting retries.
@@ -106,6 +118,8 @@ pub async fn execute(
         Operation::BillingReports(op) => billing_reports::execute(target, op).await,
         Operation::Config(op) => config_service::execute(target, op, address, events).await,
         Operation::TrailKey(op) => trail_key::execute(target, op).await,
+        Operation::EbsEncryption(op) => ebs_encryption::execute(target, op).await,
+        Operation::AccountBpa(op) => account_bpa::execute(target, op).await,
     }
 }
 
@@ -219,4 +233,20 @@ pub(crate) fn tag_drift(
 /// The `tags.<key>` attributes of a resource about to be created.
 pub(crate) fn new_tags(tags: &BTreeMap<String, String>) -> Vec<AttributeChange> {
     tags.iter().map(|(k, v)| AttributeChange::new(format!("tags.{k}"), None, Some(v.clone()))).collect()
+}
+
+/// The four Block Public Access settings, in the order AWS lists them (a bucket's and the account's).
+pub(crate) const PUBLIC_ACCESS_BLOCK_SETTINGS: [&str; 4] =
+    ["block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"];
+
+/// The Block Public Access settings that are not on, as `before → true` (`None`: none configured).
+pub(crate) fn public_access_block_attributes(current: Option<[bool; 4]>) -> Vec<AttributeChange> {
+    PUBLIC_ACCESS_BLOCK_SETTINGS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| current.map(|c| c[*i]) != Some(true))
+        .map(|(i, name)| {
+            AttributeChange::new(*name, Some(current.is_some_and(|c| c[i]).to_string()), Some("true".into()))
+        })
+        .collect()
 }

@@ -7,9 +7,10 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use super::{Operation, report_unreadable};
+use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError};
 use crate::config::{Desired, MANAGED_BY_KEY, MANAGED_BY_VALUE, TopicRole, TopicSpec};
-use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel, Plan, ResourceChange};
+use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel};
 use crate::policy::{self, PolicyDocument};
 use crate::target::{Scope, Target};
 
@@ -119,7 +120,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
 }
 
 /// The calls above and in `execute`, on the baseline's topics.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     let arns: Vec<String> = desired.notifications.topics().map(|t| needs.home_arn("sns", &t.name)).collect();
     if arns.is_empty() {
         return;
@@ -137,8 +138,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         arns,
     );
     // The service authorization reference lists no resource type for the subscription calls.
-    needs
-        .any(&["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"], crate::permissions::NO_RESOURCE_TYPE);
+    needs.any(&["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"], crate::needs::NO_RESOURCE_TYPE);
 }
 
 /// The owned statements of a topic's policy: a no-op, or a merge of them into the current document.

@@ -10,9 +10,10 @@ use aws_sdk_kms::types::Tag;
 use serde_json::{Value, json};
 
 use super::{Operation, report_unreadable};
+use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{CloudTrailSpec, Desired};
-use crate::engine::{Action, Address, AttributeChange, Plan, ResourceChange};
+use crate::engine::{Action, Address, AttributeChange};
 use crate::policy::{self, PolicyDocument};
 use crate::target::{KeyInfo, Scope, Target};
 
@@ -154,7 +155,7 @@ pub fn owned_statements(partition: &str, place: &KeyPlace, trail_arn: &str) -> V
 
 /// The calls of this family, on the keys carrying the alias (`kms:ResourceAliases`); CreateKey has no
 /// resource, and CreateAlias needs the new key (which has no alias yet) and the alias.
-pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     let Some(place) = place(desired, needs.scope()) else { return };
     let alias_arn = place.alias_arn(&needs.scope().partition);
     let (keys, condition) = crate::target::key_grant(&alias_arn);
@@ -174,7 +175,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::permissions::Needs) {
         }
     }
     // CreateKey with tags needs TagResource too, before the key exists.
-    needs.any(&["kms:CreateKey", "kms:TagResource"], crate::permissions::NO_RESOURCE_TYPE);
+    needs.any(&["kms:CreateKey", "kms:TagResource"], crate::needs::NO_RESOURCE_TYPE);
     needs.on(&["kms:CreateAlias"], [alias_arn, keys]);
 }
 
@@ -345,28 +346,7 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
     let kms = &target.kms.client;
     match op {
         Op::Create { alias, description, statements, tags } => {
-            let document = PolicyDocument { statements: statements.clone(), ..PolicyDocument::empty() };
-            let out = kms
-                .create_key()
-                .description(description)
-                .policy(document.to_json())
-                .set_tags(Some(kms_tags(tags)?))
-                .send()
-                .await
-                .map_err(aws::err("kms:CreateKey"))?;
-            let key_id = out.key_metadata().map(|m| m.key_id().to_string()).unwrap_or_default();
-            // An alias already there is this very call's, taken effect with its answer lost (a reset connection;
-            // the SDK then retries): the next plan compares the key behind it like any other.
-            kms.create_alias()
-                .alias_name(format!("alias/{alias}"))
-                .target_key_id(&key_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws::err("kms:CreateAlias"))
-                .or_else(super::already_there("AlreadyExistsException"))?;
-            kms.enable_key_rotation().key_id(&key_id).send().await.map_err(aws::err("kms:EnableKeyRotation"))?;
-            Ok(())
+            create_key(kms, alias, description, statements, tags).await
         }
         Op::Repair { key_id, cancel_deletion, enable, tags } => {
             if *cancel_deletion {
@@ -424,6 +404,38 @@ pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
             Ok(())
         }
     }
+}
+
+/// The key with its policy and tags, its alias, and rotation on.
+async fn create_key(
+    kms: &aws_sdk_kms::Client,
+    alias: &str,
+    description: &str,
+    statements: &[Value],
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let document = PolicyDocument { statements: statements.to_vec(), ..PolicyDocument::empty() };
+    let out = kms
+        .create_key()
+        .description(description)
+        .policy(document.to_json())
+        .set_tags(Some(kms_tags(tags)?))
+        .send()
+        .await
+        .map_err(aws::err("kms:CreateKey"))?;
+    let key_id = out.key_metadata().map(|m| m.key_id().to_string()).unwrap_or_default();
+    // An alias already there is this very call's, taken effect with its answer lost (a reset connection;
+    // the SDK then retries): the next plan compares the key behind it like any other.
+    kms.create_alias()
+        .alias_name(format!("alias/{alias}"))
+        .target_key_id(&key_id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(aws::err("kms:CreateAlias"))
+        .or_else(super::already_there("AlreadyExistsException"))?;
+    kms.enable_key_rotation().key_id(&key_id).send().await.map_err(aws::err("kms:EnableKeyRotation"))?;
+    Ok(())
 }
 
 fn kms_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {

@@ -7,9 +7,10 @@ mod checkers;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use baseline::config::Desired;
-use baseline::engine::{Action, NoticeLevel, Plan, ResourceChange};
+use baseline::engine::{Action, NoticeLevel};
 use baseline::resources::Operation;
 use baseline::resources::alarms::{self, Observed, Op};
+use baseline::resources::{Plan, ResourceChange};
 
 use self::checkers::{MetricAlarm, MetricFilter, cis_v3_failures, security_hub_failures};
 use crate::drift::{apply, plan};
@@ -323,7 +324,7 @@ async fn apply_satisfies_both_generations_and_converges() {
     let (filters, alarms) = deployed(&moto).await;
     for id in ["route-table-changes", "organizations-changes"] {
         let first = filters.iter().find(|f| f.name == format!("baseline-{id}")).unwrap();
-        assert_eq!(Some(first.pattern.as_str()), baseline::resources::alarm_catalog::find(id).unwrap().cis_v3);
+        assert_eq!(Some(first.pattern.as_str()), baseline::alarm_catalog::find(id).unwrap().cis_v3);
     }
     assert_eq!(cis_v3_failures(&filters, &alarms), Vec::<&str>::new());
     let (_, counts) = apply(&moto, &cis_v3).await;

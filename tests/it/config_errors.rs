@@ -108,7 +108,7 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize, usize, &'static st
         (
             "unknown section",
             "[cloudtrial]\nname = \"x\"\n".to_string(),
-            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`, `log_archive`, `cloudtrail`, `s3`, `alarms`, `iam`, `budgets`, `billing_reports`, `config`, `accounts`",
+            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`, `log_archive`, `cloudtrail`, `s3`, `ebs`, `alarms`, `iam`, `budgets`, `billing_reports`, `config`, `accounts`",
             1,
             2,
             "check the spelling",

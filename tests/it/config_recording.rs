@@ -12,8 +12,9 @@ use aws_sdk_config::operation::stop_configuration_recorder::StopConfigurationRec
 use aws_sdk_config::types::error::{InvalidSnsTopicArnException, LastDeliveryChannelDeleteFailedException};
 use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
 use aws_smithy_mocks::{MockResponse, RuleMode, mock, mock_client};
-use baseline::engine::{Action, Address, GLOBAL, NullSink, Plan};
+use baseline::engine::{Action, Address, GLOBAL, NullSink};
 use baseline::resources::Operation;
+use baseline::resources::Plan;
 use baseline::resources::config_service::{self as config_service, Channel, Recorder, Refs, RegionState};
 use baseline::target::RegionClients;
 
@@ -278,7 +279,8 @@ async fn a_dropped_topic_is_cleared_although_put_delivery_channel_keeps_what_it_
             .region(aws_config::Region::new(REGION))
             .build(),
     );
-    let clients = RegionClients { region: REGION.into(), config: aws_config_channel(aws.clone()), events };
+    let ec2 = crate::mocked::idle_ec2(REGION);
+    let clients = RegionClients { region: REGION.into(), config: aws_config_channel(aws.clone()), events, ec2 };
     let target = baseline::Target { regions: vec![clients], ..target };
     let recorder = Recorder {
         name: "default".into(),

@@ -163,6 +163,7 @@ async fn every_setting_changed_by_hand_is_planned_by_name_and_repaired_by_one_ap
     drifted.extend(events(&sdk, &other).await);
     drifted.extend(iam(&sdk).await);
     drifted.extend(contacts(&sdk).await);
+    drifted.extend(ebs(&moto));
 
     // Every compared setting of the list is drifted here, or shown drifting by the test named for it.
     let untested: Vec<String> = SETTINGS
@@ -190,6 +191,17 @@ async fn every_setting_changed_by_hand_is_planned_by_name_and_repaired_by_one_ap
     let unlisted: Vec<&String> = written.iter().filter(|w| !names_write(w)).collect();
     assert!(unlisted.is_empty(), "fields written that the coverage list does not name: {unlisted:?}");
     assert!(untested.is_empty(), "settings of the coverage list no test changes by hand: {untested:?}");
+}
+
+/// EBS encryption by default turned off in both regions.
+fn ebs(moto: &Moto) -> Vec<Drifted> {
+    let mut drifted = Vec::new();
+    for region in [REGION, OTHER_REGION] {
+        let (status, body) = ec2_query(&moto.endpoint, region, "DisableEbsEncryptionByDefault");
+        assert_eq!(status, 200, "{body}");
+        drifted.extend(at(region, "ec2.ebs_encryption_by_default", "default", &["ebs_encryption_by_default"]));
+    }
+    drifted
 }
 
 /// The settings named by the plan's pending changes: `(region, kind, name, attribute)`.

@@ -4,7 +4,8 @@
 use aws_sdk_account::types::AlternateContactType;
 use baseline::aws::CallCounts;
 use baseline::config::Desired;
-use baseline::engine::{Action, ApplyReport, NullSink, Plan};
+use baseline::engine::{Action, ApplyReport, NullSink};
+use baseline::resources::Plan;
 use serde_json::{Value, json};
 
 use crate::harness::*;

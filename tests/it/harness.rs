@@ -215,3 +215,25 @@ pub fn duplicates<T: Ord>(values: impl IntoIterator<Item = T>) -> Vec<(T, usize)
     }
     counts.into_iter().filter(|(_, n)| *n > 1).collect()
 }
+
+/// One EC2 Query call straight to the emulator, for the settings the tests change by hand (baseline's EC2
+/// client makes only the calls baseline needs). The region goes in the credential scope, where the emulator
+/// reads it; the emulator does not check the signature. Answers the status code and body.
+pub fn ec2_query(endpoint: &str, region: &str, action: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let body = format!("Action={action}&Version=2016-11-15");
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: \
+         AWS4-HMAC-SHA256 Credential=test/20260101/{region}/ec2/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(host).expect("connect to the emulator");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}

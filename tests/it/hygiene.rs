@@ -2,7 +2,8 @@
 //! attachments are reported but kept, and root MFA is a manual action.
 
 use aws_sdk_budgets::types::{ComparisonOperator, Notification, NotificationType, ThresholdType};
-use baseline::engine::{Action, Plan, ResourceChange};
+use baseline::engine::Action;
+use baseline::resources::{Plan, ResourceChange};
 
 use crate::drift::{apply, plan};
 use crate::harness::*;
@@ -325,7 +326,7 @@ async fn a_moved_group_is_moved_back_with_update_group() {
 async fn how_people_sign_in_is_a_status_line() {
     let moto = Moto::start();
     let desired = desired(&shipped_config());
-    let status = |plan: &baseline::engine::Plan| {
+    let status = |plan: &baseline::resources::Plan| {
         let notice = plan.notices.iter().find(|n| n.address.kind == "iam.identity_provider").expect("a status line");
         notice.message.clone()
     };

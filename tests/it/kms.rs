@@ -8,7 +8,8 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_sts::config::Credentials;
 use baseline::aws::{ErrorKind, Session};
-use baseline::engine::{Action, NoticeLevel, Plan};
+use baseline::engine::{Action, NoticeLevel};
+use baseline::resources::Plan;
 use serde_json::json;
 
 use crate::drift::{apply, plan};

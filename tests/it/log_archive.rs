@@ -6,7 +6,8 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketVersioningStatus, ExpirationStatus, LifecycleExpiration, LifecycleRule,
     LifecycleRuleFilter, PublicAccessBlockConfiguration, VersioningConfiguration,
 };
-use baseline::engine::{Action, Plan, ResourceChange};
+use baseline::engine::Action;
+use baseline::resources::{Plan, ResourceChange};
 use serde_json::{Value, json};
 
 use crate::drift::{apply, plan};

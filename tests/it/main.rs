@@ -7,6 +7,7 @@ mod config_landing_zone;
 mod config_recording;
 mod coverage;
 mod drift;
+mod ebs;
 mod fault_proxy;
 mod faults;
 mod first_run;

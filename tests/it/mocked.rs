@@ -10,7 +10,8 @@ use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::error::ErrorMetadata;
 use baseline::aws::{ApiGuard, ErrorKind};
-use baseline::engine::{Action, Address, AttributeChange, NoticeLevel, NullSink, Plan, ResourceChange};
+use baseline::engine::{Action, Address, AttributeChange, NoticeLevel, NullSink};
+use baseline::resources::{Plan, ResourceChange};
 use baseline::{Scope, Target};
 
 use crate::harness::desired;
@@ -79,6 +80,12 @@ pub fn idle_target() -> Target {
         log_writers: None,
         management_account: None,
     }
+}
+
+/// An EC2 client with no credentials: any call it made would fail.
+pub fn idle_ec2(region: &str) -> baseline::aws::ec2::Client {
+    let sdk = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+    baseline::aws::Session::from_sdk_config(sdk).ec2(region)
 }
 
 fn target_with(account: aws_sdk_account::Client, s3control: aws_sdk_s3control::Client) -> Target {

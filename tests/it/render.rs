@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use baseline::aws::{AwsError, CallCounts, ErrorKind};
 use baseline::engine::{
-    Action, Address, ApplyReport, AttributeChange, ChangeResult, Event, Notice, NoticeLevel, Outcome, Plan, PlanError,
-    ResourceChange,
+    Action, Address, ApplyReport, AttributeChange, ChangeResult, Event, Notice, NoticeLevel, Outcome, PlanError,
 };
 use baseline::render::{Palette, human, json};
+use baseline::resources::{Plan, ResourceChange};
 
 const ACCOUNT: &str = "123456789012";
 const VIEW: human::View<'static> = human::View { account: ACCOUNT, home_region: "us-east-1", full: false };

@@ -10,7 +10,7 @@
 //!   optionally quoted), `$.eventSource = source`, `$.<field> = value` or `$.<field> != value`; and an alarm
 //!   must watch the filter's metric (here also in the same namespace).
 
-use baseline::resources::alarm_catalog;
+use baseline::alarm_catalog;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricFilter {

@@ -9,7 +9,20 @@
 //! `CancelHandshake`, `CreateOrganization` and `EnableAllFeatures`. Those two carry a second pattern,
 //! [`CatalogAlarm::cis_v3`]; [`filters`] chooses what to write for the `standard` of `[alarms]`.
 
-use crate::config::AlarmStandard;
+use serde::Serialize;
+
+/// Which generation of checkers the catalog's filters are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlarmStandard {
+    /// Security Hub's exact strings, plus a second filter feeding the same metric where the current CIS
+    /// benchmark wants more clauses.
+    Both,
+    /// Security Hub's exact strings (CIS 1.2 / 1.4) only.
+    SecurityHub,
+    /// The current CIS benchmark's clauses (v3 and later) only.
+    CisV3,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Set {
