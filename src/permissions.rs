@@ -289,22 +289,13 @@ mod tests {
         desired.log_archive.as_mut().unwrap().kms_key_arn = alias.clone();
         desired.cloudtrail.as_mut().unwrap().kms_key_arn = alias;
         type Family = fn(&Desired, &mut Needs);
-        let families: [(&str, Family); 14] = [
-            ("resources/sns.rs", crate::resources::sns::permissions),
-            ("resources/contacts.rs", crate::resources::contacts::permissions),
-            ("resources/log_bucket.rs", crate::resources::log_bucket::permissions),
-            ("resources/cloudtrail.rs", crate::resources::cloudtrail::permissions),
-            ("resources/alarms.rs", crate::resources::alarms::permissions),
-            ("resources/iam_hygiene.rs", crate::resources::iam_hygiene::permissions),
-            ("resources/budgets.rs", crate::resources::budgets::permissions),
-            ("resources/billing_reports.rs", crate::resources::billing_reports::permissions),
-            ("resources/config_service.rs", crate::resources::config_service::permissions),
-            ("resources/ebs_encryption.rs", crate::resources::ebs_encryption::permissions),
-            ("resources/account_bpa.rs", crate::resources::account_bpa::permissions),
+        // Every family of the registry, plus account discovery and access.
+        let others: [(&str, Family); 3] = [
             ("target.rs", crate::target::permissions),
             ("fleet/discover.rs", crate::fleet::permissions),
             ("aws/assume.rs", crate::fleet::permissions),
         ];
+        let families = crate::resources::PERMISSIONS.iter().copied().chain(others);
         for (file, family) in families {
             let mut needs = Needs::new(scope_for(&desired, None));
             family(&desired, &mut needs);

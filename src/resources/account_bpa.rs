@@ -7,7 +7,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::Desired;
-use crate::engine::{Action, Address, GLOBAL};
+use crate::engine::{Action, Address, EventSink, GLOBAL};
 use crate::target::Target;
 
 pub const SETTING: &str = "s3.account_public_access_block";
@@ -85,7 +85,7 @@ pub fn diff(address: Address, account_id: &str, current: Option<[bool; 4]>) -> R
     ResourceChange::new(address, Action::Update, reason, op).with_attributes(attributes)
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     let Op::Block { account_id } = op;
     let c = aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
         .block_public_acls(true)

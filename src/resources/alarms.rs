@@ -12,7 +12,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{AlarmSpec, AlarmsSpec, Desired};
-use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel, PlanError};
+use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel, PlanError};
 use crate::target::{Scope, Target};
 
 pub const METRIC_FILTER: &str = "logs.metric_filter";
@@ -495,7 +495,7 @@ async fn tag_alarm(target: &Target, arn: &str, tags: &BTreeMap<String, String>) 
     Ok(())
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     match op {
         Op::PutFilter { log_group, filter } => {
             let transformation = MetricTransformation::builder()

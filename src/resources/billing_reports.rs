@@ -17,7 +17,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{BillingReports, Desired};
-use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel};
+use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL, Notice, NoticeLevel};
 use crate::target::Target;
 
 pub const REPORT: &str = "cur.report_definition";
@@ -257,7 +257,7 @@ fn definition(r: &Report) -> Result<ReportDefinition, AwsError> {
         .map_err(aws::build_error("cur:PutReportDefinition"))
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     match op {
         Op::Put(r) => {
             target

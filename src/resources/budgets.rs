@@ -16,7 +16,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{BudgetSpec, Desired};
-use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel};
+use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL, Notice, NoticeLevel};
 use crate::target::{Scope, Target};
 
 pub const BUDGET: &str = "budgets.budget";
@@ -436,7 +436,7 @@ fn sdk_subscribers(subscribers: &[Subscriber]) -> Result<Vec<SdkSubscriber>, Aws
         .collect()
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     let b = &target.budgets;
     let account = &target.scope.account_id;
     match op {

@@ -7,7 +7,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{AlternateContact, AlternateContactType, Desired, PrimaryContact};
-use crate::engine::{Action, Address, AttributeChange, GLOBAL};
+use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL};
 use crate::target::{Scope, Target};
 
 pub const ALTERNATE: &str = "account.alternate_contact";
@@ -224,7 +224,7 @@ pub fn diff_primary(address: Address, want: &PrimaryContact, have: Option<&Prima
         .with_attributes(d.0)
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     match op {
         Op::PutAlternate { kind, contact } => {
             target

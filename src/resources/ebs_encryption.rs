@@ -12,7 +12,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError};
 use crate::config::Desired;
-use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel};
+use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel};
 use crate::target::{Scope, Target};
 
 pub const SETTING: &str = "ec2.ebs_encryption_by_default";
@@ -88,7 +88,7 @@ fn denied_region(at: Address, error: &AwsError) -> Notice {
     }
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     let Op::Enable { region } = op;
     let clients = target.region(region, "ec2:EnableEbsEncryptionByDefault")?;
     let on =

@@ -9,7 +9,7 @@ use super::{Operation, iam_role, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError};
 use crate::config::{Desired, GroupSpec, IamSpec, PasswordPolicy, SupportRole};
-use crate::engine::{Action, Address, AttributeChange, GLOBAL, Notice, NoticeLevel};
+use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL, Notice, NoticeLevel};
 use crate::policy::PolicyDocument;
 use crate::target::{Scope, Target};
 
@@ -565,7 +565,7 @@ fn diff_group(scope: &Scope, group: &GroupSpec, have: Option<&GroupState>) -> Pl
     plan
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     let iam = &target.iam;
     let to_i32 = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
     match op {

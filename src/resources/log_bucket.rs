@@ -17,7 +17,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{Desired, Lifecycle, LogArchive};
-use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel};
+use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel};
 use crate::policy::{self, PolicyDocument};
 use crate::target::{Scope, Target};
 
@@ -1451,7 +1451,7 @@ pub fn encryption_change(
     (reason, attrs, op)
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     let s3 = &target.s3;
     match op {
         Op::CreateBucket { bucket, region, tags } => {

@@ -26,21 +26,90 @@ use crate::engine::{Address, AttributeChange, EventSink, Notice, NoticeLevel, Pl
 use crate::policy::StatementDrift;
 use crate::target::Target;
 
-/// What apply does for one change: a closed set, one variant per family.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Operation {
-    Sns(sns::Op),
-    Contacts(contacts::Op),
-    LogBucket(log_bucket::Op),
-    CloudTrail(cloudtrail::Op),
-    Alarms(alarms::Op),
-    IamHygiene(iam_hygiene::Op),
-    Budgets(budgets::Op),
-    BillingReports(billing_reports::Op),
-    Config(config_service::Op),
-    TrailKey(trail_key::Op),
-    EbsEncryption(ebs_encryption::Op),
-    AccountBpa(account_bpa::Op),
+/// The registry: every family, as `module: Variant` (its file under `resources/`, its [`Operation`] variant).
+/// The operation type, apply's dispatch, the permissions and the plan fan-out are all derived from it, so a new
+/// family is its own file plus one line here. Every family module provides the same contract:
+/// - `Op`: what apply does for one of its changes;
+/// - `permissions(desired, needs)`: the IAM actions and resources its calls need with this baseline;
+/// - `plan(desired, target) -> Plan` (families planned after the trail take what the trail's read found);
+/// - `execute(target, op, address, events)`: the writes of one planned change.
+macro_rules! families {
+    (
+        independent { $($module:ident: $variant:ident),* $(,)? }
+        after_trail { $($chained:ident: $chained_variant:ident),* $(,)? }
+    ) => {
+        /// What apply does for one change: a closed set, one variant per family.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Operation {
+            $($variant($module::Op),)*
+            $($chained_variant($chained::Op),)*
+        }
+
+        /// Every family's module name (its file under `resources/`), in registry order.
+        pub const FAMILIES: &[&str] = &[$(stringify!($module),)* $(stringify!($chained),)*];
+
+        /// Each family's permissions, by file, for the test that checks them against its calls.
+        pub const PERMISSIONS: &[(&str, fn(&Desired, &mut crate::needs::Needs))] = &[
+            $((concat!("resources/", stringify!($module), ".rs"), $module::permissions),)*
+            $((concat!("resources/", stringify!($chained), ".rs"), $chained::permissions),)*
+        ];
+
+        /// What every family's calls need with this baseline (see [`crate::permissions`]).
+        pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
+            for (_, family) in PERMISSIONS {
+                family(desired, needs);
+            }
+        }
+
+        /// Observes every family concurrently and returns the whole plan. Read-only.
+        pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+            // Keys named by alias are looked up once per plan, by whichever family asks first.
+            target.kms.forget();
+            // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
+            let parts: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = Plan> + Send + '_>>> = vec![
+                $(Box::pin($module::plan(desired, target)),)*
+                Box::pin(plan_after_trail(desired, target)),
+            ];
+            let mut plan = Plan::default();
+            for part in futures::future::join_all(parts).await {
+                plan.extend(part);
+            }
+            plan.sort();
+            plan
+        }
+
+        /// Runs one planned operation. `address` and `events` are for reporting retries.
+        pub async fn execute(
+            target: &Target,
+            operation: &Operation,
+            address: &Address,
+            events: &dyn EventSink,
+        ) -> Result<(), AwsError> {
+            match operation {
+                $(Operation::$variant(op) => $module::execute(target, op, address, events).await,)*
+                $(Operation::$chained_variant(op) => $chained::execute(target, op, address, events).await,)*
+            }
+        }
+    };
+}
+
+families! {
+    independent {
+        sns: Sns,
+        contacts: Contacts,
+        log_bucket: LogBucket,
+        iam_hygiene: IamHygiene,
+        budgets: Budgets,
+        billing_reports: BillingReports,
+        trail_key: TrailKey,
+        ebs_encryption: EbsEncryption,
+        account_bpa: AccountBpa,
+    }
+    after_trail {
+        cloudtrail: CloudTrail,
+        alarms: Alarms,
+        config_service: Config,
+    }
 }
 
 /// The plan of the resource families: the engine's, with their operations.
@@ -48,79 +117,15 @@ pub type Plan = crate::engine::Plan<Operation>;
 /// One resource's change, with the family operation apply runs for it.
 pub type ResourceChange = crate::engine::ResourceChange<Operation>;
 
-/// Observes every family concurrently and returns the whole plan. Read-only.
-pub async fn plan(desired: &Desired, target: &Target) -> Plan {
-    // Keys named by alias are looked up once per plan, by whichever family asks first.
-    target.kms.forget();
-    // Boxed: the families' futures are large, and small thread stacks (tests) must not overflow.
-    let (topics, contacts, bucket, trail, iam, budgets, reports, key, ebs, bpa) = tokio::join!(
-        Box::pin(sns::plan(desired, target)),
-        Box::pin(contacts::plan(desired, target)),
-        Box::pin(log_bucket::plan(desired, target)),
-        // The alarms go where the trail delivers, and Config's CLOUD_TRAIL_ENABLED is pinned to the trail that
-        // satisfies the requirement: both are planned after the trail is read.
-        Box::pin(async {
-            let (mut trail, placement, in_use) = cloudtrail::plan(desired, target).await;
-            let (alarms, config) = tokio::join!(
-                alarms::plan(desired, target, placement),
-                config_service::plan(desired, target, in_use.as_ref())
-            );
-            trail.extend(alarms);
-            trail.extend(config);
-            trail
-        }),
-        Box::pin(iam_hygiene::plan(desired, target)),
-        Box::pin(budgets::plan(desired, target)),
-        Box::pin(billing_reports::plan(desired, target)),
-        Box::pin(trail_key::plan(desired, target)),
-        Box::pin(ebs_encryption::plan(desired, target)),
-        Box::pin(account_bpa::plan(desired, target)),
-    );
-    let mut plan = Plan::default();
-    for part in [topics, contacts, bucket, trail, iam, budgets, reports, key, ebs, bpa] {
-        plan.extend(part);
-    }
-    plan.sort();
-    plan
-}
-
-/// What every family's calls need with this baseline (see [`crate::permissions`]).
-pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
-    sns::permissions(desired, needs);
-    contacts::permissions(desired, needs);
-    log_bucket::permissions(desired, needs);
-    cloudtrail::permissions(desired, needs);
-    alarms::permissions(desired, needs);
-    iam_hygiene::permissions(desired, needs);
-    budgets::permissions(desired, needs);
-    billing_reports::permissions(desired, needs);
-    config_service::permissions(desired, needs);
-    trail_key::permissions(desired, needs);
-    ebs_encryption::permissions(desired, needs);
-    account_bpa::permissions(desired, needs);
-}
-
-/// Runs one planned operation. `address` and `events` are for reporting retries.
-pub async fn execute(
-    target: &Target,
-    operation: &Operation,
-    address: &Address,
-    events: &dyn EventSink,
-) -> Result<(), AwsError> {
-    match operation {
-        Operation::Sns(op) => sns::execute(target, op).await,
-        Operation::Contacts(op) => contacts::execute(target, op).await,
-        Operation::LogBucket(op) => log_bucket::execute(target, op).await,
-        Operation::CloudTrail(op) => cloudtrail::execute(target, op, address, events).await,
-        Operation::Alarms(op) => alarms::execute(target, op).await,
-        Operation::IamHygiene(op) => iam_hygiene::execute(target, op).await,
-        Operation::Budgets(op) => budgets::execute(target, op).await,
-        Operation::BillingReports(op) => billing_reports::execute(target, op).await,
-        Operation::Config(op) => config_service::execute(target, op, address, events).await,
-        Operation::TrailKey(op) => trail_key::execute(target, op).await,
-        Operation::EbsEncryption(op) => ebs_encryption::execute(target, op).await,
-        Operation::AccountBpa(op) => account_bpa::execute(target, op).await,
-    }
+/// The trail, then what depends on what its read found: the alarms go where the trail delivers, and Config's
+/// CLOUD_TRAIL_ENABLED is pinned to the trail that satisfies the requirement.
+async fn plan_after_trail(desired: &Desired, target: &Target) -> Plan {
+    let (mut trail, placement, in_use) = cloudtrail::plan(desired, target).await;
+    let (alarms, config) =
+        tokio::join!(alarms::plan(desired, target, placement), config_service::plan(desired, target, in_use.as_ref()));
+    trail.extend(alarms);
+    trail.extend(config);
+    trail
 }
 
 /// Turns a failed read into a plan error (or, when the endpoint lacks the API, a warning) so the other
@@ -249,4 +254,24 @@ pub(crate) fn public_access_block_attributes(current: Option<[bool; 4]>) -> Vec<
             AttributeChange::new(*name, Some(current.is_some_and(|c| c[i]).to_string()), Some("true".into()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod registry_tests {
+    /// A module under `resources/` with an `execute` is a family, and every family is in the registry.
+    #[test]
+    fn every_family_file_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/resources");
+        let mut found: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| std::fs::read_to_string(p).unwrap().contains("\npub async fn execute("))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .filter(|name| name != "mod")
+            .collect();
+        found.sort();
+        let mut registered: Vec<String> = super::FAMILIES.iter().map(|f| f.to_string()).collect();
+        registered.sort();
+        assert_eq!(found, registered);
+    }
 }

@@ -10,7 +10,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError};
 use crate::config::{Desired, MANAGED_BY_KEY, MANAGED_BY_VALUE, TopicRole, TopicSpec};
-use crate::engine::{Action, Address, AttributeChange, Notice, NoticeLevel};
+use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel};
 use crate::policy::{self, PolicyDocument};
 use crate::target::{Scope, Target};
 
@@ -363,7 +363,7 @@ fn subscription_change(
     }
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     let sns = &target.sns;
     match op {
         Op::CreateTopic { name, tags } => {

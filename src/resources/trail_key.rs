@@ -13,7 +13,7 @@ use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::config::{CloudTrailSpec, Desired};
-use crate::engine::{Action, Address, AttributeChange};
+use crate::engine::{Action, Address, AttributeChange, EventSink};
 use crate::policy::{self, PolicyDocument};
 use crate::target::{KeyInfo, Scope, Target};
 
@@ -342,7 +342,7 @@ fn key_change(address: Address, state: &KeyState, tags: &BTreeMap<String, String
     ResourceChange::new(address, Action::Update, reason, Operation::TrailKey(op)).with_attributes(attributes)
 }
 
-pub async fn execute(target: &Target, op: &Op) -> Result<(), AwsError> {
+pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     let kms = &target.kms.client;
     match op {
         Op::Create { alias, description, statements, tags } => {
