@@ -445,13 +445,6 @@ pub async fn plan(desired: &Desired, target: &Target, trail: Option<&cloudtrail:
     let Some(spec) = &desired.config else { return Plan::default() };
     let scope = &target.scope;
     let mut plan = Plan::default();
-    for region in &target.unavailable_regions {
-        plan.notices.push(Notice {
-            level: NoticeLevel::Warning,
-            address: Address::new(&scope.account_id, region, RECORDER, "*"),
-            message: format!("region {region} is not enabled for this account: skipped"),
-        });
-    }
     let forwarding = spec.notify_noncompliance && target.regions.iter().any(|r| r.region != scope.home_region);
     let (slr, forwarder, regions) = tokio::join!(
         service_linked_role(target),

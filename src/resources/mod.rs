@@ -74,6 +74,7 @@ macro_rules! families {
             for part in futures::future::join_all(parts).await {
                 plan.extend(part);
             }
+            plan.notices.extend(unavailable_regions(target));
             plan.sort();
             plan
         }
@@ -116,6 +117,15 @@ families! {
 pub type Plan = crate::engine::Plan<Operation>;
 /// One resource's change, with the family operation apply runs for it.
 pub type ResourceChange = crate::engine::ResourceChange<Operation>;
+
+/// Regions baseline.toml asks for that are not enabled for the account: every regional family skips them.
+fn unavailable_regions(target: &Target) -> impl Iterator<Item = Notice> + '_ {
+    target.unavailable_regions.iter().map(|region| Notice {
+        level: NoticeLevel::Warning,
+        address: Address::new(&target.scope.account_id, region, "region", "*"),
+        message: format!("region {region} is not enabled for this account: skipped by every regional family"),
+    })
+}
 
 /// The trail, then what depends on what its read found: the alarms go where the trail delivers, and Config's
 /// CLOUD_TRAIL_ENABLED is pinned to the trail that satisfies the requirement.

@@ -63,3 +63,20 @@ fn turned_on_in_every_region_kept_on_and_repaired_where_turned_off() {
     assert!(encrypted_by_default(&moto, OTHER_REGION));
     assert_eq!(run(&["plan", "--detailed-exitcode"]).status.code(), Some(0));
 }
+
+/// A region baseline.toml lists that the account does not have enabled (here: another partition's) is skipped
+/// with one warning, also when no `[config]` section would report it.
+#[test]
+fn a_region_that_is_not_enabled_is_named_once() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        BASELINE.replace(r#"regions = ["us-east-1", "eu-west-1"]"#, r#"regions = ["us-east-1", "cn-north-1"]"#);
+    std::fs::write(dir.path().join("baseline.toml"), config).unwrap();
+    let plan = moto.cli(dir.path(), &["plan"]);
+    let text = stdout(&plan);
+    assert!(plan.status.success(), "{text}{}", stderr(&plan));
+    let warning = format!("{ACCOUNT}/cn-north-1/region/*: region cn-north-1 is not enabled for this account");
+    assert_eq!(text.matches(&warning).count(), 1, "{text}");
+    assert!(text.contains("Plan: 0 to create, 1 to update"), "{text}");
+}
