@@ -89,6 +89,15 @@ impl Needs {
     }
 
     /// `action` on these resources when the condition holds.
+    /// `iam:CreateServiceLinkedRole` for one service's role (`role` under `aws-service-role/<service>/`), only
+    /// for that service: enabling the service creates its role on first use.
+    pub fn service_linked_role(&mut self, service: &str, role: &str) {
+        let arn = self.iam_arn("role", &format!("aws-service-role/{service}/{role}"));
+        let condition =
+            Condition { operator: "StringEquals", key: "iam:AWSServiceName", values: [service.to_string()].into() };
+        self.on_if("iam:CreateServiceLinkedRole", [arn], condition);
+    }
+
     pub fn on_if(&mut self, action: &'static str, arns: impl IntoIterator<Item = String>, condition: Condition) {
         let resources = Resources::Arns(arns.into_iter().collect());
         self.list.push(Need { action, resources, condition: Some(condition) });

@@ -284,6 +284,8 @@ mod tests {
         if let Some(reports) = desired.billing_reports.as_mut() {
             reports.bucket = Some("example-cost-reports".into());
         }
+        // GuardDuty's organization calls: a delegated administrator.
+        desired.guardduty.as_mut().unwrap().delegated_admin = Some("222222222222".into());
         // KMS keys named by alias: looked up, and the log archive key's policy read.
         let alias = Some("arn:aws:kms:us-east-1:123456789012:alias/logs".to_string());
         desired.log_archive.as_mut().unwrap().kms_key_arn = alias.clone();
@@ -303,9 +305,11 @@ mod tests {
             let missing: Vec<String> = called_in(file).into_iter().filter(|a| !listed.contains(a.as_str())).collect();
             assert!(missing.is_empty(), "{file} calls {missing:?}, which its permissions do not list");
         }
-        // The shared IAM role helpers serve the trail's role, Config's forwarder and the support role.
+        // The shared helpers: IAM roles (the trail's role, the forwarders, the support role) and the EventBridge
+        // route of the families that alert through it.
         let all = actions(&required(&desired, scope_for(&desired, None), Command::Apply));
-        for action in called_in("resources/iam_role.rs").into_iter().chain(called_in("aws/mod.rs")) {
+        let shared = ["resources/iam_role.rs", "resources/event_route.rs", "aws/mod.rs"];
+        for action in shared.into_iter().flat_map(called_in) {
             assert!(all.contains(action.as_str()), "{action} missing from the apply policy");
         }
     }
@@ -393,7 +397,8 @@ mod tests {
         // A role may be passed only to its own service.
         let passes: Vec<_> = apply.iter().filter(|n| n.action == "iam:PassRole").collect();
         assert_eq!(passes.len(), 3, "{passes:?}");
-        assert!(passes.iter().all(|n| matches!(&n.resources, Resources::Arns(a) if a.len() == 1)));
+        assert!(passes.iter().all(|n| matches!(&n.resources, Resources::Arns(_))));
+        assert!(passes.iter().all(|n| n.condition.as_ref().is_some_and(|c| c.values.len() == 1)), "{passes:?}");
         // Every `*` says why.
         for (action, why) in unscoped(&apply) {
             assert!(!why.is_empty(), "{action}");

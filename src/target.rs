@@ -17,6 +17,9 @@ pub struct RegionClients {
     pub config: aws_sdk_config::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub ec2: crate::aws::ec2::Client,
+    pub guardduty: aws_sdk_guardduty::Client,
+    pub securityhub: aws_sdk_securityhub::Client,
+    pub accessanalyzer: aws_sdk_accessanalyzer::Client,
 }
 
 pub use crate::scope::Scope;
@@ -120,6 +123,9 @@ impl Target {
                     config: session.config(&region),
                     events: session.events(&region),
                     ec2: session.ec2(&region),
+                    guardduty: session.guardduty(&region),
+                    securityhub: session.securityhub(&region),
+                    accessanalyzer: session.accessanalyzer(&region),
                     region,
                 })
                 .collect();

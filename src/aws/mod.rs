@@ -171,6 +171,9 @@ impl Session {
     regional_client!(cloudwatch, aws_sdk_cloudwatch);
     regional_client!(config, aws_sdk_config);
     regional_client!(events, aws_sdk_eventbridge);
+    regional_client!(guardduty, aws_sdk_guardduty);
+    regional_client!(securityhub, aws_sdk_securityhub);
+    regional_client!(accessanalyzer, aws_sdk_accessanalyzer);
     regional_client!(logs, aws_sdk_cloudwatchlogs);
     regional_client!(kms, aws_sdk_kms);
 

@@ -36,6 +36,9 @@ pub struct Desired {
     pub budgets: Vec<BudgetSpec>,
     pub billing_reports: Option<BillingReports>,
     pub config: Option<ConfigSpec>,
+    pub guardduty: Option<super::GuardDutySpec>,
+    pub security_hub: Option<super::SecurityHubSpec>,
+    pub access_analyzer: Option<super::AccessAnalyzerSpec>,
     /// Which accounts a run covers and how it reaches them.
     pub accounts: Accounts,
 }
@@ -48,7 +51,11 @@ impl Desired {
 
     /// Whether any family manages resources region by region, so the account's enabled regions are listed.
     pub fn regional(&self) -> bool {
-        self.config.is_some() || self.ebs_encryption_by_default
+        self.config.is_some()
+            || self.ebs_encryption_by_default
+            || self.guardduty.is_some()
+            || self.access_analyzer.is_some()
+            || self.security_hub.is_some()
     }
 
     /// The baseline for one account: the file's, with that account's `[accounts.overrides]` applied.
@@ -125,6 +132,9 @@ impl Desired {
             budgets,
             billing_reports,
             config,
+            guardduty,
+            security_hub,
+            access_analyzer,
             accounts,
         } = self;
         let section = |header, fields, summary| Section { header, fields, summary };
@@ -162,6 +172,13 @@ impl Desired {
                 billing_reports.as_ref().map(|r| format!("1 report ({}), {} in {}", r.report, r.time_unit, r.format)),
             ),
             section("[config]", &["config"], config.as_ref().map(config_summary)),
+            section("[guardduty]", &["guardduty"], guardduty.as_ref().map(super::guardduty::summary)),
+            section("[security_hub]", &["security_hub"], security_hub.as_ref().map(super::security_hub::summary)),
+            section(
+                "[access_analyzer]",
+                &["access_analyzer"],
+                access_analyzer.as_ref().map(super::access_analyzer::summary),
+            ),
             section("[accounts]", &["accounts"], Some(accounts_summary(accounts))),
         ]
     }

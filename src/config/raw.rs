@@ -27,6 +27,9 @@ pub struct RawFile {
     pub budgets: Vec<Spanned<RawBudget>>,
     pub billing_reports: Option<Spanned<RawBillingReports>>,
     pub config: Option<Spanned<RawConfig>>,
+    pub guardduty: Option<Spanned<super::guardduty::RawGuardDuty>>,
+    pub security_hub: Option<super::security_hub::RawSecurityHub>,
+    pub access_analyzer: Option<super::access_analyzer::RawAccessAnalyzer>,
     pub accounts: Option<Spanned<RawAccounts>>,
 }
 

@@ -56,6 +56,13 @@ pub const KNOWN_REGIONS: &[&str] = &[
 /// CloudWatch takes alarm descriptions of up to 1024 characters; the alarm adds " (managed by baseline)".
 const ALARM_DESCRIPTION_MAX: usize = 1024 - " (managed by baseline)".len();
 
+/// The raw sections of the security services, in the order of [`Validator::services`].
+type RawServices = (
+    Option<Spanned<super::guardduty::RawGuardDuty>>,
+    Option<super::security_hub::RawSecurityHub>,
+    Option<super::access_analyzer::RawAccessAnalyzer>,
+);
+
 pub(crate) struct Validator<'a> {
     source: &'a Source,
     pub errors: Vec<Diagnostic>,
@@ -136,7 +143,8 @@ impl<'a> Validator<'a> {
         let accounts_span = raw.accounts.as_ref().map(|a| a.span());
         let accounts = raw.accounts.map(|a| self.accounts(a, notifications.billing.is_some())).unwrap_or_default();
         self.central_archive(accounts_span, &accounts, log_archive.as_ref());
-        Desired {
+        let services = (raw.guardduty, raw.security_hub, raw.access_analyzer);
+        let desired = Desired {
             accounts,
             contacts,
             notifications,
@@ -150,7 +158,20 @@ impl<'a> Validator<'a> {
             account_public_access_block: raw.s3.account_public_access_block.unwrap_or(true),
             ebs_encryption_by_default: raw.ebs.encryption_by_default.unwrap_or(false),
             ..settings
-        }
+        };
+        self.services(desired, services)
+    }
+
+    /// The security services' sections (`[guardduty]`, `[security_hub]`, `[access_analyzer]`), each checked by
+    /// its own module against what the rest of the file set up.
+    fn services(&mut self, mut desired: Desired, raw: RawServices) -> Desired {
+        let (guardduty, security_hub, access_analyzer) = raw;
+        let security = desired.notifications.security.is_some();
+        let organization = matches!(desired.accounts.selection, AccountSelection::Organization { .. });
+        desired.guardduty = guardduty.map(|g| self.guardduty(g, security, organization));
+        desired.security_hub = security_hub.map(|s| self.security_hub(s));
+        desired.access_analyzer = access_analyzer.map(|a| self.access_analyzer(a, organization));
+        desired
     }
 
     /// A section that needs others: an error at its header when `missing`.
@@ -249,6 +270,9 @@ impl<'a> Validator<'a> {
             budgets: Vec::new(),
             billing_reports: None,
             config: None,
+            guardduty: None,
+            security_hub: None,
+            access_analyzer: None,
             accounts: Accounts::default(),
         }
     }
@@ -311,7 +335,7 @@ impl<'a> Validator<'a> {
         code.clone()
     }
 
-    fn account_id(&mut self, id: &Spanned<String>) -> bool {
+    pub(super) fn account_id(&mut self, id: &Spanned<String>) -> bool {
         let value = id.get_ref();
         let ok = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
         if !ok {
@@ -1583,6 +1607,28 @@ impl<'a> Validator<'a> {
 
     /// Reports `value` when `result` is an error: `invalid <what> "<value>"`, with the reason under the value and
     /// `help` saying what would be valid.
+    /// A key whose value is one of a few words: `choices` maps each word to its value; `default` when absent.
+    pub(super) fn choice<T: Copy>(
+        &mut self,
+        raw: Option<&Spanned<String>>,
+        key: &str,
+        choices: &[(&str, T)],
+        default: T,
+    ) -> T {
+        let Some(raw) = raw else { return default };
+        if let Some((_, value)) = choices.iter().find(|(word, _)| word == raw.get_ref()) {
+            return *value;
+        }
+        let words: Vec<String> = choices.iter().map(|(word, _)| format!("\"{word}\"")).collect();
+        self.error(
+            raw.span(),
+            format!("invalid {key} \"{}\"", raw.get_ref()),
+            "not a choice",
+            Some(format!("use one of {}", words.join(", "))),
+        );
+        default
+    }
+
     fn check(&mut self, value: &Spanned<String>, result: Result<(), String>, what: &str, help: &str) -> bool {
         match result {
             Ok(()) => true,

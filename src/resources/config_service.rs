@@ -14,19 +14,18 @@ use aws_sdk_config::types::{
     ConfigRule, ConfigSnapshotDeliveryProperties, ConfigurationRecorder, DeliveryChannel, MaximumExecutionFrequency,
     Owner, RecordingFrequency, RecordingGroup, RecordingMode, Scope as ConfigScope, Source,
 };
-use aws_sdk_eventbridge::types::Target as EventTarget;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
 use super::cloudtrail::{self, with_retry};
-use super::sns::{TOPIC, TOPIC_POLICY, topic_arn};
+use super::event_route::{self, EventRule, Route};
+use super::log_bucket;
+use super::sns::{TOPIC, topic_arn};
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
-use super::{iam_role, log_bucket};
-use crate::aws::{self, AwsError, ErrorKind};
+use crate::aws::{self, AwsError};
 use crate::config::{ConfigRuleSpec, ConfigSpec, Desired, ExistingRecorder};
 use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL, Notice, NoticeLevel};
-use crate::policy::PolicyDocument;
 use crate::target::{RegionClients, Scope, Target};
 
 pub const SERVICE_LINKED_ROLE: &str = "iam.service_linked_role";
@@ -34,19 +33,12 @@ pub const RECORDER: &str = "config.recorder";
 pub const DELIVERY_CHANNEL: &str = "config.delivery_channel";
 pub const RECORDING: &str = "config.recording";
 pub const RULE: &str = "config.rule";
-pub const EVENT_RULE: &str = "events.rule";
-pub const EVENT_TARGET: &str = "events.target";
-pub const FORWARDER_ROLE: &str = "iam.role";
+pub use super::event_route::{EVENT_RULE, EVENT_TARGET, FORWARDER_ROLE};
 
 pub const SLR_NAME: &str = "AWSServiceRoleForConfig";
 pub const EVENT_RULE_NAME: &str = "baseline-config-noncompliant";
 pub const FORWARDER_ROLE_NAME: &str = "baseline-config-events-forwarder";
-const FORWARDER_POLICY_NAME: &str = "baseline-put-events-to-home-region";
-const TARGET_ID: &str = "baseline-security";
 const EVENT_RULE_DESCRIPTION: &str = "AWS Config rules of the baseline turning NON_COMPLIANT, managed by baseline";
-/// EventBridge's state of a rule that matches events (`ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` matches
-/// them too, and more).
-const ENABLED: &str = "ENABLED";
 
 /// While a new service-linked role propagates, Config rejects it.
 const PROPAGATION_ERRORS: &[&str] = &["InvalidRoleException", "InsufficientDeliveryPolicyException"];
@@ -221,27 +213,6 @@ pub struct RegionState {
     pub event_rule: Option<EventRule>,
 }
 
-/// The EventBridge rule as read.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct EventRule {
-    pub pattern: Value,
-    /// `ENABLED`, `DISABLED` or `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`.
-    pub state: String,
-    pub description: Option<String>,
-    pub targets: Vec<EventRuleTarget>,
-}
-
-/// One target of the EventBridge rule.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct EventRuleTarget {
-    pub id: String,
-    pub arn: String,
-    pub role_arn: Option<String>,
-    /// How the target rewrites the event before delivery (`Input`, `InputPath` or `InputTransformer`), if it
-    /// does: a rewritten event no longer carries the finding.
-    pub input: Option<String>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     CreateServiceLinkedRole,
@@ -257,41 +228,25 @@ pub enum Op {
         recorder: String,
     },
     PutRule(Rule),
-    PutEventRule {
-        pattern: String,
-    },
-    PutEventTarget {
-        arn: String,
-        role_arn: Option<String>,
-    },
-    CreateForwarderRole {
-        trust_policy: String,
-        policy: String,
-    },
-    /// Puts back what differs of the forwarding role: its trust policy, its inline policy, its description.
-    RepairForwarderRole {
-        trust_policy: Option<String>,
-        policy: Option<String>,
-        description: Option<String>,
-    },
+    /// The rule, target and forwarding role of the non-compliance route.
+    Route(event_route::Op),
 }
 
-/// The forwarding role as read: its trust policy and the baseline's inline policy (`None` when missing).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ForwarderRole {
-    pub trust_policy: PolicyDocument,
-    pub policy: Option<PolicyDocument>,
-    pub description: String,
-}
+/// The non-compliance route to the security topic.
+pub const ROUTE: Route = Route {
+    rule_name: EVENT_RULE_NAME,
+    rule_description: EVENT_RULE_DESCRIPTION,
+    forwarder_role: FORWARDER_ROLE_NAME,
+    forwarder_description: "Forwards AWS Config non-compliance events to the home region, managed by baseline",
+    what: "non-compliance",
+};
 
-const FORWARDER_DESCRIPTION: &str = "Forwards AWS Config non-compliance events to the home region, managed by baseline";
+fn route_op(op: event_route::Op) -> Operation {
+    Operation::Config(Op::Route(op))
+}
 
 pub fn service_linked_role_arn(scope: &Scope) -> String {
     format!("arn:{}:iam::{}:role/aws-service-role/config.amazonaws.com/{SLR_NAME}", scope.partition, scope.account_id)
-}
-
-fn home_bus(scope: &Scope) -> String {
-    format!("arn:{}:events:{}:{}:event-bus/default", scope.partition, scope.home_region, scope.account_id)
 }
 
 /// Rules with their planned parameters: CLOUD_TRAIL_ENABLED is pinned to the bucket and log group of the
@@ -352,33 +307,6 @@ pub fn event_pattern(rules: &[Rule]) -> Value {
     })
 }
 
-fn forwarder_trust(scope: &Scope) -> PolicyDocument {
-    PolicyDocument {
-        version: Some("2012-10-17".into()),
-        id: None,
-        statements: vec![json!({
-            "Sid": "BaselineEventBridgeAssumeRole",
-            "Effect": "Allow",
-            "Principal": { "Service": "events.amazonaws.com" },
-            "Action": "sts:AssumeRole",
-            "Condition": { "StringEquals": { "aws:SourceAccount": scope.account_id } }
-        })],
-    }
-}
-
-fn forwarder_policy(scope: &Scope) -> PolicyDocument {
-    PolicyDocument {
-        version: Some("2012-10-17".into()),
-        id: None,
-        statements: vec![json!({
-            "Sid": "BaselinePutEventsToHomeRegion",
-            "Effect": "Allow",
-            "Action": "events:PutEvents",
-            "Resource": home_bus(scope)
-        })],
-    }
-}
-
 /// The calls of this family: Config's recorder, channel and recording have no resource-level permissions;
 /// rules and the EventBridge rule are scoped to the account (rule ARNs carry generated ids) or by name; the
 /// service-linked role and the forwarder role by their ARNs.
@@ -422,22 +350,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
         needs.on(&["config:PutConfigRule"], [rules]);
     }
     if spec.notify_noncompliance {
-        let rule = needs.arn("events", "*", &format!("rule/{EVENT_RULE_NAME}"));
-        needs.on(&["events:DescribeRule", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets"], [rule]);
-        // Regions other than the home region forward through a role of the baseline's.
-        let role = needs.iam_arn("role", FORWARDER_ROLE_NAME);
-        needs.on(
-            &[
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:CreateRole",
-                "iam:PutRolePolicy",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:UpdateRole",
-            ],
-            [role.clone()],
-        );
-        needs.on_if("iam:PassRole", [role], service("events.amazonaws.com"));
+        event_route::permissions(&ROUTE, needs);
     }
 }
 
@@ -448,19 +361,19 @@ pub async fn plan(desired: &Desired, target: &Target, trail: Option<&cloudtrail:
     let forwarding = spec.notify_noncompliance && target.regions.iter().any(|r| r.region != scope.home_region);
     let (slr, forwarder, regions) = tokio::join!(
         service_linked_role(target),
-        async { if forwarding { Some(forwarder_role(target).await) } else { None } },
+        async { if forwarding { Some(event_route::observe_forwarder(target, &ROUTE).await) } else { None } },
         join_all(target.regions.iter().map(|r| observe_region(r, spec))),
     );
     let slr_at = Address::new(&scope.account_id, GLOBAL, SERVICE_LINKED_ROLE, SLR_NAME);
     let Some(slr) = report_unreadable(slr, &slr_at, &mut plan) else { return plan };
     let role_arn = slr.clone().unwrap_or_else(|| service_linked_role_arn(scope));
     let states = readable_regions(scope, &target.regions, regions, &mut plan);
-    let forwarder_at = Address::new(&scope.account_id, GLOBAL, FORWARDER_ROLE, FORWARDER_ROLE_NAME);
+    let forwarder_at = event_route::forwarder_address(scope, &ROUTE);
     // Only regions other than the home region forward, and only those that could be read are planned.
     let forwarded = states.iter().any(|(region, _)| *region != scope.home_region);
     if let Some(role) = forwarder.filter(|_| forwarded) {
         let Some(role) = report_unreadable(role, &forwarder_at, &mut plan) else { return plan };
-        plan.changes.push(forwarder_change(scope, &forwarder_at, role.as_ref()));
+        plan.changes.push(event_route::forwarder_change(scope, &ROUTE, &forwarder_at, role.as_ref(), route_op));
     }
     let mut regional = Plan::default();
     for (region, state) in states {
@@ -521,61 +434,6 @@ fn service_linked_role_change(at: &Address, exists: bool) -> ResourceChange {
         Operation::Config(Op::CreateServiceLinkedRole),
     )
     .with_attributes(vec![AttributeChange::new("aws_service_name", None, Some("config.amazonaws.com".into()))])
-}
-
-async fn forwarder_role(target: &Target) -> Result<Option<ForwarderRole>, AwsError> {
-    let (role, policy) = tokio::join!(
-        iam_role::read(&target.iam, FORWARDER_ROLE_NAME),
-        iam_role::inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME),
-    );
-    let policy = policy?;
-    Ok(role?.map(|r| ForwarderRole { trust_policy: r.trust_policy, policy, description: r.description }))
-}
-
-/// The forwarding role: created with its trust and inline policy, both compared (by meaning) and put back
-/// when they differ. Every region but the home region delivers its findings through it.
-fn forwarder_change(scope: &Scope, at: &Address, have: Option<&ForwarderRole>) -> ResourceChange {
-    let trust = forwarder_trust(scope);
-    let policy = forwarder_policy(scope);
-    let Some(have) = have else {
-        let (trust, policy) = (trust.to_json(), policy.to_json());
-        return ResourceChange::new(
-            at.clone(),
-            Action::Create,
-            "EventBridge needs a role to forward other regions' events to the home region",
-            Operation::Config(Op::CreateForwarderRole { trust_policy: trust.clone(), policy: policy.clone() }),
-        )
-        .with_attributes(vec![
-            AttributeChange::new("assume_role_policy", None, Some(trust)),
-            AttributeChange::new("policy", None, Some(policy)),
-        ]);
-    };
-    let trust_differs = !have.trust_policy.equivalent(&trust);
-    let policy_differs = !have.policy.as_ref().is_some_and(|p| p.equivalent(&policy));
-    let description_differs = have.description != FORWARDER_DESCRIPTION;
-    let mut attributes = Vec::new();
-    if trust_differs {
-        let (before, after) = (have.trust_policy.to_json(), trust.to_json());
-        attributes.push(AttributeChange::new("assume_role_policy", Some(before), Some(after)));
-    }
-    if policy_differs {
-        let before = have.policy.as_ref().map(PolicyDocument::to_json);
-        attributes.push(AttributeChange::new("policy", before, Some(policy.to_json())));
-    }
-    if description_differs {
-        let before = Some(have.description.clone()).filter(|d| !d.is_empty()).unwrap_or_else(|| "(none)".into());
-        attributes.push(AttributeChange::new("description", Some(before), Some(FORWARDER_DESCRIPTION.into())));
-    }
-    if attributes.is_empty() {
-        return ResourceChange::no_op(at.clone(), "forwarding role and its policy match");
-    }
-    let op = Op::RepairForwarderRole {
-        trust_policy: trust_differs.then(|| trust.to_json()),
-        policy: policy_differs.then(|| policy.to_json()),
-        description: description_differs.then(|| FORWARDER_DESCRIPTION.to_string()),
-    };
-    let reason = "forwarding role differs from the baseline's";
-    ResourceChange::new(at.clone(), Action::Update, reason, Operation::Config(op)).with_attributes(attributes)
 }
 
 /// The ARN of Config's service-linked role, if the account has it (found by its path, whatever its exact name).
@@ -692,44 +550,7 @@ async fn observe_event_rule(clients: &RegionClients, spec: &ConfigSpec) -> Resul
     if !spec.notify_noncompliance {
         return Ok(None);
     }
-    let rule = match clients.events.describe_rule().name(EVENT_RULE_NAME).send().await {
-        Ok(rule) => rule,
-        Err(e) => {
-            let e = AwsError::from_sdk("events:DescribeRule", e);
-            return if e.kind == ErrorKind::NotFound { Ok(None) } else { Err(e) };
-        }
-    };
-    let targets = clients
-        .events
-        .list_targets_by_rule()
-        .rule(EVENT_RULE_NAME)
-        .send()
-        .await
-        .map_err(aws::err("events:ListTargetsByRule"))?;
-    Ok(Some(EventRule {
-        pattern: rule.event_pattern().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null),
-        state: rule.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-        description: rule.description().filter(|d| !d.is_empty()).map(str::to_string),
-        targets: targets.targets().iter().map(target_of).collect(),
-    }))
-}
-
-fn target_of(t: &EventTarget) -> EventRuleTarget {
-    let transformer = t.input_transformer().map(|x| {
-        let paths: BTreeMap<_, _> = x.input_paths_map().cloned().unwrap_or_default().into_iter().collect();
-        json!({"InputPathsMap": paths, "InputTemplate": x.input_template()}).to_string()
-    });
-    let input = t
-        .input()
-        .map(|i| format!("Input {i}"))
-        .or_else(|| t.input_path().map(|p| format!("InputPath {p}")))
-        .or_else(|| transformer.map(|x| format!("InputTransformer {x}")));
-    EventRuleTarget {
-        id: t.id().to_string(),
-        arn: t.arn().to_string(),
-        role_arn: t.role_arn().filter(|r| !r.is_empty()).map(str::to_string),
-        input,
-    }
+    event_route::observe(&clients.events, &ROUTE).await
 }
 
 /// What every region's changes refer to: the recorder's role and the global changes they depend on.
@@ -1003,84 +824,11 @@ fn diff_rules(r: &Region<'_>, recording_at: &Address, plan: &mut Plan) -> Vec<Ru
 }
 
 /// Non-compliance notification: home region → the security topic; elsewhere → the home region's bus.
-fn diff_event_rule(r: &Region<'_>, rules: &[Rule], forwarder_at: &Address, plan: &mut Plan) {
+fn diff_event_rule(r: &Region<'_>, rules: &[Rule], forwarder: &Address, plan: &mut Plan) {
     let Some(security) = &r.desired.notifications.security else { return };
+    let leg = event_route::Leg { scope: r.scope, region: r.region, topic: &security.name, forwarder };
     let have = r.state.event_rule.as_ref();
-    let rule_at = r.at(EVENT_RULE, EVENT_RULE_NAME);
-    plan.changes.push(event_rule_change(&rule_at, have, &event_pattern(rules)));
-    let (arn, role_arn, after) = if r.home() {
-        let policy_at = Address::new(&r.scope.account_id, &r.scope.home_region, TOPIC_POLICY, &security.name);
-        (topic_arn(r.scope, &security.name), None, policy_at)
-    } else {
-        (home_bus(r.scope), Some(cloudtrail::role_arn(r.scope, FORWARDER_ROLE_NAME)), forwarder_at.clone())
-    };
-    let want = EventRuleTarget { id: TARGET_ID.into(), arn, role_arn, input: None };
-    let target_at = r.at(EVENT_TARGET, &format!("{EVENT_RULE_NAME}/{TARGET_ID}"));
-    let change = event_target_change(&target_at, have, want, r.home());
-    plan.changes.push(if change.action == Action::NoOp { change } else { change.after(&rule_at).after(&after) });
-}
-
-fn event_rule_fields(pattern: String, state: &str, description: Option<&str>) -> [(&'static str, String); 3] {
-    [
-        ("event_pattern", pattern),
-        ("state", state.to_string()),
-        ("description", description.unwrap_or_default().to_string()),
-    ]
-}
-
-/// The rule matches the baseline's pattern (compared as JSON), is enabled, and carries the baseline's
-/// description. A disabled rule silences every finding of the region.
-fn event_rule_change(at: &Address, have: Option<&EventRule>, pattern: &Value) -> ResourceChange {
-    let want = event_rule_fields(pattern.to_string(), ENABLED, Some(EVENT_RULE_DESCRIPTION));
-    let put = Operation::Config(Op::PutEventRule { pattern: pattern.to_string() });
-    let Some(have) = have else {
-        return ResourceChange::new(at.clone(), Action::Create, "no event rule for non-compliance", put)
-            .with_attributes(super::new_fields(want));
-    };
-    let have_pattern = if have.pattern == *pattern { pattern.to_string() } else { have.pattern.to_string() };
-    let state = if have.state.starts_with(ENABLED) { ENABLED } else { have.state.as_str() };
-    let changed = super::changed_fields(event_rule_fields(have_pattern, state, have.description.as_deref()), want);
-    if changed.is_empty() {
-        return ResourceChange::no_op(at.clone(), "event rule matches");
-    }
-    let reason = if state == ENABLED { "event rule differs" } else { "event rule is disabled: no finding is sent" };
-    ResourceChange::new(at.clone(), Action::Update, reason, put).with_attributes(changed)
-}
-
-fn target_fields(t: &EventRuleTarget) -> [(&'static str, String); 3] {
-    [
-        ("target", t.arn.clone()),
-        ("role_arn", t.role_arn.clone().unwrap_or_default()),
-        ("input", t.input.clone().unwrap_or_default()),
-    ]
-}
-
-/// The baseline's target (by its id) delivers the event as it is to the topic, or to the home region's bus
-/// through the forwarding role. A target of someone else's that does the same is enough.
-fn event_target_change(at: &Address, have: Option<&EventRule>, want: EventRuleTarget, home: bool) -> ResourceChange {
-    let targets = have.map(|rule| rule.targets.as_slice()).unwrap_or_default();
-    let same = |t: &&EventRuleTarget| target_fields(t) == target_fields(&want);
-    if targets.iter().any(|t| t.id == TARGET_ID && same(&t)) {
-        return ResourceChange::no_op(at.clone(), "target in place");
-    }
-    if let Some(other) = targets.iter().find(same) {
-        return ResourceChange::no_op(at.clone(), format!("target {} delivers to the same place", other.id));
-    }
-    let ours = targets.iter().find(|t| t.id == TARGET_ID);
-    let attributes = match ours {
-        Some(t) => super::changed_fields(target_fields(t), target_fields(&want)),
-        None => {
-            super::new_fields(target_fields(&want)).into_iter().filter(|a| a.after != Some(String::new())).collect()
-        }
-    };
-    let reason = match (ours, home) {
-        (Some(_), _) => "target differs from the baseline's",
-        (None, true) => "non-compliance must reach the security topic",
-        (None, false) => "forward to the home region",
-    };
-    let action = if have.is_some() { Action::Update } else { Action::Create };
-    let op = Operation::Config(Op::PutEventTarget { arn: want.arn, role_arn: want.role_arn });
-    ResourceChange::new(at.clone(), action, reason, op).with_attributes(attributes)
+    plan.changes.extend(event_route::diff_region(&ROUTE, &leg, have, &event_pattern(rules), route_op));
 }
 
 /// The clients of the change's region.
@@ -1105,25 +853,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
                 Err(e) => super::already_there("EntityAlreadyExists")(e),
             }
         }
-        Op::CreateForwarderRole { trust_policy, policy } => {
-            let (name, description) = (FORWARDER_ROLE_NAME, FORWARDER_DESCRIPTION);
-            iam_role::create(&target.iam, name, trust_policy, description, &BTreeMap::new()).await?;
-            iam_role::put_inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME, policy).await
-        }
-        Op::RepairForwarderRole { trust_policy, policy, description } => {
-            if let Some(trust) = trust_policy {
-                iam_role::update_trust(&target.iam, FORWARDER_ROLE_NAME, trust).await?;
-            }
-            if let Some(description) = description {
-                iam_role::update_description(&target.iam, FORWARDER_ROLE_NAME, description).await?;
-            }
-            match policy {
-                Some(policy) => {
-                    iam_role::put_inline_policy(&target.iam, FORWARDER_ROLE_NAME, FORWARDER_POLICY_NAME, policy).await
-                }
-                None => Ok(()),
-            }
-        }
+        Op::Route(op) => event_route::run(target, op, address).await,
         Op::PutRecorder(r) => put_recorder(clients(target, address)?, r, address, events).await,
         Op::PutChannel(ch) => put_channel(clients(target, address)?, ch, address, events).await,
         Op::ReplaceChannel { channel, pause } => {
@@ -1131,41 +861,6 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, events: &dyn E
         }
         Op::StartRecording { recorder } => start_recording(clients(target, address)?, recorder).await,
         Op::PutRule(rule) => put_rule(clients(target, address)?, rule).await,
-        Op::PutEventRule { pattern } => {
-            let c = clients(target, address)?;
-            c.events
-                .put_rule()
-                .name(EVENT_RULE_NAME)
-                .event_pattern(pattern)
-                .state(aws_sdk_eventbridge::types::RuleState::Enabled)
-                .description(EVENT_RULE_DESCRIPTION)
-                .send()
-                .await
-                .map_err(aws::err("events:PutRule"))?;
-            Ok(())
-        }
-        Op::PutEventTarget { arn, role_arn } => {
-            let c = clients(target, address)?;
-            let t = EventTarget::builder()
-                .id(TARGET_ID)
-                .arn(arn)
-                .set_role_arn(role_arn.clone())
-                .build()
-                .map_err(aws::build_error("events:PutTargets"))?;
-            let out = c
-                .events
-                .put_targets()
-                .rule(EVENT_RULE_NAME)
-                .targets(t)
-                .send()
-                .await
-                .map_err(aws::err("events:PutTargets"))?;
-            if out.failed_entry_count() > 0 {
-                let why = out.failed_entries().first().and_then(|f| f.error_message()).unwrap_or("unknown").to_string();
-                return Err(AwsError::new("events:PutTargets", ErrorKind::Service, None, why, None));
-            }
-            Ok(())
-        }
     }
 }
 
@@ -1393,7 +1088,10 @@ mod tests {
         let other = diff_region(&d, &scope(), spec, "us-west-2", &RegionState::default(), &refs_for(&slr, &fwd, &arn));
         assert!(!kinds(&other).iter().any(|k| k.contains("iam-password")));
         let target = other.changes.iter().find(|c| c.address.kind == EVENT_TARGET).unwrap();
-        let Some(Operation::Config(Op::PutEventTarget { arn, role_arn })) = &target.operation else { panic!() };
+        let Some(Operation::Config(Op::Route(event_route::Op::PutTarget { arn, role_arn, .. }))) = &target.operation
+        else {
+            panic!()
+        };
         assert_eq!(arn, "arn:aws:events:eu-west-1:111111111111:event-bus/default", "forwarded to the home region");
         assert!(role_arn.as_deref().unwrap().ends_with(FORWARDER_ROLE_NAME));
         let recorder = other.changes.iter().find(|c| c.address.kind == RECORDER).unwrap();
@@ -1447,36 +1145,6 @@ mod tests {
     }
 
     #[test]
-    fn a_disabled_event_rule_and_a_rewritten_target_are_drift() {
-        let at = Address::new("111111111111", "eu-west-1", EVENT_RULE, EVENT_RULE_NAME);
-        let pattern = json!({"source": ["aws.config"]});
-        let ours = EventRule {
-            pattern: pattern.clone(),
-            state: ENABLED.into(),
-            description: Some(EVENT_RULE_DESCRIPTION.into()),
-            targets: vec![EventRuleTarget { id: TARGET_ID.into(), arn: "arn:topic".into(), ..Default::default() }],
-        };
-        assert_eq!(event_rule_change(&at, Some(&ours), &pattern).action, Action::NoOp);
-        let disabled = EventRule { state: "DISABLED".into(), ..ours.clone() };
-        let change = event_rule_change(&at, Some(&disabled), &pattern);
-        assert_eq!(change.action, Action::Update);
-        assert_eq!(change.attributes.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["state"]);
-
-        let want = EventRuleTarget { id: TARGET_ID.into(), arn: "arn:topic".into(), ..Default::default() };
-        let target_at = Address::new("111111111111", "eu-west-1", EVENT_TARGET, "r/t");
-        assert_eq!(event_target_change(&target_at, Some(&ours), want.clone(), true).action, Action::NoOp);
-        let mut rewritten = ours.clone();
-        rewritten.targets[0].input = Some("Input {}".into());
-        let change = event_target_change(&target_at, Some(&rewritten), want.clone(), true);
-        assert_eq!(change.action, Action::Update);
-        assert_eq!(change.attributes[0].name, "input");
-        // Someone else's target that delivers the event as it is to the same topic is enough.
-        let mut foreign = ours.clone();
-        foreign.targets[0].id = "ops".into();
-        assert_eq!(event_target_change(&target_at, Some(&foreign), want, true).action, Action::NoOp);
-    }
-
-    #[test]
     fn a_rule_scoped_to_one_resource_or_a_tag_is_drift_and_its_own_types_are_not() {
         let want = Rule {
             name: "r".into(),
@@ -1502,27 +1170,6 @@ mod tests {
         }
         let custom = Rule { owner: "CUSTOM_LAMBDA".into(), ..want.clone() };
         assert_eq!(custom.drift(&want)[0].name, "source_owner");
-    }
-
-    #[test]
-    fn the_forwarding_roles_trust_and_policy_are_compared_and_put_back() {
-        let at = Address::new("111111111111", GLOBAL, FORWARDER_ROLE, FORWARDER_ROLE_NAME);
-        let good = ForwarderRole {
-            trust_policy: forwarder_trust(&scope()),
-            policy: Some(forwarder_policy(&scope())),
-            description: FORWARDER_DESCRIPTION.into(),
-        };
-        assert_eq!(forwarder_change(&scope(), &at, Some(&good)).action, Action::NoOp);
-        let gutted = ForwarderRole { trust_policy: PolicyDocument::empty(), policy: None, description: String::new() };
-        let change = forwarder_change(&scope(), &at, Some(&gutted));
-        assert_eq!(change.action, Action::Update);
-        let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, ["assume_role_policy", "policy", "description"]);
-        let Some(Operation::Config(Op::RepairForwarderRole { trust_policy, policy, description })) = &change.operation
-        else {
-            panic!("{change:?}")
-        };
-        assert!(trust_policy.is_some() && policy.is_some() && description.is_some());
     }
 
     fn spec_with(d: &Desired, existing_recorder: ExistingRecorder) -> ConfigSpec {

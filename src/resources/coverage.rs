@@ -396,6 +396,83 @@ pub const SETTINGS: &[Setting] = &[
         // EnableEbsEncryptionByDefault has no parameter: the call itself is the setting.
         &[],
     ),
+    // GuardDuty: each region's detector, the organization's delegation and members' auto-enable. Its findings
+    // route is an EventBridge rule and target like Config's (the entries below).
+    repaired("guardduty.detector", "status", "GetDetector", &["CreateDetector.enable", "UpdateDetector.enable"]),
+    repaired(
+        "guardduty.detector",
+        "finding_publishing_frequency",
+        "GetDetector",
+        &["CreateDetector.findingPublishingFrequency", "UpdateDetector.findingPublishingFrequency"],
+    ),
+    unmanaged(
+        "guardduty.detector",
+        "tags.*",
+        &["CreateDetector.tags"],
+        "set when baseline creates the detector; an adopted detector's tags are its owner's",
+    ),
+    unmanaged(
+        "guardduty.detector",
+        "client_token",
+        &["CreateDetector.clientToken"],
+        "an idempotency token the SDK makes for each request",
+    ),
+    repaired(
+        "guardduty.organization_admin",
+        "admin_account_id",
+        "ListOrganizationAdminAccounts",
+        &["EnableOrganizationAdminAccount.adminAccountId"],
+    ),
+    repaired(
+        "guardduty.organization_configuration",
+        "auto_enable_organization_members",
+        "DescribeOrganizationConfiguration",
+        &["UpdateOrganizationConfiguration.autoEnableOrganizationMembers"],
+    ),
+    // Security Hub: the hub of each region, its standards, the home region's finding aggregator.
+    unmanaged(
+        "securityhub.hub",
+        "control_finding_generator",
+        &["EnableSecurityHub.ControlFindingGenerator", "EnableSecurityHub.EnableDefaultStandards"],
+        "options of enabling the hub; an adopted hub keeps its own",
+    ),
+    unmanaged(
+        "securityhub.hub",
+        "tags.*",
+        &["EnableSecurityHub.Tags"],
+        "set when baseline enables the hub; an adopted hub's tags are its owner's",
+    ),
+    repaired(
+        "securityhub.standard",
+        "standards_status",
+        "GetEnabledStandards",
+        &["BatchEnableStandards.StandardsSubscriptionRequests[].StandardsArn"],
+    ),
+    repaired(
+        "securityhub.finding_aggregator",
+        "region_linking_mode",
+        "GetFindingAggregator",
+        &[
+            "CreateFindingAggregator.RegionLinkingMode",
+            "UpdateFindingAggregator.RegionLinkingMode",
+            "UpdateFindingAggregator.FindingAggregatorArn",
+        ],
+    ),
+    // IAM Access Analyzer: an analyzer per region is created when none is active; an existing one is adopted.
+    identity("accessanalyzer.analyzer", "name", &["CreateAnalyzer.analyzerName"]),
+    identity("accessanalyzer.analyzer", "type", &["CreateAnalyzer.type"]),
+    unmanaged(
+        "accessanalyzer.analyzer",
+        "tags.*",
+        &["CreateAnalyzer.tags"],
+        "set when baseline creates the analyzer; an adopted analyzer's tags are its owner's",
+    ),
+    unmanaged(
+        "accessanalyzer.analyzer",
+        "client_token",
+        &["CreateAnalyzer.clientToken"],
+        "an idempotency token the SDK makes for each request",
+    ),
     // AWS Config: recorder, channel, recording, rules, and the EventBridge path to the security topic.
     identity(RECORDER, "name", &["PutConfigurationRecorder.ConfigurationRecorder.name"]),
     repaired(RECORDER, "role_arn", RECORDER_READ, &["PutConfigurationRecorder.ConfigurationRecorder.roleARN"]),

@@ -8,11 +8,11 @@
 
 use futures::future::join_all;
 
-use super::{Operation, report_unreadable};
+use super::{Operation, region_read};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError};
 use crate::config::Desired;
-use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel};
+use crate::engine::{Action, Address, AttributeChange, EventSink};
 use crate::target::{Scope, Target};
 
 pub const SETTING: &str = "ec2.ebs_encryption_by_default";
@@ -48,14 +48,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         .await;
     for (clients, read) in target.regions.iter().zip(reads) {
         let at = address(scope, &clients.region);
-        let read = match read {
-            Err(error) if error.is_denied_by_scp() && clients.region != scope.home_region => {
-                plan.notices.push(denied_region(at, &error));
-                continue;
-            }
-            read => read,
-        };
-        if let Some(enabled) = report_unreadable(read, &at, &mut plan) {
+        if let Some(enabled) = region_read(read, &at, &scope.home_region, "EC2", &mut plan) {
             plan.changes.push(diff(at, &clients.region, enabled));
         }
     }
@@ -75,17 +68,6 @@ pub fn diff(at: Address, region: &str, enabled: bool) -> ResourceChange {
     ResourceChange::new(at, Action::Update, "EBS encryption by default is off", op).with_attributes(vec![
         AttributeChange::new("ebs_encryption_by_default", Some("false".into()), Some("true".into())),
     ])
-}
-
-fn denied_region(at: Address, error: &AwsError) -> Notice {
-    let region = at.region.clone();
-    Notice {
-        level: NoticeLevel::Warning,
-        address: at,
-        message: format!(
-            "region {region} skipped: a service control policy denies EC2 there (a region deny?): {error}"
-        ),
-    }
 }
 
 pub async fn execute(target: &Target, op: &Op, _at: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {

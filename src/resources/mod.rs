@@ -1,20 +1,10 @@
 //! One module per resource family. Each has `plan` (observe concurrently, then a pure `diff`) and `execute`
-//! (the writes for one planned operation).
+//! (the writes for one planned operation). The family modules are declared by the registry (`families!`);
+//! the modules below are shared helpers, not families.
 
-pub mod account_bpa;
-pub mod alarms;
-pub mod billing_reports;
-pub mod budgets;
-pub mod cloudtrail;
-pub mod config_service;
-pub mod contacts;
 pub mod coverage;
-pub mod ebs_encryption;
-pub mod iam_hygiene;
+pub mod event_route;
 pub mod iam_role;
-pub mod log_bucket;
-pub mod sns;
-pub mod trail_key;
 
 use std::collections::BTreeMap;
 
@@ -27,8 +17,8 @@ use crate::policy::StatementDrift;
 use crate::target::Target;
 
 /// The registry: every family, as `module: Variant` (its file under `resources/`, its [`Operation`] variant).
-/// The operation type, apply's dispatch, the permissions and the plan fan-out are all derived from it, so a new
-/// family is its own file plus one line here. Every family module provides the same contract:
+/// The module declaration, the operation type, apply's dispatch, the permissions and the plan fan-out are all
+/// derived from it, so a new family is its own file plus one line here. Every family module provides the same contract:
 /// - `Op`: what apply does for one of its changes;
 /// - `permissions(desired, needs)`: the IAM actions and resources its calls need with this baseline;
 /// - `plan(desired, target) -> Plan` (families planned after the trail take what the trail's read found);
@@ -38,6 +28,9 @@ macro_rules! families {
         independent { $($module:ident: $variant:ident),* $(,)? }
         after_trail { $($chained:ident: $chained_variant:ident),* $(,)? }
     ) => {
+        $(pub mod $module;)*
+        $(pub mod $chained;)*
+
         /// What apply does for one change: a closed set, one variant per family.
         #[derive(Debug, Clone, PartialEq)]
         pub enum Operation {
@@ -105,6 +98,9 @@ families! {
         trail_key: TrailKey,
         ebs_encryption: EbsEncryption,
         account_bpa: AccountBpa,
+        guardduty: GuardDuty,
+        security_hub: SecurityHub,
+        access_analyzer: AccessAnalyzer,
     }
     after_trail {
         cloudtrail: CloudTrail,
@@ -155,6 +151,28 @@ pub(crate) fn report_unreadable<T>(result: Result<T, AwsError>, address: &Addres
             plan.errors.push(PlanError { address: address.clone(), error });
             None
         }
+    }
+}
+
+/// One region's read, for a regional family: a region a service control policy denies whole (a region deny;
+/// the home region excepted) is skipped with a warning naming `service`; otherwise as [`report_unreadable`].
+pub(crate) fn region_read<T>(
+    read: Result<T, AwsError>,
+    at: &Address,
+    home_region: &str,
+    service: &str,
+    plan: &mut Plan,
+) -> Option<T> {
+    match read {
+        Err(error) if error.is_denied_by_scp() && at.region != home_region => {
+            let message = format!(
+                "region {} skipped: a service control policy denies {service} there (a region deny?): {error}",
+                at.region
+            );
+            plan.notices.push(Notice { level: NoticeLevel::Warning, address: at.clone(), message });
+            None
+        }
+        read => report_unreadable(read, at, plan),
     }
 }
 

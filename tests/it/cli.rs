@@ -55,12 +55,20 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
         "+ 123456789012/us-east-1/config.recorder/default",
         "+ 123456789012/us-east-1/config.rule/baseline-restricted-incoming-traffic",
         "+ 123456789012/us-east-1/events.target/baseline-config-noncompliant/baseline-security",
+        "+ 123456789012/us-east-1/guardduty.detector/default",
+        "+ 123456789012/us-east-1/events.rule/baseline-guardduty-findings",
+        "+ 123456789012/global/iam.role/baseline-guardduty-events-forwarder",
+        "+ 123456789012/eu-west-1/securityhub.hub/default",
     ] {
         assert!(text.contains(address), "missing {address} in:\n{text}");
     }
-    assert!(text.contains("Plan: 212 to create, 21 to update, 1 manual."), "{text}");
+    assert!(text.contains("Plan: 293 to create, 21 to update, 1 manual."), "{text}");
     // The emulator lacks the primary-contact and CUR APIs: warnings naming the address.
-    for address in ["global/account.primary_contact/primary", "global/cur.report_definition/baseline-cost-and-usage"] {
+    for address in [
+        "global/account.primary_contact/primary",
+        "global/cur.report_definition/baseline-cost-and-usage",
+        "us-east-1/accessanalyzer.analyzer/baseline-access-analyzer",
+    ] {
         assert!(text.contains(&format!("123456789012/{address}: not supported by this endpoint")), "{text}");
     }
 
@@ -75,7 +83,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let out = moto.cli(dir.path(), &["apply", "--auto-approve"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
-    assert!(text.contains("Apply complete: 212 created, 21 updated, 0 failed."), "{text}");
+    assert!(text.contains("Apply complete: 293 created, 21 updated, 0 failed."), "{text}");
 
     // Checked independently.
     for topic in TOPICS {
@@ -131,7 +139,7 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     assert_eq!(printed["summary"]["create"], 0);
     assert_eq!(printed["summary"]["update"], 0);
     assert_eq!(printed["summary"]["manual"], 1);
-    assert_eq!(printed["summary"]["unchanged"], 238);
+    assert_eq!(printed["summary"]["unchanged"], 319);
     assert_eq!(printed["notices"][0]["level"], "warning");
 }
 
@@ -170,7 +178,7 @@ fn validate_needs_no_credentials() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).starts_with("baseline.toml is valid: 13 of 13 sections set, 0 warnings.\n"),
+        stdout(&out).starts_with("baseline.toml is valid: 16 of 16 sections set, 0 warnings.\n"),
         "{}",
         stdout(&out)
     );

@@ -108,10 +108,26 @@ fn cases() -> Vec<(&'static str, String, &'static str, usize, usize, &'static st
         (
             "unknown section",
             "[cloudtrial]\nname = \"x\"\n".to_string(),
-            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`, `log_archive`, `cloudtrail`, `s3`, `ebs`, `alarms`, `iam`, `budgets`, `billing_reports`, `config`, `accounts`",
+            "unknown field `cloudtrial`, expected one of `baseline`, `contacts`, `notifications`, `log_archive`, `cloudtrail`, `s3`, `ebs`, `alarms`, `iam`, `budgets`, `billing_reports`, `config`, `guardduty`, `security_hub`, `access_analyzer`, `accounts`",
             1,
             2,
             "check the spelling",
+        ),
+        (
+            "guardduty frequency not a choice",
+            "[guardduty]\nnotify_severity = \"none\"\nfinding_publishing_frequency = \"HOURLY\"\n".to_string(),
+            "invalid finding_publishing_frequency \"HOURLY\"",
+            3,
+            32,
+            "use one of \"FIFTEEN_MINUTES\", \"ONE_HOUR\", \"SIX_HOURS\"",
+        ),
+        (
+            "guardduty notifies without a security topic",
+            "[guardduty]\nnotify_severity = \"high\"\n".to_string(),
+            "[guardduty] notifies the security topic, and there is no [notifications.security]",
+            2,
+            19,
+            "notify_severity = \"none\"",
         ),
         (
             "duplicate topic names",

@@ -203,7 +203,9 @@ pub fn shipped_config_with(config: &str, line: &str) -> String {
 /// access to AWS based on the requested AWS Region"), while DescribeRegions still lists them as enabled. Here every
 /// request signed for eu-west-1 is denied so: the plan warns that the region is skipped, naming the SCP, and goes
 /// on; apply converges; the next plan is clean. Each run makes one denied call there per regional family (its
-/// first read): AWS Config and EBS encryption by default, which is skipped there the same way.
+/// first reads): AWS Config (one), EBS encryption by default (one), GuardDuty (one), Security Hub (two, the hub
+/// and its standards read at once) and IAM Access Analyzer (one), each skipped there the same way (the last three
+/// answer on REST-JSON: the denial comes in that protocol).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_region_denied_by_a_service_control_policy_is_skipped_with_a_warning() {
     let (moto, dir) = two_region_setup();
@@ -222,6 +224,13 @@ async fn a_region_denied_by_a_service_control_policy_is_skipped_with_a_warning()
     assert!(text.contains(&format!("{ACCOUNT}/us-east-1/config.recorder/default")), "{text}");
     let ebs = format!("  - {ACCOUNT}/eu-west-1/ec2.ebs_encryption_by_default/default: region eu-west-1 skipped");
     assert!(text.lines().any(|l| l.starts_with(&ebs)), "{ebs}: {text}");
+    let guardduty = format!("  - {ACCOUNT}/eu-west-1/guardduty.detector/default: region eu-west-1 skipped");
+    assert!(text.lines().any(|l| l.starts_with(&guardduty)), "{guardduty}: {text}");
+    assert!(!text.contains("baseline-guardduty-events-forwarder"), "nothing to forward: {text}");
+    for kind in ["securityhub.hub/default", "accessanalyzer.analyzer/baseline-access-analyzer"] {
+        let skipped = format!("  - {ACCOUNT}/eu-west-1/{kind}: region eu-west-1 skipped");
+        assert!(text.lines().any(|l| l.starts_with(&skipped)), "{skipped}: {text}");
+    }
 
     let out = cli_with_endpoint(dir.path(), &proxy.endpoint, &["apply", "--auto-approve"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
@@ -229,7 +238,7 @@ async fn a_region_denied_by_a_service_control_policy_is_skipped_with_a_warning()
     let out = cli_with_endpoint(dir.path(), &proxy.endpoint, &["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("region eu-west-1 skipped"), "{}", stdout(&out));
-    assert_eq!(proxy.stats().permanent, 6, "one denied call per run and family: {}", proxy.stats());
+    assert_eq!(proxy.stats().permanent, 18, "the first reads of each family, each run: {}", proxy.stats());
 
     let eu = config_client(&moto, "eu-west-1").await;
     assert!(eu.describe_configuration_recorders().send().await.unwrap().configuration_recorders().is_empty());

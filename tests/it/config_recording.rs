@@ -273,14 +273,7 @@ async fn a_dropped_topic_is_cleared_although_put_delivery_channel_keeps_what_it_
         frequency: Some("TwentyFour_Hours".into()),
     };
     let aws = Arc::new(Mutex::new(AwsConfigChannel { channel: Some(channel.clone()), recording: true }));
-    let events = aws_sdk_eventbridge::Client::from_conf(
-        aws_sdk_eventbridge::Config::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
-            .build(),
-    );
-    let ec2 = crate::mocked::idle_ec2(REGION);
-    let clients = RegionClients { region: REGION.into(), config: aws_config_channel(aws.clone()), events, ec2 };
+    let clients = RegionClients { config: aws_config_channel(aws.clone()), ..crate::mocked::idle_region(REGION) };
     let target = baseline::Target { regions: vec![clients], ..target };
     let recorder = Recorder {
         name: "default".into(),

@@ -98,6 +98,33 @@ const ELSEWHERE: &[(&str, &str, &str, &str)] = &[
         "src/resources/config_service.rs",
         "a_rule_scoped_to_one_resource_or_a_tag_is_drift_and_its_own_types_are_not",
     ),
+    // The emulator has no GuardDuty organization configuration, and one account cannot be both the
+    // management account and the delegated administrator.
+    (
+        "guardduty.organization_admin",
+        "admin_account_id",
+        "tests/it/guardduty.rs",
+        "the_management_account_delegates_and_the_administrator_auto_enables_members",
+    ),
+    (
+        "guardduty.organization_configuration",
+        "auto_enable_organization_members",
+        "tests/it/guardduty.rs",
+        "the_management_account_delegates_and_the_administrator_auto_enables_members",
+    ),
+    // The emulator has no Security Hub standards or finding aggregator API.
+    (
+        "securityhub.standard",
+        "standards_status",
+        "tests/it/security_hub.rs",
+        "a_hub_of_someone_elses_is_adopted_a_missing_standard_enabled_and_the_aggregator_linked",
+    ),
+    (
+        "securityhub.finding_aggregator",
+        "region_linking_mode",
+        "tests/it/security_hub.rs",
+        "a_hub_of_someone_elses_is_adopted_a_missing_standard_enabled_and_the_aggregator_linked",
+    ),
     // An exclusion list needs recording strategy EXCLUSION_BY_RESOURCE_TYPES, which the emulator does not keep.
     (
         "config.recorder",
@@ -164,6 +191,7 @@ async fn every_setting_changed_by_hand_is_planned_by_name_and_repaired_by_one_ap
     drifted.extend(iam(&sdk).await);
     drifted.extend(contacts(&sdk).await);
     drifted.extend(ebs(&moto));
+    drifted.extend(guardduty(&sdk).await);
 
     // Every compared setting of the list is drifted here, or shown drifting by the test named for it.
     let untested: Vec<String> = SETTINGS
@@ -200,6 +228,25 @@ fn ebs(moto: &Moto) -> Vec<Drifted> {
         let (status, body) = ec2_query(&moto.endpoint, region, "DisableEbsEncryptionByDefault");
         assert_eq!(status, 200, "{body}");
         drifted.extend(at(region, "ec2.ebs_encryption_by_default", "default", &["ebs_encryption_by_default"]));
+    }
+    drifted
+}
+
+/// Each region's detector suspended and publishing every six hours.
+async fn guardduty(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
+    let mut drifted = Vec::new();
+    for region in [REGION, OTHER_REGION] {
+        let conf = aws_sdk_guardduty::config::Builder::from(sdk).region(aws_config::Region::new(region)).build();
+        let gd = aws_sdk_guardduty::Client::from_conf(conf);
+        let id = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+        gd.update_detector()
+            .detector_id(id)
+            .enable(false)
+            .finding_publishing_frequency(aws_sdk_guardduty::types::FindingPublishingFrequency::SixHours)
+            .send()
+            .await
+            .unwrap();
+        drifted.extend(at(region, "guardduty.detector", "default", &["status", "finding_publishing_frequency"]));
     }
     drifted
 }

@@ -405,6 +405,11 @@ impl Request {
         Some(scope.split('/').collect())
     }
 
+    /// Signed for a REST-JSON service (see [`REST_JSON_SERVICES`]).
+    fn signed_for_rest_json(&self) -> bool {
+        self.credential_scope().and_then(|s| s.get(3).copied()).is_some_and(|s| REST_JSON_SERVICES.contains(&s))
+    }
+
     /// The access key id the request is signed with.
     fn access_key(&self) -> Option<&str> {
         self.credential_scope()?.first().copied()
@@ -756,12 +761,16 @@ fn protocol(request: &Request) -> Protocol {
         Protocol::Json
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         if contains(&request.body, b"Version=2016-11-15") { Protocol::Ec2 } else { Protocol::Query }
-    } else if content_type.starts_with("application/json") {
+    } else if content_type.starts_with("application/json") || request.signed_for_rest_json() {
         Protocol::RestJson
     } else {
         Protocol::RestXml
     }
 }
+
+/// Services on the REST-JSON protocol whose reads (GET, no body) carry no content type to tell them by; S3 and
+/// S3 Control, the REST-XML ones, do the same. Told apart by the service the request is signed for.
+const REST_JSON_SERVICES: &[&str] = &["guardduty", "securityhub", "access-analyzer", "account"];
 
 fn reason(status: u16) -> &'static str {
     match status {

@@ -162,6 +162,27 @@ pub fn two_region_config() -> String {
     shipped_config().replacen("regions = \"all-enabled\"", "regions = [\"us-east-1\", \"eu-west-1\"]", 1)
 }
 
+/// `config` without the table under `header` (its header and keys, up to the next table or blank line).
+pub fn without_table(config: &str, header: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in config.lines() {
+        if line.trim() == header {
+            skipping = true;
+            continue;
+        }
+        if skipping && (line.trim().is_empty() || line.starts_with('[')) {
+            skipping = false;
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(out.len() < config.len(), "{header} not in the config");
+    out
+}
+
 /// A fresh emulator and a directory holding [`two_region_config`] as baseline.toml.
 pub fn two_region_setup() -> (Moto, tempfile::TempDir) {
     let moto = Moto::start();

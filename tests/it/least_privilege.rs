@@ -42,13 +42,31 @@ async fn user(moto: &Moto, name: &str, policy: &Value) -> (String, String) {
     (key.access_key_id().to_string(), key.secret_access_key().to_string())
 }
 
+/// The emulator enforcing IAM rejects the signature of every GET on a REST-JSON service (GuardDuty's
+/// ListDetectors, Security Hub's DescribeHub: SignatureDoesNotMatch; it signs the parsed parameters as the
+/// body), and has no Access Analyzer, so these families cannot be enforced here. Their permissions are checked
+/// against their calls by the permissions unit test (`each_family_lists_the_actions_of_its_calls`); this runs
+/// the rest of the shipped baseline.
+const NOT_ENFORCEABLE: &[&str] = &["[guardduty]", "[security_hub]", "[access_analyzer]"];
+
+/// A fresh emulator and the two-region baseline without the sections the emulator cannot enforce.
+fn enforceable_setup() -> (Moto, tempfile::TempDir) {
+    let (moto, dir) = two_region_setup();
+    let mut config = two_region_config();
+    for header in NOT_ENFORCEABLE {
+        config = without_table(&config, header);
+    }
+    std::fs::write(dir.path().join("baseline.toml"), config).unwrap();
+    (moto, dir)
+}
+
 fn run(moto: &Moto, dir: &Path, (key, secret): &(String, String), args: &[&str]) -> std::process::Output {
     cli_as(dir, &moto.endpoint, (key, secret), args)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_generated_policies_are_enough_and_plan_cannot_write() {
-    let (moto, dir) = two_region_setup();
+    let (moto, dir) = enforceable_setup();
     let plan_policy = generated(&moto, dir.path(), "--plan");
     let apply_policy = generated(&moto, dir.path(), "--apply");
     assert_eq!(plan_policy["writes"], 0);
@@ -102,7 +120,7 @@ async fn a_missing_action_is_named_with_the_resource_address() {
         ("--plan", "sns:GetTopicAttributes", "sns.topic"),
     ];
     for (command, action, kind) in samples {
-        let (moto, dir) = two_region_setup();
+        let (moto, dir) = enforceable_setup();
         let policy = without(&generated(&moto, dir.path(), command)["policy"], action);
         let runner = user(&moto, "runner", &policy).await;
         moto_api(&moto.endpoint, "/moto-api/reset-auth", "0");

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per topic. The emulator tests start their own moto_server.
 
+mod access_analyzer;
 mod alarms;
 mod cli;
 mod config_errors;
@@ -11,6 +12,7 @@ mod ebs;
 mod fault_proxy;
 mod faults;
 mod first_run;
+mod guardduty;
 mod harness;
 mod hygiene;
 mod init;
@@ -29,4 +31,5 @@ mod render;
 mod saved_plan;
 mod schema;
 mod secrets;
+mod security_hub;
 mod wire;

@@ -88,6 +88,19 @@ pub fn idle_ec2(region: &str) -> baseline::aws::ec2::Client {
     baseline::aws::Session::from_sdk_config(sdk).ec2(region)
 }
 
+/// One region's clients, all pointing nowhere; tests replace the ones they mock.
+pub fn idle_region(region: &str) -> baseline::target::RegionClients {
+    baseline::target::RegionClients {
+        region: region.into(),
+        config: idle!(aws_sdk_config),
+        events: idle!(aws_sdk_eventbridge),
+        ec2: idle_ec2(region),
+        guardduty: idle!(aws_sdk_guardduty),
+        securityhub: idle!(aws_sdk_securityhub),
+        accessanalyzer: idle!(aws_sdk_accessanalyzer),
+    }
+}
+
 fn target_with(account: aws_sdk_account::Client, s3control: aws_sdk_s3control::Client) -> Target {
     Target { account, s3control, ..idle_target() }
 }

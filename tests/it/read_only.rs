@@ -13,7 +13,7 @@ async fn plan_is_incapable_of_writing() {
     let target = target(&session, &desired).await;
 
     let plan = baseline::plan(&desired, &target).await;
-    assert_eq!(plan.summary().create, 212);
+    assert_eq!(plan.summary().create, 293);
     let counts = session.guard.counts();
     assert_eq!((counts.writes, counts.refused), (0, 0), "planning only reads");
 

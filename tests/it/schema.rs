@@ -202,9 +202,12 @@ struct RawField {
     holds: Option<(Nesting, String)>,
 }
 
-/// The serde structs of src/config/raw.rs, by name, read from the source: the loader's own list of keys.
+/// The serde structs (`Raw*`) of src/config/ (raw.rs, and each family section's own file), by name, read from
+/// the source: the loader's own list of keys.
 fn raw_structs() -> BTreeMap<String, Vec<RawField>> {
-    let source = std::fs::read_to_string(root().join("src/config/raw.rs")).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(root().join("src/config")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let source: String = files.iter().map(|p| std::fs::read_to_string(p).unwrap() + "\n").collect();
     let mut structs = BTreeMap::new();
     let mut current: Option<(String, Vec<RawField>)> = None;
     let mut attributes = String::new();
@@ -214,6 +217,10 @@ fn raw_structs() -> BTreeMap<String, Vec<RawField>> {
             continue;
         }
         if let Some(name) = line.strip_prefix("pub struct ").and_then(|l| l.strip_suffix(" {")) {
+            if !name.starts_with("Raw") {
+                attributes.clear();
+                continue;
+            }
             assert!(
                 attributes.contains("deny_unknown_fields"),
                 "{name} in src/config/raw.rs does not deny unknown fields: the schema says additionalProperties false"
@@ -267,7 +274,7 @@ fn compare(
 ) -> Vec<String> {
     let node = resolve(root, node);
     let table = if place.is_empty() { "the top level".to_string() } else { format!("[{place}]") };
-    let fields = structs.get(name).unwrap_or_else(|| panic!("{name} is not a struct of src/config/raw.rs"));
+    let fields = structs.get(name).unwrap_or_else(|| panic!("{name} is not a struct of src/config/"));
     let empty = Map::new();
     let properties = node.get("properties").and_then(Value::as_object).unwrap_or(&empty);
     let mut problems = Vec::new();
@@ -277,7 +284,7 @@ fn compare(
     for field in fields {
         let Some(child) = properties.get(&field.key) else {
             problems.push(format!(
-                "{table} {}: the loader accepts it ({name} in src/config/raw.rs) but schema/baseline.schema.json \
+                "{table} {}: the loader accepts it ({name} in src/config/) but schema/baseline.schema.json \
                  does not list it: add it, with its type, description and default",
                 field.key
             ));
@@ -295,7 +302,7 @@ fn compare(
     }
     let known: BTreeSet<&str> = fields.iter().map(|f| f.key.as_str()).collect();
     for key in properties.keys().filter(|k| !known.contains(k.as_str())) {
-        problems.push(format!("{table} {key}: in the schema, but the loader ({name} in src/config/raw.rs) rejects it"));
+        problems.push(format!("{table} {key}: in the schema, but the loader ({name} in src/config/) rejects it"));
     }
     problems
 }

@@ -38,12 +38,45 @@ pub fn write_of(request: &Passed) -> Option<Write> {
     } else if is_form(request) {
         query_write(&String::from_utf8_lossy(&request.body))?
     } else if request.header("content-type").is_some_and(|t| t.starts_with("application/json")) {
-        let name = request.path.trim_start_matches('/').split(['?', '/']).next().unwrap_or_default();
-        (pascal(name), json_fields(&request.body))
+        (rest_json_operation(request), json_fields(&request.body))
     } else {
         s3_write(request)?
     };
     (!is_read(&operation)).then_some(Write { operation, fields })
+}
+
+/// REST-JSON routes whose path does not name the operation (GuardDuty's, Security Hub's and Access Analyzer's,
+/// from their API references), as
+/// `(method, path with {} for an id, operation)`; any other path names the operation itself (the Account API's
+/// `POST /putAlternateContact`).
+const REST_JSON_ROUTES: &[(&str, &str, &str)] = &[
+    ("POST", "/detector", "CreateDetector"),
+    ("POST", "/detector/{}", "UpdateDetector"),
+    ("POST", "/detector/{}/admin", "UpdateOrganizationConfiguration"),
+    ("POST", "/admin/enable", "EnableOrganizationAdminAccount"),
+    ("POST", "/accounts", "EnableSecurityHub"),
+    ("POST", "/standards/register", "BatchEnableStandards"),
+    ("POST", "/findingAggregator/create", "CreateFindingAggregator"),
+    ("PATCH", "/findingAggregator/update", "UpdateFindingAggregator"),
+    ("PUT", "/analyzer", "CreateAnalyzer"),
+    // Reads sent as POST with a JSON body.
+    ("POST", "/standards/get", "GetEnabledStandards"),
+    ("POST", "/findingv2", "ListFindingsV2"),
+];
+
+fn rest_json_operation(request: &Passed) -> String {
+    let path = request.path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').collect();
+    let route = REST_JSON_ROUTES.iter().find(|(method, pattern, _)| {
+        let pattern: Vec<&str> = pattern.split('/').collect();
+        *method == request.method
+            && pattern.len() == segments.len()
+            && pattern.iter().zip(&segments).all(|(p, s)| *p == "{}" || p == s)
+    });
+    match route {
+        Some((_, _, operation)) => operation.to_string(),
+        None => pascal(path.trim_start_matches('/').split('/').next().unwrap_or_default()),
+    }
 }
 
 fn is_form(request: &Passed) -> bool {

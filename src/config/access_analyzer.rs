@@ -1,0 +1,70 @@
+//! `[access_analyzer]`: an IAM Access Analyzer external access analyzer in every managed region, its active
+//! findings counted in the plan; in organization runs, an organization analyzer in the account that administers
+//! Access Analyzer for the organization. The section's raw shape, validated form, checks and summary.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::validate::Validator;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessAnalyzer {
+    pub name: Option<Spanned<String>>,
+    pub organization_analyzer_account: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessAnalyzerSpec {
+    /// Name of the analyzers baseline creates (an account's and, in organization runs, the organization's).
+    pub name: String,
+    /// Organization runs: the account holding the organization analyzer (the management account or Access
+    /// Analyzer's delegated administrator). `None`: no organization analyzer.
+    pub organization_analyzer_account: Option<String>,
+}
+
+pub const DEFAULT_NAME: &str = "baseline-access-analyzer";
+
+impl Validator<'_> {
+    /// `[access_analyzer]`; `organization`: whether runs cover an organization.
+    pub(super) fn access_analyzer(&mut self, raw: RawAccessAnalyzer, organization: bool) -> AccessAnalyzerSpec {
+        let name = match raw.name {
+            Some(name) => {
+                // CreateAnalyzer: analyzerName matches [A-Za-z][A-Za-z0-9_.-]*, 1 to 255 characters.
+                let value = name.get_ref();
+                let ok = value.len() <= 255
+                    && value.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && value.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+                if !ok {
+                    self.error(
+                        name.span(),
+                        format!("invalid analyzer name \"{value}\""),
+                        "not an analyzer name",
+                        Some("a letter, then letters, digits, `_`, `.` or `-`; at most 255 characters".into()),
+                    );
+                }
+                name.into_inner()
+            }
+            None => DEFAULT_NAME.to_string(),
+        };
+        let account = raw.organization_analyzer_account.filter(|id| self.account_id(id));
+        if let Some(account) = account.as_ref().filter(|_| !organization) {
+            self.warn(
+                account.span(),
+                "`organization_analyzer_account` only acts in organization runs".into(),
+                "no organization",
+                Some("add [accounts] with `organization = true`, or remove `organization_analyzer_account`".into()),
+            );
+        }
+        AccessAnalyzerSpec { name, organization_analyzer_account: account.map(Spanned::into_inner) }
+    }
+}
+
+/// What `baseline validate` says of the section.
+pub fn summary(spec: &AccessAnalyzerSpec) -> String {
+    let organization = match &spec.organization_analyzer_account {
+        Some(id) => format!("; an organization analyzer in {id}"),
+        None => String::new(),
+    };
+    format!("an account analyzer ({}) in every managed region{organization}; active findings counted", spec.name)
+}

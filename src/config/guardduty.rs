@@ -1,0 +1,128 @@
+//! `[guardduty]`: an Amazon GuardDuty detector in every managed region, its findings of a chosen severity sent to
+//! the security topic, and in organization runs a delegated administrator that enables members itself.
+//! The section's raw shape, its validated form, its checks and its line in `baseline validate`, in one place.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::validate::Validator;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuardDuty {
+    pub finding_publishing_frequency: Option<Spanned<String>>,
+    pub notify_severity: Option<Spanned<String>>,
+    pub delegated_admin: Option<Spanned<String>>,
+    pub auto_enable: Option<Spanned<String>>,
+}
+
+/// GuardDuty as the baseline wants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuardDutySpec {
+    /// `FIFTEEN_MINUTES`, `ONE_HOUR` or `SIX_HOURS`: how often updated findings are exported (to EventBridge).
+    pub finding_publishing_frequency: &'static str,
+    /// Findings at or above this severity reach the security topic; `None`: no notification.
+    pub notify_severity: Option<FindingSeverity>,
+    /// Organization runs: the account the management account delegates GuardDuty administration to.
+    pub delegated_admin: Option<String>,
+    /// `ALL`, `NEW` or `NONE`: which member accounts the delegated administrator enables GuardDuty for.
+    pub auto_enable: &'static str,
+}
+
+/// GuardDuty's severity levels ("Severity levels of GuardDuty findings", GuardDuty User Guide): a finding's
+/// severity is a number from 1.0 to 10.0; each level starts at the value [`FindingSeverity::floor`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingSeverity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl FindingSeverity {
+    /// The lowest severity number of the level: Low 1.0–3.9, Medium 4.0–6.9, High 7.0–8.9, Critical 9.0–10.0.
+    pub fn floor(self) -> u8 {
+        match self {
+            Self::Low => 1,
+            Self::Medium => 4,
+            Self::High => 7,
+            Self::Critical => 9,
+        }
+    }
+}
+
+pub const FREQUENCIES: &[(&str, &str)] =
+    &[("FIFTEEN_MINUTES", "FIFTEEN_MINUTES"), ("ONE_HOUR", "ONE_HOUR"), ("SIX_HOURS", "SIX_HOURS")];
+const SEVERITIES: &[(&str, Option<FindingSeverity>)] = &[
+    ("low", Some(FindingSeverity::Low)),
+    ("medium", Some(FindingSeverity::Medium)),
+    ("high", Some(FindingSeverity::High)),
+    ("critical", Some(FindingSeverity::Critical)),
+    ("none", None),
+];
+const AUTO_ENABLE: &[(&str, &str)] = &[("all", "ALL"), ("new", "NEW"), ("none", "NONE")];
+
+impl Validator<'_> {
+    /// `[guardduty]`; `security_topic`: whether `[notifications.security]` exists, `organization`: whether runs
+    /// cover an organization (`[accounts]` with `organization = true`).
+    pub(super) fn guardduty(
+        &mut self,
+        raw: Spanned<RawGuardDuty>,
+        security_topic: bool,
+        organization: bool,
+    ) -> GuardDutySpec {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let finding_publishing_frequency = self.choice(
+            raw.finding_publishing_frequency.as_ref(),
+            "finding_publishing_frequency",
+            FREQUENCIES,
+            "FIFTEEN_MINUTES",
+        );
+        let notify_severity =
+            self.choice(raw.notify_severity.as_ref(), "notify_severity", SEVERITIES, Some(FindingSeverity::High));
+        if notify_severity.is_some() && !security_topic {
+            self.error(
+                raw.notify_severity.as_ref().map_or(span, Spanned::span),
+                "[guardduty] notifies the security topic, and there is no [notifications.security]".into(),
+                "no security topic",
+                Some("add [notifications.security], or set `notify_severity = \"none\"`".into()),
+            );
+        }
+        let delegated_admin = raw.delegated_admin.filter(|id| self.account_id(id));
+        if let Some(admin) = delegated_admin.as_ref().filter(|_| !organization) {
+            self.warn(
+                admin.span(),
+                "`delegated_admin` only acts in organization runs".into(),
+                "no organization",
+                Some("add [accounts] with `organization = true`, or remove `delegated_admin`".into()),
+            );
+        }
+        GuardDutySpec {
+            finding_publishing_frequency,
+            notify_severity,
+            delegated_admin: delegated_admin.map(Spanned::into_inner),
+            auto_enable: self.choice(raw.auto_enable.as_ref(), "auto_enable", AUTO_ENABLE, "ALL"),
+        }
+    }
+}
+
+/// What `baseline validate` says of the section.
+pub fn summary(spec: &GuardDutySpec) -> String {
+    let notify = match spec.notify_severity {
+        Some(level) => format!(
+            "findings of {} severity and above to the security topic",
+            serde_json::json!(level).as_str().unwrap_or("")
+        ),
+        None => "no notification".to_string(),
+    };
+    let admin = match &spec.delegated_admin {
+        Some(id) => format!("; delegated administrator {id}, auto-enable {}", spec.auto_enable.to_ascii_lowercase()),
+        None => String::new(),
+    };
+    format!(
+        "a detector in every managed region, published every {}; {notify}{admin}",
+        spec.finding_publishing_frequency.to_ascii_lowercase().replace('_', " ")
+    )
+}

@@ -1,0 +1,84 @@
+//! `[security_hub]`: AWS Security Hub CSPM in every managed region with the chosen standards, and control
+//! findings aggregated to the home region. The section's raw shape, validated form, checks and summary.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::validate::Validator;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecurityHub {
+    pub standards: Option<Vec<Spanned<String>>>,
+    pub aggregate_findings: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecurityHubSpec {
+    /// Standards enabled in every managed region, by their ARN's path (`cis-aws-foundations-benchmark/v/3.0.0`).
+    pub standards: Vec<String>,
+    /// A finding aggregator in the home region linking every region.
+    pub aggregate_findings: bool,
+}
+
+/// The standards Security Hub offers (DescribeStandards; "Standards reference", Security Hub User Guide), by
+/// the path of their ARN. CIS 1.2.0 is the one whose ARN is a global `ruleset/` one.
+pub const KNOWN_STANDARDS: &[&str] = &[
+    "aws-foundational-security-best-practices/v/1.0.0",
+    "aws-resource-tagging-standard/v/1.0.0",
+    "cis-aws-foundations-benchmark/v/1.2.0",
+    "cis-aws-foundations-benchmark/v/1.4.0",
+    "cis-aws-foundations-benchmark/v/3.0.0",
+    "nist-800-53/v/5.0.0",
+    "nist-800-171/v/2.0.0",
+    "pci-dss/v/3.2.1",
+    "pci-dss/v/4.0.1",
+];
+
+/// The default standards: AWS Foundational Security Best Practices and CIS AWS Foundations Benchmark v3.0.0.
+pub const DEFAULT_STANDARDS: &[&str] =
+    &["aws-foundational-security-best-practices/v/1.0.0", "cis-aws-foundations-benchmark/v/3.0.0"];
+
+/// The ARN of a standard in a region.
+pub fn standard_arn(partition: &str, region: &str, standard: &str) -> String {
+    if standard == "cis-aws-foundations-benchmark/v/1.2.0" {
+        format!("arn:{partition}:securityhub:::ruleset/{standard}")
+    } else {
+        format!("arn:{partition}:securityhub:{region}::standards/{standard}")
+    }
+}
+
+impl Validator<'_> {
+    pub(super) fn security_hub(&mut self, raw: RawSecurityHub) -> SecurityHubSpec {
+        let standards = match raw.standards {
+            None => DEFAULT_STANDARDS.iter().map(|s| s.to_string()).collect(),
+            Some(list) => {
+                let mut standards: Vec<String> = Vec::new();
+                for standard in list {
+                    if !KNOWN_STANDARDS.contains(&standard.get_ref().as_str()) {
+                        self.error(
+                            standard.span(),
+                            format!("unknown Security Hub standard \"{}\"", standard.get_ref()),
+                            "not a standard Security Hub offers",
+                            Some(format!("use one of {}", KNOWN_STANDARDS.join(", "))),
+                        );
+                    } else if !standards.contains(standard.get_ref()) {
+                        standards.push(standard.into_inner());
+                    }
+                }
+                standards
+            }
+        };
+        SecurityHubSpec { standards, aggregate_findings: raw.aggregate_findings.unwrap_or(true) }
+    }
+}
+
+/// What `baseline validate` says of the section.
+pub fn summary(spec: &SecurityHubSpec) -> String {
+    let aggregate = if spec.aggregate_findings { "; findings aggregated to the home region" } else { "" };
+    format!(
+        "enabled in every managed region with {} standard(s) ({}){aggregate}",
+        spec.standards.len(),
+        spec.standards.join(", ")
+    )
+}

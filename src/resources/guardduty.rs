@@ -1,0 +1,460 @@
+//! Amazon GuardDuty in every managed region (`[guardduty]`): a detector enabled, publishing findings at the
+//! chosen frequency; findings of the chosen severity and above sent to the security topic through EventBridge
+//! (GuardDuty sends every finding to EventBridge as a `GuardDuty Finding` event, "Processing GuardDuty findings
+//! with Amazon EventBridge"). In organization runs the management account delegates GuardDuty administration
+//! to `delegated_admin` in each region, and that account enables GuardDuty for the members itself
+//! (`AutoEnableOrganizationMembers`, "Managing GuardDuty accounts with AWS Organizations").
+//!
+//! A detector that exists is adopted whatever its origin (an account has at most one per region); a suspended
+//! one is enabled again. Nothing is ever deleted. A member whose detector an administrator manages publishes at
+//! the administrator's frequency, so its own is reported, not written. A region a service control policy
+//! denies whole (a region deny) is skipped with a warning.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_guardduty::types::{AutoEnableMembers, DetectorStatus, FindingPublishingFrequency};
+use futures::future::join_all;
+use serde_json::{Value, json};
+
+use super::event_route::{self, EventRule, Route};
+use super::{Operation, Plan, ResourceChange, region_read, report_unreadable};
+use crate::aws::{self, AwsError, ErrorKind};
+use crate::config::{Desired, GuardDutySpec};
+use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel};
+use crate::target::{RegionClients, Scope, Target};
+
+pub const DETECTOR: &str = "guardduty.detector";
+pub const ORGANIZATION_ADMIN: &str = "guardduty.organization_admin";
+pub const ORGANIZATION_CONFIGURATION: &str = "guardduty.organization_configuration";
+/// A region has one detector and one organization configuration: they have no name of their own.
+const NAME: &str = "default";
+
+/// Findings to the security topic.
+pub const ROUTE: Route = Route {
+    rule_name: "baseline-guardduty-findings",
+    rule_description: "GuardDuty findings of the baseline's severity to the security topic, managed by baseline",
+    forwarder_role: "baseline-guardduty-events-forwarder",
+    forwarder_description: "Forwards GuardDuty findings to the home region, managed by baseline",
+    what: "findings",
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    CreateDetector {
+        frequency: String,
+        tags: BTreeMap<String, String>,
+    },
+    /// Enables the region's detector and sets its frequency (`None`: left as it is).
+    UpdateDetector {
+        frequency: Option<String>,
+    },
+    EnableAdmin {
+        account: String,
+    },
+    AutoEnable {
+        members: String,
+    },
+    Route(event_route::Op),
+}
+
+fn route_op(op: event_route::Op) -> Operation {
+    Operation::GuardDuty(Op::Route(op))
+}
+
+/// A detector as read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Detector {
+    pub enabled: bool,
+    pub frequency: String,
+    /// The account whose administrator manages this detector, read only when the frequency differs.
+    pub administrator: Option<String>,
+}
+
+/// The delegated administrator's organization configuration in a region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrganizationConfiguration {
+    /// `AutoEnableOrganizationMembers` as read.
+    AutoEnable(String),
+    /// The account is not (yet) GuardDuty's delegated administrator there.
+    NotAdministrator,
+}
+
+/// One region as read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RegionState {
+    pub detector: Option<Detector>,
+    pub event_rule: Option<EventRule>,
+    /// Management account only: the accounts GuardDuty administration is delegated to, with their status.
+    pub admins: Option<Vec<(String, String)>>,
+    /// Delegated administrator only.
+    pub organization: Option<OrganizationConfiguration>,
+}
+
+/// The role this account plays in an organization's GuardDuty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationRole {
+    None,
+    Management,
+    Administrator,
+}
+
+pub fn organization_role(spec: &GuardDutySpec, target: &Target) -> OrganizationRole {
+    let Some(admin) = &spec.delegated_admin else { return OrganizationRole::None };
+    match &target.management_account {
+        Some(m) if *m == target.scope.account_id && *admin != target.scope.account_id => OrganizationRole::Management,
+        Some(_) if *admin == target.scope.account_id => OrganizationRole::Administrator,
+        _ => OrganizationRole::None,
+    }
+}
+
+/// Detectors, findings publishing, the administrator delegation and the route have no resource type to scope
+/// to but the detector ARN, which carries a generated id ("Actions, resources, and condition keys for Amazon
+/// GuardDuty"). EnableOrganizationAdminAccount also needs the Organizations calls that register the
+/// delegated administrator and enable trusted access for GuardDuty.
+pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
+    use crate::needs::NO_RESOURCE_TYPE;
+    let Some(spec) = &desired.guardduty else { return };
+    needs.any(&["guardduty:ListDetectors", "guardduty:CreateDetector"], NO_RESOURCE_TYPE);
+    let detectors = needs.arn("guardduty", "*", "detector/*");
+    needs.on(
+        &["guardduty:GetDetector", "guardduty:UpdateDetector", "guardduty:GetAdministratorAccount"],
+        [detectors.clone()],
+    );
+    if spec.delegated_admin.is_some() && desired.accounts.is_fleet() {
+        needs.any(
+            &[
+                "guardduty:ListOrganizationAdminAccounts",
+                "guardduty:EnableOrganizationAdminAccount",
+                "organizations:EnableAWSServiceAccess",
+                "organizations:RegisterDelegatedAdministrator",
+                "organizations:ListDelegatedAdministrators",
+            ],
+            NO_RESOURCE_TYPE,
+        );
+        needs.on(
+            &["guardduty:DescribeOrganizationConfiguration", "guardduty:UpdateOrganizationConfiguration"],
+            [detectors],
+        );
+    }
+    if spec.notify_severity.is_some() {
+        event_route::permissions(&ROUTE, needs);
+    }
+}
+
+/// The event pattern of the findings the baseline notifies: GuardDuty findings of `floor` severity and above.
+pub fn event_pattern(floor: u8) -> Value {
+    json!({
+        "source": ["aws.guardduty"],
+        "detail-type": ["GuardDuty Finding"],
+        "detail": { "severity": [{ "numeric": [">=", floor] }] }
+    })
+}
+
+pub async fn plan(desired: &Desired, target: &Target) -> Plan {
+    let Some(spec) = &desired.guardduty else { return Plan::default() };
+    let scope = &target.scope;
+    let role = organization_role(spec, target);
+    let notify = spec.notify_severity.filter(|_| desired.notifications.security.is_some());
+    let forwarding = notify.is_some() && target.regions.iter().any(|r| r.region != scope.home_region);
+    let (forwarder, reads) = tokio::join!(
+        async { if forwarding { Some(event_route::observe_forwarder(target, &ROUTE).await) } else { None } },
+        join_all(target.regions.iter().map(|r| observe_region(r, spec, role, notify.is_some()))),
+    );
+    let mut plan = Plan::default();
+    let mut regions = Vec::new();
+    for (clients, read) in target.regions.iter().zip(reads) {
+        let at = address(scope, &clients.region, DETECTOR);
+        if let Some(state) = region_read(read, &at, &scope.home_region, "GuardDuty", &mut plan) {
+            regions.push((clients.region.as_str(), state));
+        }
+    }
+    let forwarder_at = event_route::forwarder_address(scope, &ROUTE);
+    if let Some(role) = forwarder.filter(|_| regions.iter().any(|(r, _)| *r != scope.home_region))
+        && let Some(role) = report_unreadable(role, &forwarder_at, &mut plan)
+    {
+        plan.changes.push(event_route::forwarder_change(scope, &ROUTE, &forwarder_at, role.as_ref(), route_op));
+    }
+    for (region, state) in regions {
+        let want = Want { desired, spec, region, forwarder: &forwarder_at, notify: notify.map(|s| s.floor()) };
+        plan.extend(diff_region(scope, &want, &state));
+    }
+    plan
+}
+
+pub fn address(scope: &Scope, region: &str, kind: &'static str) -> Address {
+    Address::new(&scope.account_id, region, kind, NAME)
+}
+
+async fn observe_region(
+    clients: &RegionClients,
+    spec: &GuardDutySpec,
+    role: OrganizationRole,
+    notify: bool,
+) -> Result<RegionState, AwsError> {
+    let gd = &clients.guardduty;
+    let ids = gd.list_detectors().send().await.map_err(aws::err("guardduty:ListDetectors"))?;
+    let id = ids.detector_ids().first().cloned();
+    let (detector, event_rule, admins, organization) = tokio::join!(
+        async {
+            match &id {
+                Some(id) => read_detector(gd, id, spec).await.map(Some),
+                None => Ok(None),
+            }
+        },
+        async { if notify { event_route::observe(&clients.events, &ROUTE).await } else { Ok(None) } },
+        async { if role == OrganizationRole::Management { admin_accounts(gd).await.map(Some) } else { Ok(None) } },
+        async {
+            match (&id, role) {
+                (Some(id), OrganizationRole::Administrator) => organization_configuration(gd, id).await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
+    Ok(RegionState { detector: detector?, event_rule: event_rule?, admins: admins?, organization: organization? })
+}
+
+async fn read_detector(gd: &aws_sdk_guardduty::Client, id: &str, spec: &GuardDutySpec) -> Result<Detector, AwsError> {
+    let out = gd.get_detector().detector_id(id).send().await.map_err(aws::err("guardduty:GetDetector"))?;
+    let frequency = out.finding_publishing_frequency().map(|f| f.as_str().to_string()).unwrap_or_default();
+    let administrator = if frequency != spec.finding_publishing_frequency {
+        let admin = gd
+            .get_administrator_account()
+            .detector_id(id)
+            .send()
+            .await
+            .map_err(aws::err("guardduty:GetAdministratorAccount"))?;
+        admin.administrator().and_then(|a| a.account_id()).map(str::to_string)
+    } else {
+        None
+    };
+    Ok(Detector { enabled: out.status() == Some(&DetectorStatus::Enabled), frequency, administrator })
+}
+
+async fn admin_accounts(gd: &aws_sdk_guardduty::Client) -> Result<Vec<(String, String)>, AwsError> {
+    let mut admins = Vec::new();
+    let mut pages = gd.list_organization_admin_accounts().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws::err("guardduty:ListOrganizationAdminAccounts"))?;
+        admins.extend(page.admin_accounts().iter().map(|a| {
+            let status = a.admin_status().map(|s| s.as_str().to_string()).unwrap_or_default();
+            (a.admin_account_id().unwrap_or_default().to_string(), status)
+        }));
+    }
+    Ok(admins)
+}
+
+/// GuardDuty answers BadRequestException to an account that is not the delegated administrator.
+async fn organization_configuration(
+    gd: &aws_sdk_guardduty::Client,
+    id: &str,
+) -> Result<OrganizationConfiguration, AwsError> {
+    let result = gd.describe_organization_configuration().detector_id(id).send().await;
+    match result.map_err(aws::err("guardduty:DescribeOrganizationConfiguration")) {
+        Ok(out) => Ok(OrganizationConfiguration::AutoEnable(
+            out.auto_enable_organization_members().map(|m| m.as_str().to_string()).unwrap_or_default(),
+        )),
+        Err(e) if e.is_code("BadRequestException") => Ok(OrganizationConfiguration::NotAdministrator),
+        Err(e) => Err(e),
+    }
+}
+
+/// What one region is diffed against.
+pub struct Want<'a> {
+    pub desired: &'a Desired,
+    pub spec: &'a GuardDutySpec,
+    pub region: &'a str,
+    pub forwarder: &'a Address,
+    /// The lowest severity notified; `None`: no route.
+    pub notify: Option<u8>,
+}
+
+/// One region: the detector, the organization's delegation or configuration, the route of its findings.
+pub fn diff_region(scope: &Scope, want: &Want<'_>, state: &RegionState) -> Plan {
+    let mut plan = Plan::default();
+    let detector_at = address(scope, want.region, DETECTOR);
+    plan.changes.push(detector_change(&detector_at, want, state.detector.as_ref(), &mut plan.notices));
+    if let (Some(admins), Some(admin)) = (&state.admins, &want.spec.delegated_admin) {
+        plan.changes.push(admin_change(address(scope, want.region, ORGANIZATION_ADMIN), admin, admins));
+    }
+    if let Some(organization) = &state.organization {
+        let at = address(scope, want.region, ORGANIZATION_CONFIGURATION);
+        plan.changes.push(auto_enable_change(at, want.spec.auto_enable, organization));
+    } else if state.detector.is_none() && want.spec.delegated_admin.as_deref() == Some(scope.account_id.as_str()) {
+        // The administrator's detector is created first; its configuration is read on the next plan.
+        let at = address(scope, want.region, ORGANIZATION_CONFIGURATION);
+        let change =
+            auto_enable_change(at, want.spec.auto_enable, &OrganizationConfiguration::AutoEnable(String::new()));
+        plan.changes.push(change.after(&detector_at));
+    }
+    if let (Some(floor), Some(security)) = (want.notify, &want.desired.notifications.security) {
+        let leg = event_route::Leg { scope, region: want.region, topic: &security.name, forwarder: want.forwarder };
+        let [rule, target] =
+            event_route::diff_region(&ROUTE, &leg, state.event_rule.as_ref(), &event_pattern(floor), route_op);
+        plan.changes.push(rule.after(&detector_at));
+        plan.changes.push(target);
+    }
+    plan
+}
+
+fn detector_change(
+    at: &Address,
+    want: &Want<'_>,
+    have: Option<&Detector>,
+    notices: &mut Vec<Notice>,
+) -> ResourceChange {
+    let frequency = want.spec.finding_publishing_frequency;
+    let Some(have) = have else {
+        let tags = super::sns::desired_tags(want.desired);
+        let mut attributes = super::new_fields([
+            ("status", "ENABLED".to_string()),
+            ("finding_publishing_frequency", frequency.to_string()),
+        ]);
+        attributes.extend(super::new_tags(&tags));
+        let op = Op::CreateDetector { frequency: frequency.to_string(), tags };
+        return ResourceChange::new(
+            at.clone(),
+            Action::Create,
+            "no GuardDuty detector in this region",
+            Operation::GuardDuty(op),
+        )
+        .with_attributes(attributes);
+    };
+    let mut attributes = Vec::new();
+    if !have.enabled {
+        attributes.push(AttributeChange::new("status", Some("DISABLED".into()), Some("ENABLED".into())));
+    }
+    let mut write_frequency = None;
+    if have.frequency != frequency {
+        match &have.administrator {
+            Some(admin) => notices.push(Notice {
+                level: NoticeLevel::Info,
+                address: at.clone(),
+                message: format!(
+                    "findings are published every {} as GuardDuty administrator account {admin} sets it for its members",
+                    have.frequency
+                ),
+            }),
+            None => {
+                attributes.push(AttributeChange::new("finding_publishing_frequency", Some(have.frequency.clone()), Some(frequency.into())));
+                write_frequency = Some(frequency.to_string());
+            }
+        }
+    }
+    if attributes.is_empty() {
+        return ResourceChange::no_op(at.clone(), "GuardDuty detector enabled");
+    }
+    let reason = if have.enabled {
+        "detector publishes findings at another frequency"
+    } else {
+        "detector is suspended: no finding is produced"
+    };
+    let op = Op::UpdateDetector { frequency: write_frequency };
+    ResourceChange::new(at.clone(), Action::Update, reason, Operation::GuardDuty(op)).with_attributes(attributes)
+}
+
+/// The management account delegates GuardDuty administration to `admin`. An organization has one delegated
+/// administrator for GuardDuty: another one already in place is reported, never replaced.
+fn admin_change(at: Address, admin: &str, admins: &[(String, String)]) -> ResourceChange {
+    if admins.iter().any(|(id, status)| id == admin && status == "ENABLED") {
+        return ResourceChange::no_op(at, format!("GuardDuty administration delegated to {admin}"));
+    }
+    if let Some((other, _)) = admins.iter().find(|(id, _)| id != admin) {
+        return ResourceChange::manual(
+            at,
+            format!("GuardDuty administration is delegated to {other}, not {admin}"),
+            vec![
+                format!("keep {other}: set `delegated_admin = \"{other}\"` in [guardduty]"),
+                format!("or move it: DisableOrganizationAdminAccount for {other} in this region, then apply again"),
+            ],
+        );
+    }
+    let op = Operation::GuardDuty(Op::EnableAdmin { account: admin.to_string() });
+    ResourceChange::new(at, Action::Create, "GuardDuty administration is not delegated", op)
+        .with_attributes(vec![AttributeChange::new("admin_account_id", None, Some(admin.to_string()))])
+}
+
+fn auto_enable_change(at: Address, want: &str, have: &OrganizationConfiguration) -> ResourceChange {
+    let op = Operation::GuardDuty(Op::AutoEnable { members: want.to_string() });
+    match have {
+        OrganizationConfiguration::AutoEnable(value) if value == want => {
+            ResourceChange::no_op(at, format!("members auto-enabled: {want}"))
+        }
+        OrganizationConfiguration::AutoEnable(value) => {
+            let before = Some(value.clone()).filter(|v| !v.is_empty());
+            let action = if before.is_none() { Action::Create } else { Action::Update };
+            ResourceChange::new(at, action, "members are not enabled as the baseline wants", op)
+                .with_attributes(vec![AttributeChange::new("auto_enable_organization_members", before, Some(want.into()))])
+        }
+        OrganizationConfiguration::NotAdministrator => ResourceChange::new(
+            at,
+            Action::Create,
+            "not yet GuardDuty's delegated administrator here: the management account's run delegates it (apply again if this fails)",
+            op,
+        )
+        .with_attributes(vec![AttributeChange::new("auto_enable_organization_members", None, Some(want.into()))]),
+    }
+}
+
+/// The region's detector id (after a create in the same apply, it is read again).
+async fn detector_id(gd: &aws_sdk_guardduty::Client) -> Result<String, AwsError> {
+    let out = gd.list_detectors().send().await.map_err(aws::err("guardduty:ListDetectors"))?;
+    out.detector_ids().first().cloned().ok_or_else(|| {
+        AwsError::new("guardduty:GetDetector", ErrorKind::NotFound, None, "no detector in this region".into(), None)
+    })
+}
+
+pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
+    let gd = || target.region(&address.region, "guardduty:CreateDetector").map(|c| &c.guardduty);
+    match op {
+        Op::Route(op) => event_route::run(target, op, address).await,
+        Op::CreateDetector { frequency, tags } => {
+            let gd = gd()?;
+            let result = gd
+                .create_detector()
+                .enable(true)
+                .finding_publishing_frequency(FindingPublishingFrequency::from(frequency.as_str()))
+                .set_tags(Some(tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(aws::err("guardduty:CreateDetector"));
+            // A detector made by an earlier attempt whose answer was lost: GuardDuty refuses a second one.
+            match result {
+                Ok(_) => Ok(()),
+                Err(e) if e.message.contains("already has a detector") => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        Op::UpdateDetector { frequency } => {
+            let gd = gd()?;
+            let id = detector_id(gd).await?;
+            gd.update_detector()
+                .detector_id(id)
+                .enable(true)
+                .set_finding_publishing_frequency(frequency.as_deref().map(FindingPublishingFrequency::from))
+                .send()
+                .await
+                .map_err(aws::err("guardduty:UpdateDetector"))?;
+            Ok(())
+        }
+        Op::EnableAdmin { account } => {
+            gd()?
+                .enable_organization_admin_account()
+                .admin_account_id(account)
+                .send()
+                .await
+                .map_err(aws::err("guardduty:EnableOrganizationAdminAccount"))?;
+            Ok(())
+        }
+        Op::AutoEnable { members } => {
+            let gd = gd()?;
+            let id = detector_id(gd).await?;
+            gd.update_organization_configuration()
+                .detector_id(id)
+                .auto_enable_organization_members(AutoEnableMembers::from(members.as_str()))
+                .send()
+                .await
+                .map_err(aws::err("guardduty:UpdateOrganizationConfiguration"))?;
+            Ok(())
+        }
+    }
+}
