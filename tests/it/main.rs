@@ -32,4 +32,5 @@ mod saved_plan;
 mod schema;
 mod secrets;
 mod security_hub;
+mod security_services;
 mod wire;
