@@ -21,7 +21,7 @@ use crate::aws::{AssumedRole, AwsError, ErrorKind, Session};
 use crate::config::Desired;
 use crate::engine::{Address, ApplyReport, NullSink, Outcome};
 use crate::resources::Plan;
-use crate::resources::log_bucket;
+use crate::resources::{log_bucket, wiring};
 use crate::target::{Scope, Target, TargetError};
 
 /// What an account is doing, for progress displays.
@@ -205,7 +205,7 @@ impl<'a> Fleet<'a> {
         };
         let upstream = match &self.desired.log_archive {
             Some(archive) if archive.account_id.as_ref().is_some_and(|a| unreachable.contains(a)) => {
-                vec![log_bucket::location(archive, &self.discovery.caller).policy_address()]
+                vec![wiring::location(archive, &self.discovery.caller).policy_address()]
             }
             _ => Vec::new(),
         };
@@ -245,7 +245,7 @@ impl<'a> Fleet<'a> {
     /// Config channels depend on that one address.
     fn archive_failures(&self, report: &AccountReport) -> Vec<Address> {
         let Some(archive) = &self.desired.log_archive else { return Vec::new() };
-        let at = log_bucket::location(archive, &self.discovery.caller);
+        let at = wiring::location(archive, &self.discovery.caller);
         let bucket = |a: &Address| a.account == at.owner && a.name == at.name && log_bucket::is_bucket_kind(a.kind);
         let unread = |plan: &Plan| plan.errors.iter().any(|e| bucket(&e.address));
         let failed = match &report.outcome {

@@ -185,7 +185,7 @@ pub fn diff_region(
                 ],
             )),
             None => {
-                let tags = super::sns::desired_tags(desired);
+                let tags = super::wiring::desired_tags(desired);
                 let mut attributes = super::new_fields([("type", if organization { "ORGANIZATION" } else { "ACCOUNT" }.to_string())]);
                 attributes.extend(super::new_tags(&tags));
                 let op = Operation::AccessAnalyzer(Op::Create { name: name.clone(), organization, tags });

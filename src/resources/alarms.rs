@@ -7,7 +7,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic, Tag as AlarmTag};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 
 use super::cloudtrail::LogGroupPlacement;
-use super::sns::{TOPIC, TOPIC_POLICY, topic_arn};
+use super::wiring::{TOPIC, TOPIC_POLICY, topic_arn};
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
@@ -351,7 +351,7 @@ pub fn diff(
     let Some(topic_spec) = &desired.notifications.security else { return plan };
     let topic = topic_arn(scope, &topic_spec.name);
     let after = [home(TOPIC, &topic_spec.name), home(TOPIC_POLICY, &topic_spec.name)];
-    let tags = super::sns::desired_tags(desired);
+    let tags = super::wiring::desired_tags(desired);
 
     if let Some(error) = quota_error(spec, log_group, observed) {
         plan.errors.push(PlanError { address: home(METRIC_FILTER, &format!("{log_group}/*")), error });
@@ -580,7 +580,7 @@ mod tests {
             alarms: spec
                 .alarms
                 .iter()
-                .map(|a| Alarm { tags: super::super::sns::desired_tags(d), ..desired_alarm(spec, a, &topic) })
+                .map(|a| Alarm { tags: super::super::wiring::desired_tags(d), ..desired_alarm(spec, a, &topic) })
                 .collect(),
         }
     }

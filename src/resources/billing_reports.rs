@@ -12,7 +12,7 @@ use aws_sdk_costandusagereport::types::{
     TimeUnit,
 };
 
-use super::log_bucket;
+use super::wiring;
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
@@ -63,7 +63,7 @@ pub async fn destination(desired: &Desired, target: &Target, spec: &BillingRepor
     let account = &target.scope.account_id;
     let archive = match (&spec.bucket, &desired.log_archive) {
         (Some(bucket), _) => return owned_bucket(target, bucket).await,
-        (None, Some(archive)) => log_bucket::location(archive, &target.scope),
+        (None, Some(archive)) => wiring::location(archive, &target.scope),
         (None, None) => return Ok(Delivery::Refused("no bucket: set [billing_reports] bucket".into())),
     };
     if archive.owner == *account {
@@ -177,7 +177,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     if spec.bucket.is_none()
         && let Some(archive) = &desired.log_archive
     {
-        change = change.after(&log_bucket::location(archive, scope).policy_address());
+        change = change.after(&wiring::location(archive, scope).policy_address());
     }
     plan.changes.push(change);
     plan

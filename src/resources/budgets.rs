@@ -11,7 +11,7 @@ use aws_sdk_budgets::types::{
 };
 use futures::future::join_all;
 
-use super::sns::topic_arn;
+use super::wiring::topic_arn;
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};

@@ -2,7 +2,6 @@
 //! group through a least-privilege IAM role.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use aws_sdk_cloudtrail::types::{
     AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, ReadWriteType, Tag as TrailTag, Trail,
@@ -12,10 +11,10 @@ use serde_json::json;
 
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
-use super::{iam_role, log_bucket};
+use super::{iam_role, wiring};
 use crate::aws::{self, AwsError};
 use crate::config::{CloudTrailSpec, DEFAULT_RETENTION_DAYS, Desired};
-use crate::engine::{Action, Address, AttributeChange, Event, EventSink, GLOBAL, Notice, NoticeLevel};
+use crate::engine::{Action, Address, AttributeChange, EventSink, GLOBAL, Notice, NoticeLevel};
 use crate::policy::PolicyDocument;
 use crate::target::{Scope, Target};
 
@@ -41,17 +40,8 @@ const PROPAGATION_ERRORS: &[&str] = &[
     "InsufficientSnsTopicPolicyException",
     "InsufficientEncryptionPolicyException",
 ];
-const RETRY_DELAYS: [Duration; 5] = [
-    Duration::from_secs(1),
-    Duration::from_secs(2),
-    Duration::from_secs(4),
-    Duration::from_secs(8),
-    Duration::from_secs(16),
-];
 
-pub fn trail_arn(scope: &Scope, name: &str) -> String {
-    format!("arn:{}:cloudtrail:{}:{}:trail/{}", scope.partition, scope.home_region, scope.account_id, name)
-}
+pub use super::wiring::{role_arn, trail_arn};
 
 /// The log group ARN the way CloudTrail wants and returns it (with `:*`).
 pub fn log_group_arn(scope: &Scope, name: &str) -> String {
@@ -62,10 +52,6 @@ pub fn log_group_arn(scope: &Scope, name: &str) -> String {
 /// arn:aws:logs:Region:account-id:log-group:log-group-name", CloudWatch Logs API reference, TagResource).
 pub fn log_group_tag_arn(scope: &Scope, name: &str) -> String {
     log_group_arn(scope, name).trim_end_matches(":*").to_string()
-}
-
-pub fn role_arn(scope: &Scope, name: &str) -> String {
-    format!("arn:{}:iam::{}:role/{}", scope.partition, scope.account_id, name)
 }
 
 /// Only CloudTrail, only for this account's trail, may assume the delivery role.
@@ -313,7 +299,7 @@ pub enum Op {
 
 pub fn desired_settings(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec) -> TrailSettings {
     let bucket =
-        desired.log_archive.as_ref().map(|archive| log_bucket::location(archive, scope).name).unwrap_or_default();
+        desired.log_archive.as_ref().map(|archive| wiring::location(archive, scope).name).unwrap_or_default();
     TrailSettings {
         s3_bucket_name: bucket,
         s3_key_prefix: spec.s3_key_prefix.clone(),
@@ -664,7 +650,7 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
         return plan;
     }
     let mut plan = Plan::default();
-    let tags = super::sns::desired_tags(desired);
+    let tags = super::wiring::desired_tags(desired);
 
     let group_address = home(LOG_GROUP, &spec.log_group);
     plan.changes.push(log_group_change(group_address.clone(), spec, &tags, observed.log_group.as_ref()));
@@ -682,7 +668,7 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
 
     // The trail waits for what it names.
     let bucket_policy =
-        desired.log_archive.as_ref().map(|archive| log_bucket::location(archive, scope).policy_address());
+        desired.log_archive.as_ref().map(|archive| wiring::location(archive, scope).policy_address());
     let mut dependencies = vec![group_address, policy_address, role_address];
     dependencies.extend(bucket_policy);
     dependencies.extend(super::trail_key::dependencies(desired, scope));
@@ -1296,43 +1282,19 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<(), AwsError>>,
 {
-    with_retry(address, events, PROPAGATION_ERRORS, call).await
+    super::with_retry(address, events, PROPAGATION_ERRORS, call).await
 }
 
-/// Retries `call` while it fails with one of `retryable` (documented propagation delays), with exponential
-/// backoff (about 31 seconds in all); any other error, or the last attempt's, is returned as is.
-pub async fn with_retry<F, Fut>(
-    address: &Address,
-    events: &dyn EventSink,
-    retryable: &[&str],
-    call: F,
-) -> Result<(), AwsError>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<(), AwsError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(e) if attempt < RETRY_DELAYS.len() && retryable.iter().any(|c| e.is_code(c)) => {
-                let reason =
-                    format!("{} (waiting {}s for it to propagate)", e.answer(), RETRY_DELAYS[attempt].as_secs());
-                events.emit(Event::Retrying { address, attempt: attempt as u32 + 1, reason: &reason });
-                tokio::time::sleep(RETRY_DELAYS[attempt]).await;
-                attempt += 1;
-            }
-            result => return result,
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
+    use std::time::Duration;
 
     use super::*;
     use crate::config::parse;
-    use crate::resources::log_bucket::BUCKET_POLICY;
+    use crate::engine::Event;
+    use crate::resources::wiring::BUCKET_POLICY;
 
     const CONFIG: &str = "[log_archive]\nbucket = \"logs-{account_id}\"\n[cloudtrail]\n";
 
@@ -1348,7 +1310,7 @@ mod tests {
 
     fn converged(desired: &Desired) -> Observed {
         let spec = desired.cloudtrail.as_ref().unwrap();
-        let tags = crate::resources::sns::desired_tags(desired);
+        let tags = crate::resources::wiring::desired_tags(desired);
         Observed {
             trail: Some(TrailState {
                 arn: trail_arn(&scope(), &spec.trail),

@@ -17,10 +17,11 @@ use aws_sdk_config::types::{
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use super::cloudtrail::{self, with_retry};
+use super::cloudtrail;
+use super::with_retry;
 use super::event_route::{self, EventRule, Route};
-use super::log_bucket;
-use super::sns::{TOPIC, topic_arn};
+use super::wiring;
+use super::wiring::{TOPIC, topic_arn};
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError};
@@ -275,7 +276,7 @@ pub fn desired_rules(
                 if let Some(archive) = &desired.log_archive {
                     parameters
                         .entry("s3BucketName".into())
-                        .or_insert_with(|| log_bucket::location(archive, scope).name);
+                        .or_insert_with(|| wiring::location(archive, scope).name);
                 }
                 if let Some(trail) = &desired.cloudtrail {
                     let arn = cloudtrail::log_group_arn(scope, &trail.log_group);
@@ -691,7 +692,7 @@ fn channel_fields(c: &Channel) -> [(&'static str, String); 4] {
 /// (it carries every configuration change; non-compliance reaches the topic through EventBridge).
 fn diff_channel(r: &Region<'_>, recorder_at: &Address, plan: &mut Plan) -> Address {
     let (desired, scope, spec) = (r.desired, r.scope, r.spec);
-    let bucket = desired.log_archive.as_ref().map(|a| log_bucket::location(a, scope));
+    let bucket = desired.log_archive.as_ref().map(|a| wiring::location(a, scope));
     let topic = desired.notifications.security.as_ref().filter(|_| spec.stream_changes_to_topic);
     let want = Channel {
         name: r.state.channel.as_ref().map_or_else(|| spec.recorder_name.clone(), |c| c.name.clone()),
@@ -995,7 +996,7 @@ async fn start_recording(c: &RegionClients, recorder: &str) -> Result<(), AwsErr
 mod tests {
     use super::*;
     use crate::config::parse;
-    use crate::resources::log_bucket::BUCKET_POLICY;
+    use crate::resources::wiring::BUCKET_POLICY;
 
     fn desired() -> Desired {
         let text = "[notifications.security]\ntopic = \"sec\"\nemails = [\"s@example.com\"]\n\

@@ -14,7 +14,7 @@ use aws_sdk_eventbridge::types::Target as EventTarget;
 use serde_json::{Value, json};
 
 use super::iam_role;
-use super::sns::{TOPIC_POLICY, topic_arn};
+use super::wiring::{TOPIC_POLICY, topic_arn};
 use super::{Operation, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
 use crate::engine::{Action, Address, AttributeChange, GLOBAL};

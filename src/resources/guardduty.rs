@@ -304,7 +304,7 @@ fn detector_change(
 ) -> ResourceChange {
     let frequency = want.spec.finding_publishing_frequency;
     let Some(have) = have else {
-        let tags = super::sns::desired_tags(want.desired);
+        let tags = super::wiring::desired_tags(want.desired);
         let mut attributes = super::new_fields([
             ("status", "ENABLED".to_string()),
             ("finding_publishing_frequency", frequency.to_string()),

@@ -27,7 +27,7 @@ pub const PUBLIC_ACCESS_BLOCK: &str = "s3.bucket_public_access_block";
 pub const ENCRYPTION: &str = "s3.bucket_encryption";
 pub const VERSIONING: &str = "s3.bucket_versioning";
 pub const LIFECYCLE: &str = "s3.bucket_lifecycle";
-pub const BUCKET_POLICY: &str = "s3.bucket_policy";
+pub use super::wiring::BUCKET_POLICY;
 pub const MFA_DELETE: &str = "s3.bucket_mfa_delete";
 pub const LOGGING: &str = "s3.bucket_logging";
 
@@ -142,27 +142,7 @@ pub enum Op {
     },
 }
 
-/// Where the log archive lives for a target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BucketLocation {
-    pub name: String,
-    pub region: String,
-    pub owner: String,
-}
-
-impl BucketLocation {
-    /// The bucket policy's address, in the owning account: trails and Config channels of every account
-    /// that delivers here wait for it.
-    pub fn policy_address(&self) -> Address {
-        Address::new(&self.owner, &self.region, BUCKET_POLICY, &self.name)
-    }
-}
-
-pub fn location(archive: &LogArchive, scope: &Scope) -> BucketLocation {
-    let region = archive.region.clone().unwrap_or_else(|| scope.home_region.clone());
-    let owner = archive.account_id.clone().unwrap_or_else(|| scope.account_id.clone());
-    BucketLocation { name: archive.bucket_name(&owner, &region), region, owner }
-}
+pub use super::wiring::{BucketLocation, location};
 
 /// Who may write to the bucket: the statements are built from lists so that an organization run can pass
 /// every member account and trail.
@@ -199,7 +179,7 @@ pub fn writers(desired: &Desired, scope: &Scope, accounts: &[String], organizati
             };
             accounts.into_iter().map(|account_id| {
                 let member = Scope { account_id, ..scope.clone() };
-                super::cloudtrail::trail_arn(&member, &ct.trail)
+                super::wiring::trail_arn(&member, &ct.trail)
             })
         })
         .collect();
@@ -433,7 +413,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                 if let Some(access) = access
                     && let Some(access) = report_unreadable(access, &access_address(&at, archive), &mut plan)
                 {
-                    let tags = super::sns::desired_tags(desired);
+                    let tags = super::wiring::desired_tags(desired);
                     plan.extend(access_log_diff(scope, archive, &at, &tags, access.as_ref()).unwrap_or_default());
                 }
                 let organization = organization.and_then(|read| organization_or_notice(read, &at, &mut plan));
@@ -447,7 +427,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
                         writers.billing_report_prefix = None;
                         writers.billing_report_definition = None;
                     }
-                    let tags = super::sns::desired_tags(desired);
+                    let tags = super::wiring::desired_tags(desired);
                     let key_error = key.as_ref().and_then(|k| encryption_key_as_configured(state.as_mut(), k).err());
                     plan.extend(diff(scope, archive, &at, &writers, &tags, state.as_ref()));
                     if let Some(key) = &key {

@@ -5,6 +5,7 @@
 pub mod coverage;
 pub mod event_route;
 pub mod iam_role;
+pub mod wiring;
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use crate::aws::{AwsError, ErrorKind};
 use crate::config::Desired;
 use serde_json::Value;
 
-use crate::engine::{Address, AttributeChange, EventSink, Notice, NoticeLevel, PlanError};
+use crate::engine::{Address, AttributeChange, Event, EventSink, Notice, NoticeLevel, PlanError};
 use crate::policy::StatementDrift;
 use crate::target::Target;
 
@@ -173,6 +174,42 @@ pub(crate) fn region_read<T>(
             None
         }
         read => report_unreadable(read, at, plan),
+    }
+}
+
+/// The waits between attempts of a call that fails while a change propagates.
+const RETRY_DELAYS: [std::time::Duration; 5] = [
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(4),
+    std::time::Duration::from_secs(8),
+    std::time::Duration::from_secs(16),
+];
+
+/// Retries `call` while it fails with one of `retryable` (documented propagation delays), with exponential
+/// backoff (about 31 seconds in all); any other error, or the last attempt's, is returned as is.
+pub async fn with_retry<F, Fut>(
+    address: &Address,
+    events: &dyn EventSink,
+    retryable: &[&str],
+    call: F,
+) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(e) if attempt < RETRY_DELAYS.len() && retryable.iter().any(|c| e.is_code(c)) => {
+                let reason =
+                    format!("{} (waiting {}s for it to propagate)", e.answer(), RETRY_DELAYS[attempt].as_secs());
+                events.emit(Event::Retrying { address, attempt: attempt as u32 + 1, reason: &reason });
+                tokio::time::sleep(RETRY_DELAYS[attempt]).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
     }
 }
 

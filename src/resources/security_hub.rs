@@ -181,7 +181,7 @@ pub fn diff_region(
     if state.enabled {
         plan.changes.push(ResourceChange::no_op(hub_at.clone(), "Security Hub enabled"));
     } else {
-        let tags = super::sns::desired_tags(desired);
+        let tags = super::wiring::desired_tags(desired);
         let mut attributes = super::new_fields([("control_finding_generator", "SECURITY_CONTROL".to_string())]);
         attributes.extend(super::new_tags(&tags));
         let op = Operation::SecurityHub(Op::EnableHub { tags });

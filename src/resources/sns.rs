@@ -9,13 +9,12 @@ use serde_json::{Value, json};
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError};
-use crate::config::{Desired, MANAGED_BY_KEY, MANAGED_BY_VALUE, TopicRole, TopicSpec};
+use crate::config::{Desired, TopicRole, TopicSpec};
 use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel};
 use crate::policy::{self, PolicyDocument};
 use crate::target::{Scope, Target};
 
-pub const TOPIC: &str = "sns.topic";
-pub const TOPIC_POLICY: &str = "sns.topic_policy";
+pub use super::wiring::{TOPIC, TOPIC_POLICY, desired_tags, topic_arn};
 pub const SUBSCRIPTION: &str = "sns.subscription";
 
 /// What SNS reports while an e-mail subscription waits for its recipient to click the link.
@@ -68,10 +67,6 @@ pub enum Op {
     },
 }
 
-pub fn topic_arn(scope: &Scope, name: &str) -> String {
-    format!("arn:{}:sns:{}:{}:{}", scope.partition, scope.home_region, scope.account_id, name)
-}
-
 /// The statements the baseline owns in a topic's policy: the AWS services that publish to it. `events`: AWS
 /// Config non-compliance arrives through EventBridge (security topic).
 pub fn owned_statements(scope: &Scope, spec: &TopicSpec, events: bool) -> Vec<Value> {
@@ -94,13 +89,6 @@ pub fn owned_statements(scope: &Scope, spec: &TopicSpec, events: bool) -> Vec<Va
         TopicRole::Security => vec![publish("BaselineCloudWatchAlarmsPublish", "cloudwatch.amazonaws.com")],
         TopicRole::Billing => vec![publish("BaselineBudgetsPublish", "budgets.amazonaws.com")],
     }
-}
-
-/// Tags every topic should carry (foreign tags are left alone).
-pub fn desired_tags(desired: &Desired) -> BTreeMap<String, String> {
-    let mut tags = desired.tags.clone();
-    tags.insert(MANAGED_BY_KEY.into(), MANAGED_BY_VALUE.into());
-    tags
 }
 
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
@@ -441,6 +429,7 @@ async fn tag(target: &Target, arn: &str, tags: &BTreeMap<String, String>) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 
     fn scope() -> Scope {
         Scope { account_id: "111111111111".into(), partition: "aws".into(), home_region: "eu-west-1".into() }

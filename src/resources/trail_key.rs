@@ -48,7 +48,7 @@ pub fn place(desired: &Desired, scope: &Scope) -> Option<KeyPlace> {
     let alias = desired.cloudtrail.as_ref()?.kms_key_alias.clone()?;
     let (region, archive_owner) = match &desired.log_archive {
         Some(archive) => {
-            let at = super::log_bucket::location(archive, scope);
+            let at = super::wiring::location(archive, scope);
             (at.region, at.owner)
         }
         None => (scope.home_region.clone(), scope.account_id.clone()),
@@ -187,9 +187,9 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
     let mut plan = Plan::default();
     let observed = observe(target, &place.alias_arn(&scope.partition)).await;
     let Some(observed) = report_unreadable(observed, &place.address(KEY), &mut plan) else { return plan };
-    let trail_arn = super::cloudtrail::trail_arn(scope, &spec.trail);
+    let trail_arn = super::wiring::trail_arn(scope, &spec.trail);
     let statements = owned_statements(&scope.partition, &place, &trail_arn);
-    plan.extend(diff(&place, &spec.trail, statements, &super::sns::desired_tags(desired), observed.as_ref()));
+    plan.extend(diff(&place, &spec.trail, statements, &super::wiring::desired_tags(desired), observed.as_ref()));
     plan
 }
 

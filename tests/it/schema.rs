@@ -205,7 +205,11 @@ struct RawField {
 /// The serde structs (`Raw*`) of src/config/ (raw.rs, and each family section's own file), by name, read from
 /// the source: the loader's own list of keys.
 fn raw_structs() -> BTreeMap<String, Vec<RawField>> {
-    let mut files: Vec<_> = std::fs::read_dir(root().join("src/config")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(root().join("src/config"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
     files.sort();
     let source: String = files.iter().map(|p| std::fs::read_to_string(p).unwrap() + "\n").collect();
     let mut structs = BTreeMap::new();
