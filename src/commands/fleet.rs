@@ -18,7 +18,7 @@ use baseline::render::json;
 use baseline::render::plural;
 use baseline::resources::Plan;
 
-use super::{Output, confirm, report_target_error, session};
+use super::{Output, report_target_error, session};
 use crate::cli::{ApplyArgs, Cli, PlanArgs, RunArgs};
 use crate::exit_code::ExitCode;
 
@@ -147,15 +147,9 @@ pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> 
         eprintln!("error: {message}");
         return ExitCode::Error;
     }
-    if state.rows.iter().any(|r| r.status == Status::Failed) {
-        ExitCode::Error
-    } else if args.detailed_exitcode
-        && (state.rows.iter().any(|r| r.status == Status::Changes) || (args.fail_on_manual && state.manual))
-    {
-        ExitCode::Changes
-    } else {
-        ExitCode::Success
-    }
+    let failed = state.rows.iter().any(|r| r.status == Status::Failed);
+    let pending = state.rows.iter().any(|r| r.status == Status::Changes);
+    super::plan_exit_code(failed, pending, state.manual, args)
 }
 
 pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> ExitCode {
@@ -175,12 +169,8 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
         fleet.apply(&p.members, &printer).await;
         printer.finish()
     } else {
-        if !io::stdin().is_terminal() {
-            eprintln!(
-                "error: refusing to apply without confirmation: there is no terminal to ask on. \
-                 Review the plan with `baseline plan`, then run `baseline apply --auto-approve`."
-            );
-            return ExitCode::Error;
+        if let Some(refused) = super::refuse_without_terminal() {
+            return refused;
         }
         let printer = Printer::new(out, args.json, &p, p.members.len(), true);
         printer.start(&p.describe(&args.run), "Planning");
@@ -189,16 +179,11 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
         let pending: usize = planned.rows.iter().map(|r| r.create + r.update).sum();
         if pending == 0 {
             close(out, args.json, &args.run, "baseline apply", &planned.rows, &p.session.guard);
-            return if planned.rows.iter().any(|r| r.status == Status::Failed) {
-                ExitCode::Error
-            } else {
-                ExitCode::Success
-            };
+            return super::apply_exit_code(false, planned.rows.iter().any(|r| r.status == Status::Failed));
         }
         let accounts = planned.planned.iter().filter(|p| p.plan.has_pending()).count();
         eprintln!("\n{pending} change{} in {accounts} account{}.", plural(pending), plural(accounts));
-        if !confirm() {
-            eprintln!("Apply cancelled: nothing was changed.");
+        if !super::approved() {
             return ExitCode::Error;
         }
         apply_accepted(&fleet, &p, args.json, out, planned, &stop).await
@@ -209,13 +194,7 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
 /// The closing summary and exit code of an apply over several accounts.
 fn finish_apply(out: &Output, args: &ApplyArgs, p: &Prepared, state: &State, stop: &Stop) -> ExitCode {
     close(out, args.json, &args.run, "baseline apply", &state.rows, &p.session.guard);
-    if stop.requested() {
-        ExitCode::Interrupted
-    } else if state.rows.iter().any(|r| r.status == Status::Failed) {
-        ExitCode::Error
-    } else {
-        ExitCode::Success
-    }
+    super::apply_exit_code(stop.requested(), state.rows.iter().any(|r| r.status == Status::Failed))
 }
 
 /// Applies plans already shown and accepted (or saved and verified): the accounts with pending changes, the

@@ -223,13 +223,51 @@ async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> Exit
             println!("Plan saved to {}.", path.display());
         }
     }
-    if !plan.errors.is_empty() {
+    plan_exit_code(!plan.errors.is_empty(), plan.has_pending(), plan.has_manual(), args)
+}
+
+/// The exit code of `plan`, for one account or many: an unreadable resource is an error; with
+/// `--detailed-exitcode`, pending changes (and with `--fail-on-manual` manual actions) exit 2.
+pub(crate) fn plan_exit_code(failed: bool, pending: bool, manual: bool, args: &PlanArgs) -> ExitCode {
+    if failed {
         ExitCode::Error
-    } else if args.detailed_exitcode && (plan.has_pending() || (args.fail_on_manual && plan.has_manual())) {
+    } else if args.detailed_exitcode && (pending || (args.fail_on_manual && manual)) {
         ExitCode::Changes
     } else {
         ExitCode::Success
     }
+}
+
+/// The exit code of `apply`, for one account or many.
+pub(crate) fn apply_exit_code(interrupted: bool, failed: bool) -> ExitCode {
+    if interrupted {
+        ExitCode::Interrupted
+    } else if failed {
+        ExitCode::Error
+    } else {
+        ExitCode::Success
+    }
+}
+
+/// `apply` without `--auto-approve` asks on the terminal: without one it refuses (and says how to go on).
+pub(crate) fn refuse_without_terminal() -> Option<ExitCode> {
+    if io::stdin().is_terminal() {
+        return None;
+    }
+    eprintln!(
+        "error: refusing to apply without confirmation: there is no terminal to ask on. \
+         Review the plan with `baseline plan`, then run `baseline apply --auto-approve`."
+    );
+    Some(ExitCode::Error)
+}
+
+/// Asks whether to apply; says so when the answer is no.
+pub(crate) fn approved() -> bool {
+    let yes = confirm();
+    if !yes {
+        eprintln!("Apply cancelled: nothing was changed.");
+    }
+    yes
 }
 
 /// What a plan of `target` records about where it came from.
@@ -249,15 +287,10 @@ async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> Ex
         let _ = out.plan(&mut io::stdout().lock(), &plan, &target);
     }
     if plan.has_pending() && !args.auto_approve {
-        if !io::stdin().is_terminal() {
-            eprintln!(
-                "error: refusing to apply without confirmation: there is no terminal to ask on. \
-                 Review the plan with `baseline plan`, then run `baseline apply --auto-approve`."
-            );
-            return ExitCode::Error;
+        if let Some(refused) = refuse_without_terminal() {
+            return refused;
         }
-        if !confirm() {
-            eprintln!("Apply cancelled: nothing was changed.");
+        if !approved() {
             return ExitCode::Error;
         }
     }
@@ -295,13 +328,7 @@ async fn execute(
         }
         human::apply_summary(stdout, &report, calls, &palette)
     };
-    if report.not_started() > 0 {
-        ExitCode::Interrupted
-    } else if report.succeeded() && plan.errors.is_empty() {
-        ExitCode::Success
-    } else {
-        ExitCode::Error
-    }
+    apply_exit_code(report.not_started() > 0, !(report.succeeded() && plan.errors.is_empty()))
 }
 
 /// From now on, Ctrl-C (SIGINT) asks the apply to stop: the changes in flight finish and are reported, no
@@ -333,7 +360,7 @@ pub(crate) fn stop_on_ctrl_c(stop: &Stop) {
 }
 
 /// Asks on the terminal; only `yes` proceeds.
-pub(crate) fn confirm() -> bool {
+fn confirm() -> bool {
     eprint!("\nDo you want to apply these changes? Only 'yes' will be accepted: ");
     let _ = io::stderr().flush();
     let mut answer = String::new();
