@@ -46,12 +46,15 @@ pub enum Op {
     },
     /// Enables the region's detector and sets its frequency (`None`: left as it is).
     UpdateDetector {
+        detector_id: String,
         frequency: Option<String>,
     },
     EnableAdmin {
         account: String,
     },
+    /// `detector_id`: the administrator's detector as the plan read it; `None` when the same apply creates it.
     AutoEnable {
+        detector_id: Option<String>,
         members: String,
     },
     Route(event_route::Op),
@@ -64,6 +67,7 @@ fn route_op(op: event_route::Op) -> Operation {
 /// A detector as read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Detector {
+    pub id: String,
     pub enabled: bool,
     pub frequency: String,
     /// The account whose administrator manages this detector, read only when the frequency differs.
@@ -227,7 +231,8 @@ async fn read_detector(gd: &aws_sdk_guardduty::Client, id: &str, spec: &GuardDut
     } else {
         None
     };
-    Ok(Detector { enabled: out.status() == Some(&DetectorStatus::Enabled), frequency, administrator })
+    let enabled = out.status() == Some(&DetectorStatus::Enabled);
+    Ok(Detector { id: id.to_string(), enabled, frequency, administrator })
 }
 
 async fn admin_accounts(gd: &aws_sdk_guardduty::Client) -> Result<Vec<(String, String)>, AwsError> {
@@ -278,12 +283,13 @@ pub fn diff_region(scope: &Scope, want: &Want<'_>, state: &RegionState) -> Plan 
     }
     if let Some(organization) = &state.organization {
         let at = address(scope, want.region, ORGANIZATION_CONFIGURATION);
-        plan.changes.push(auto_enable_change(at, want.spec.auto_enable, organization));
+        let id = state.detector.as_ref().map(|d| d.id.as_str());
+        plan.changes.push(auto_enable_change(at, want.spec.auto_enable, organization, id));
     } else if state.detector.is_none() && want.spec.delegated_admin.as_deref() == Some(scope.account_id.as_str()) {
         // The administrator's detector is created first; its configuration is read on the next plan.
         let at = address(scope, want.region, ORGANIZATION_CONFIGURATION);
         let change =
-            auto_enable_change(at, want.spec.auto_enable, &OrganizationConfiguration::AutoEnable(String::new()));
+            auto_enable_change(at, want.spec.auto_enable, &OrganizationConfiguration::AutoEnable(String::new()), None);
         plan.changes.push(change.after(&detector_at));
     }
     if let (Some(floor), Some(security)) = (want.notify, &want.desired.notifications.security) {
@@ -348,7 +354,7 @@ fn detector_change(
     } else {
         "detector is suspended: no finding is produced"
     };
-    let op = Op::UpdateDetector { frequency: write_frequency };
+    let op = Op::UpdateDetector { detector_id: have.id.clone(), frequency: write_frequency };
     ResourceChange::new(at.clone(), Action::Update, reason, Operation::GuardDuty(op)).with_attributes(attributes)
 }
 
@@ -373,8 +379,14 @@ fn admin_change(at: Address, admin: &str, admins: &[(String, String)]) -> Resour
         .with_attributes(vec![AttributeChange::new("admin_account_id", None, Some(admin.to_string()))])
 }
 
-fn auto_enable_change(at: Address, want: &str, have: &OrganizationConfiguration) -> ResourceChange {
-    let op = Operation::GuardDuty(Op::AutoEnable { members: want.to_string() });
+fn auto_enable_change(
+    at: Address,
+    want: &str,
+    have: &OrganizationConfiguration,
+    detector_id: Option<&str>,
+) -> ResourceChange {
+    let detector_id = detector_id.map(str::to_string);
+    let op = Operation::GuardDuty(Op::AutoEnable { detector_id, members: want.to_string() });
     match have {
         OrganizationConfiguration::AutoEnable(value) if value == want => {
             ResourceChange::no_op(at, format!("members auto-enabled: {want}"))
@@ -395,7 +407,7 @@ fn auto_enable_change(at: Address, want: &str, have: &OrganizationConfiguration)
     }
 }
 
-/// The region's detector id (after a create in the same apply, it is read again).
+/// The region's detector id, read again after a create in the same apply.
 async fn detector_id(gd: &aws_sdk_guardduty::Client) -> Result<String, AwsError> {
     let out = gd.list_detectors().send().await.map_err(aws::err("guardduty:ListDetectors"))?;
     out.detector_ids().first().cloned().ok_or_else(|| {
@@ -424,11 +436,10 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
                 Err(e) => Err(e),
             }
         }
-        Op::UpdateDetector { frequency } => {
-            let gd = gd()?;
-            let id = detector_id(gd).await?;
-            gd.update_detector()
-                .detector_id(id)
+        Op::UpdateDetector { detector_id, frequency } => {
+            gd()?
+                .update_detector()
+                .detector_id(detector_id)
                 .enable(true)
                 .set_finding_publishing_frequency(frequency.as_deref().map(FindingPublishingFrequency::from))
                 .send()
@@ -445,9 +456,12 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
                 .map_err(aws::err("guardduty:EnableOrganizationAdminAccount"))?;
             Ok(())
         }
-        Op::AutoEnable { members } => {
+        Op::AutoEnable { detector_id: planned, members } => {
             let gd = gd()?;
-            let id = detector_id(gd).await?;
+            let id = match planned {
+                Some(id) => id.clone(),
+                None => detector_id(gd).await?,
+            };
             gd.update_organization_configuration()
                 .detector_id(id)
                 .auto_enable_organization_members(AutoEnableMembers::from(members.as_str()))
