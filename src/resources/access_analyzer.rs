@@ -102,20 +102,11 @@ pub fn address(scope: &Scope, region: &str, name: &str) -> Address {
 
 async fn observe(clients: &RegionClients, kinds: &[bool]) -> Result<RegionState, AwsError> {
     let aa = &clients.accessanalyzer;
+    // The account's and the organization's analyzers are listed at once.
+    let lists = join_all(kinds.iter().map(|&organization| list_analyzers(aa, organization))).await;
     let mut analyzers = Vec::new();
-    for &organization in kinds {
-        let kind = if organization { Type::Organization } else { Type::Account };
-        let mut pages = aa.list_analyzers().r#type(kind).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(aws::err("access-analyzer:ListAnalyzers"))?;
-            analyzers.extend(page.analyzers().iter().map(|a| Analyzer {
-                name: a.name().to_string(),
-                arn: a.arn().to_string(),
-                organization,
-                status: a.status().as_str().to_string(),
-                status_reason: a.status_reason().map(|r| r.code().as_str().to_string()),
-            }));
-        }
+    for list in lists {
+        analyzers.extend(list?);
     }
     let in_use: Vec<&Analyzer> = kinds
         .iter()
@@ -129,6 +120,24 @@ async fn observe(clients: &RegionClients, kinds: &[bool]) -> Result<RegionState,
         active_findings.push((analyzer.arn.clone(), count?));
     }
     Ok(RegionState { analyzers, active_findings })
+}
+
+/// The region's external access analyzers of one type (the account's, or the organization's).
+async fn list_analyzers(aa: &aws_sdk_accessanalyzer::Client, organization: bool) -> Result<Vec<Analyzer>, AwsError> {
+    let kind = if organization { Type::Organization } else { Type::Account };
+    let mut pages = aa.list_analyzers().r#type(kind).into_paginator().send();
+    let mut analyzers = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(aws::err("access-analyzer:ListAnalyzers"))?;
+        analyzers.extend(page.analyzers().iter().map(|a| Analyzer {
+            name: a.name().to_string(),
+            arn: a.arn().to_string(),
+            organization,
+            status: a.status().as_str().to_string(),
+            status_reason: a.status_reason().map(|r| r.code().as_str().to_string()),
+        }));
+    }
+    Ok(analyzers)
 }
 
 /// The analyzer's findings with status ACTIVE, counted page by page.
