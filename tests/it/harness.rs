@@ -42,6 +42,16 @@ fn moto_server() -> PathBuf {
     })
 }
 
+/// `scripts/warm-emulator`, with the Python beside moto_server: one request per REST service before the test's
+/// concurrent ones (moto builds each service's router unlocked on its first request; see the script).
+fn warm(moto_server: &Path, endpoint: &str) {
+    let beside = moto_server.with_file_name("python3");
+    let python = if beside.exists() { beside } else { PathBuf::from("python3") };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/warm-emulator");
+    let status = Command::new(&python).arg(script).arg(endpoint).status();
+    assert!(status.as_ref().is_ok_and(|s| s.success()), "scripts/warm-emulator failed: {status:?}");
+}
+
 impl Moto {
     pub fn start() -> Self {
         Self::start_with_env(&[])
@@ -64,7 +74,12 @@ impl Moto {
             let deadline = Instant::now() + Duration::from_secs(60);
             while Instant::now() < deadline {
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+                    let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+                    // Warm-up requests would count against an IAM-enforcing emulator's unauthenticated ones.
+                    if !env.iter().any(|(k, _)| *k == "INITIAL_NO_AUTH_ACTION_COUNT") {
+                        warm(&exe, &moto.endpoint);
+                    }
+                    return moto;
                 }
                 if child.try_wait().unwrap().is_some() {
                     break; // the port was taken meanwhile: try another
