@@ -3,6 +3,9 @@
 //! Data flows one way: [`config::load`] → [`Target::discover`] → [`plan`] (observe, then pure diffs) →
 //! [`apply`] or [`render`]. Planning runs with the session's [`aws::ApiGuard`] read-only, so it cannot write.
 
+#[macro_use]
+mod registry;
+
 pub mod alarm_catalog;
 pub mod aws;
 pub mod config;

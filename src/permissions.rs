@@ -285,7 +285,7 @@ mod tests {
             reports.bucket = Some("example-cost-reports".into());
         }
         // GuardDuty's organization calls: a delegated administrator.
-        desired.guardduty.as_mut().unwrap().delegated_admin = Some("222222222222".into());
+        desired.families.guardduty.as_mut().unwrap().delegated_admin = Some("222222222222".into());
         // KMS keys named by alias: looked up, and the log archive key's policy read.
         let alias = Some("arn:aws:kms:us-east-1:123456789012:alias/logs".to_string());
         desired.log_archive.as_mut().unwrap().kms_key_arn = alias.clone();

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::sections::{Around, FamilySection};
 use super::validate::Validator;
 
 #[derive(Debug, Default, Deserialize)]
@@ -25,9 +26,15 @@ pub struct AccessAnalyzerSpec {
 
 pub const DEFAULT_NAME: &str = "baseline-access-analyzer";
 
-impl Validator<'_> {
-    /// `[access_analyzer]`; `organization`: whether runs cover an organization.
-    pub(super) fn access_analyzer(&mut self, raw: RawAccessAnalyzer, organization: bool) -> AccessAnalyzerSpec {
+/// The section's contract (see `config::FamilySection`).
+pub type Spec = AccessAnalyzerSpec;
+
+impl FamilySection for AccessAnalyzerSpec {
+    type Raw = RawAccessAnalyzer;
+    const REGIONAL: bool = true;
+
+    fn check(raw: Spanned<RawAccessAnalyzer>, v: &mut Validator, around: &Around) -> Self {
+        let (raw, organization) = (raw.into_inner(), around.organization);
         let name = match raw.name {
             Some(name) => {
                 // CreateAnalyzer: analyzerName matches [A-Za-z][A-Za-z0-9_.-]*, 1 to 255 characters.
@@ -36,7 +43,7 @@ impl Validator<'_> {
                     && value.starts_with(|c: char| c.is_ascii_alphabetic())
                     && value.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
                 if !ok {
-                    self.error(
+                    v.error(
                         name.span(),
                         format!("invalid analyzer name \"{value}\""),
                         "not an analyzer name",
@@ -47,9 +54,9 @@ impl Validator<'_> {
             }
             None => DEFAULT_NAME.to_string(),
         };
-        let account = raw.organization_analyzer_account.filter(|id| self.account_id(id));
+        let account = raw.organization_analyzer_account.filter(|id| v.account_id(id));
         if let Some(account) = account.as_ref().filter(|_| !organization) {
-            self.warn(
+            v.warn(
                 account.span(),
                 "`organization_analyzer_account` only acts in organization runs".into(),
                 "no organization",
@@ -58,13 +65,13 @@ impl Validator<'_> {
         }
         AccessAnalyzerSpec { name, organization_analyzer_account: account.map(Spanned::into_inner) }
     }
+
+    fn summary(&self) -> String {
+        let organization = match &self.organization_analyzer_account {
+            Some(id) => format!("; an organization analyzer in {id}"),
+            None => String::new(),
+        };
+        format!("an account analyzer ({}) in every managed region{organization}; active findings counted", self.name)
+    }
 }
 
-/// What `baseline validate` says of the section.
-pub fn summary(spec: &AccessAnalyzerSpec) -> String {
-    let organization = match &spec.organization_analyzer_account {
-        Some(id) => format!("; an organization analyzer in {id}"),
-        None => String::new(),
-    };
-    format!("an account analyzer ({}) in every managed region{organization}; active findings counted", spec.name)
-}

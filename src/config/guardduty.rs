@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::sections::{Around, FamilySection};
 use super::validate::Validator;
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,36 +64,36 @@ const SEVERITIES: &[(&str, Option<FindingSeverity>)] = &[
 ];
 const AUTO_ENABLE: &[(&str, &str)] = &[("all", "ALL"), ("new", "NEW"), ("none", "NONE")];
 
-impl Validator<'_> {
-    /// `[guardduty]`; `security_topic`: whether `[notifications.security]` exists, `organization`: whether runs
-    /// cover an organization (`[accounts]` with `organization = true`).
-    pub(super) fn guardduty(
-        &mut self,
-        raw: Spanned<RawGuardDuty>,
-        security_topic: bool,
-        organization: bool,
-    ) -> GuardDutySpec {
+/// The section's contract (see `config::FamilySection`).
+pub type Spec = GuardDutySpec;
+
+impl FamilySection for GuardDutySpec {
+    type Raw = RawGuardDuty;
+    const REGIONAL: bool = true;
+
+    fn check(raw: Spanned<RawGuardDuty>, v: &mut Validator, around: &Around) -> Self {
+        let Around { security_topic, organization } = *around;
         let span = raw.span();
         let raw = raw.into_inner();
-        let finding_publishing_frequency = self.choice(
+        let finding_publishing_frequency = v.choice(
             raw.finding_publishing_frequency.as_ref(),
             "finding_publishing_frequency",
             FREQUENCIES,
             "FIFTEEN_MINUTES",
         );
         let notify_severity =
-            self.choice(raw.notify_severity.as_ref(), "notify_severity", SEVERITIES, Some(FindingSeverity::High));
+            v.choice(raw.notify_severity.as_ref(), "notify_severity", SEVERITIES, Some(FindingSeverity::High));
         if notify_severity.is_some() && !security_topic {
-            self.error(
+            v.error(
                 raw.notify_severity.as_ref().map_or(span, Spanned::span),
                 "[guardduty] notifies the security topic, and there is no [notifications.security]".into(),
                 "no security topic",
                 Some("add [notifications.security], or set `notify_severity = \"none\"`".into()),
             );
         }
-        let delegated_admin = raw.delegated_admin.filter(|id| self.account_id(id));
+        let delegated_admin = raw.delegated_admin.filter(|id| v.account_id(id));
         if let Some(admin) = delegated_admin.as_ref().filter(|_| !organization) {
-            self.warn(
+            v.warn(
                 admin.span(),
                 "`delegated_admin` only acts in organization runs".into(),
                 "no organization",
@@ -103,26 +104,26 @@ impl Validator<'_> {
             finding_publishing_frequency,
             notify_severity,
             delegated_admin: delegated_admin.map(Spanned::into_inner),
-            auto_enable: self.choice(raw.auto_enable.as_ref(), "auto_enable", AUTO_ENABLE, "ALL"),
+            auto_enable: v.choice(raw.auto_enable.as_ref(), "auto_enable", AUTO_ENABLE, "ALL"),
         }
+    }
+
+    fn summary(&self) -> String {
+        let notify = match self.notify_severity {
+            Some(level) => format!(
+                "findings of {} severity and above to the security topic",
+                serde_json::json!(level).as_str().unwrap_or("")
+            ),
+            None => "no notification".to_string(),
+        };
+        let admin = match &self.delegated_admin {
+            Some(id) => format!("; delegated administrator {id}, auto-enable {}", self.auto_enable.to_ascii_lowercase()),
+            None => String::new(),
+        };
+        format!(
+            "a detector in every managed region, published every {}; {notify}{admin}",
+            self.finding_publishing_frequency.to_ascii_lowercase().replace('_', " ")
+        )
     }
 }
 
-/// What `baseline validate` says of the section.
-pub fn summary(spec: &GuardDutySpec) -> String {
-    let notify = match spec.notify_severity {
-        Some(level) => format!(
-            "findings of {} severity and above to the security topic",
-            serde_json::json!(level).as_str().unwrap_or("")
-        ),
-        None => "no notification".to_string(),
-    };
-    let admin = match &spec.delegated_admin {
-        Some(id) => format!("; delegated administrator {id}, auto-enable {}", spec.auto_enable.to_ascii_lowercase()),
-        None => String::new(),
-    };
-    format!(
-        "a detector in every managed region, published every {}; {notify}{admin}",
-        spec.finding_publishing_frequency.to_ascii_lowercase().replace('_', " ")
-    )
-}

@@ -1,20 +1,19 @@
 //! `baseline.toml`: load, parse, validate. No AWS call is made here.
 
-mod access_analyzer;
 mod diagnostic;
-mod guardduty;
 pub mod model;
 mod raw;
-mod security_hub;
+#[macro_use]
+mod sections;
 mod validate;
+
+registry!(family_sections);
 
 use std::path::Path;
 
-pub use access_analyzer::AccessAnalyzerSpec;
 pub use diagnostic::{ConfigErrors, Diagnostic, Severity, line_column};
-pub use guardduty::{FindingSeverity, GuardDutySpec};
 pub use model::*;
-pub use security_hub::{KNOWN_STANDARDS, SecurityHubSpec, standard_arn};
+pub(crate) use sections::{Around, FamilySection};
 pub use validate::{KNOWN_REGIONS, is_email};
 
 use diagnostic::Source;

@@ -36,9 +36,9 @@ pub struct Desired {
     pub budgets: Vec<BudgetSpec>,
     pub billing_reports: Option<BillingReports>,
     pub config: Option<ConfigSpec>,
-    pub guardduty: Option<super::GuardDutySpec>,
-    pub security_hub: Option<super::SecurityHubSpec>,
-    pub access_analyzer: Option<super::AccessAnalyzerSpec>,
+    /// The tables of the families that own one (`[guardduty]`, `[security_hub]`, ...), from the registry.
+    #[serde(flatten)]
+    pub families: super::FamilySections,
     /// Which accounts a run covers and how it reaches them.
     pub accounts: Accounts,
 }
@@ -51,11 +51,7 @@ impl Desired {
 
     /// Whether any family manages resources region by region, so the account's enabled regions are listed.
     pub fn regional(&self) -> bool {
-        self.config.is_some()
-            || self.ebs_encryption_by_default
-            || self.guardduty.is_some()
-            || self.access_analyzer.is_some()
-            || self.security_hub.is_some()
+        self.config.is_some() || self.ebs_encryption_by_default || self.families.regional()
     }
 
     /// The baseline for one account: the file's, with that account's `[accounts.overrides]` applied.
@@ -132,13 +128,11 @@ impl Desired {
             budgets,
             billing_reports,
             config,
-            guardduty,
-            security_hub,
-            access_analyzer,
+            families,
             accounts,
         } = self;
         let section = |header, fields, summary| Section { header, fields, summary };
-        vec![
+        let mut sections = vec![
             section(
                 "[baseline]",
                 &["home_region", "regions", "exclude_regions", "allowed_account_ids", "tags"],
@@ -172,15 +166,10 @@ impl Desired {
                 billing_reports.as_ref().map(|r| format!("1 report ({}), {} in {}", r.report, r.time_unit, r.format)),
             ),
             section("[config]", &["config"], config.as_ref().map(config_summary)),
-            section("[guardduty]", &["guardduty"], guardduty.as_ref().map(super::guardduty::summary)),
-            section("[security_hub]", &["security_hub"], security_hub.as_ref().map(super::security_hub::summary)),
-            section(
-                "[access_analyzer]",
-                &["access_analyzer"],
-                access_analyzer.as_ref().map(super::access_analyzer::summary),
-            ),
-            section("[accounts]", &["accounts"], Some(accounts_summary(accounts))),
-        ]
+        ];
+        sections.extend(families.sections());
+        sections.push(section("[accounts]", &["accounts"], Some(accounts_summary(accounts))));
+        sections
     }
 }
 

@@ -6,32 +6,49 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFile {
-    #[serde(default)]
-    pub baseline: RawSettings,
-    #[serde(default)]
-    pub contacts: RawContacts,
-    #[serde(default)]
-    pub notifications: RawNotifications,
-    pub log_archive: Option<Spanned<RawLogArchive>>,
-    pub cloudtrail: Option<Spanned<RawCloudTrail>>,
-    #[serde(default)]
-    pub s3: RawS3,
-    #[serde(default)]
-    pub ebs: RawEbs,
-    pub alarms: Option<Spanned<RawAlarms>>,
-    pub iam: Option<RawIam>,
-    #[serde(default)]
-    pub budgets: Vec<Spanned<RawBudget>>,
-    pub billing_reports: Option<Spanned<RawBillingReports>>,
-    pub config: Option<Spanned<RawConfig>>,
-    pub guardduty: Option<Spanned<super::guardduty::RawGuardDuty>>,
-    pub security_hub: Option<super::security_hub::RawSecurityHub>,
-    pub access_analyzer: Option<super::access_analyzer::RawAccessAnalyzer>,
-    pub accounts: Option<Spanned<RawAccounts>>,
+/// The whole file. Its tables are the fixed ones and, from the registry, one per family that owns one
+/// (`config/<family>.rs`), before `[accounts]`.
+macro_rules! raw_file {
+    (
+        independent { $($_own:ident: $_own_variant:ident),* $(,)? }
+        sections { $($s:ident: $_variant:ident),* $(,)? }
+        after_trail { $($_chained:ident: $_chained_variant:ident),* $(,)? }
+    ) => {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawFile {
+            #[serde(default)]
+            pub baseline: RawSettings,
+            #[serde(default)]
+            pub contacts: RawContacts,
+            #[serde(default)]
+            pub notifications: RawNotifications,
+            pub log_archive: Option<Spanned<RawLogArchive>>,
+            pub cloudtrail: Option<Spanned<RawCloudTrail>>,
+            #[serde(default)]
+            pub s3: RawS3,
+            #[serde(default)]
+            pub ebs: RawEbs,
+            pub alarms: Option<Spanned<RawAlarms>>,
+            pub iam: Option<RawIam>,
+            #[serde(default)]
+            pub budgets: Vec<Spanned<RawBudget>>,
+            pub billing_reports: Option<Spanned<RawBillingReports>>,
+            pub config: Option<Spanned<RawConfig>>,
+            $(pub $s: Option<Spanned<<super::$s::Spec as super::FamilySection>::Raw>>,)*
+            pub accounts: Option<Spanned<RawAccounts>>,
+        }
+
+        impl RawFile {
+            /// The families' own tables, taken out for their checks.
+            pub fn family_sections(&mut self) -> super::RawSections {
+                super::RawSections { $($s: self.$s.take(),)* }
+            }
+        }
+    };
 }
+
+registry!(raw_file);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

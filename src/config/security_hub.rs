@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::sections::{Around, FamilySection};
 use super::validate::Validator;
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,15 +49,22 @@ pub fn standard_arn(partition: &str, region: &str, standard: &str) -> String {
     }
 }
 
-impl Validator<'_> {
-    pub(super) fn security_hub(&mut self, raw: RawSecurityHub) -> SecurityHubSpec {
+/// The section's contract (see `config::FamilySection`).
+pub type Spec = SecurityHubSpec;
+
+impl FamilySection for SecurityHubSpec {
+    type Raw = RawSecurityHub;
+    const REGIONAL: bool = true;
+
+    fn check(raw: Spanned<RawSecurityHub>, v: &mut Validator, _: &Around) -> Self {
+        let raw = raw.into_inner();
         let standards = match raw.standards {
             None => DEFAULT_STANDARDS.iter().map(|s| s.to_string()).collect(),
             Some(list) => {
                 let mut standards: Vec<String> = Vec::new();
                 for standard in list {
                     if !KNOWN_STANDARDS.contains(&standard.get_ref().as_str()) {
-                        self.error(
+                        v.error(
                             standard.span(),
                             format!("unknown Security Hub standard \"{}\"", standard.get_ref()),
                             "not a standard Security Hub offers",
@@ -71,14 +79,14 @@ impl Validator<'_> {
         };
         SecurityHubSpec { standards, aggregate_findings: raw.aggregate_findings.unwrap_or(true) }
     }
+
+    fn summary(&self) -> String {
+        let aggregate = if self.aggregate_findings { "; findings aggregated to the home region" } else { "" };
+        format!(
+            "enabled in every managed region with {} standard(s) ({}){aggregate}",
+            self.standards.len(),
+            self.standards.join(", ")
+        )
+    }
 }
 
-/// What `baseline validate` says of the section.
-pub fn summary(spec: &SecurityHubSpec) -> String {
-    let aggregate = if spec.aggregate_findings { "; findings aggregated to the home region" } else { "" };
-    format!(
-        "enabled in every managed region with {} standard(s) ({}){aggregate}",
-        spec.standards.len(),
-        spec.standards.join(", ")
-    )
-}

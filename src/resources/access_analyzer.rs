@@ -11,9 +11,10 @@
 use aws_sdk_accessanalyzer::types::{AnalyzerStatus, Criterion, Type};
 use futures::future::join_all;
 
-use super::{Operation, Plan, ResourceChange, region_read};
+use super::{Operation, Plan, ResourceChange, coverage, region_read};
 use crate::aws::{self, AwsError, ErrorKind};
-use crate::config::{AccessAnalyzerSpec, Desired};
+use crate::config::Desired;
+use crate::config::access_analyzer::AccessAnalyzerSpec;
 use crate::engine::{Action, Address, EventSink, Notice, NoticeLevel};
 use crate::target::{RegionClients, Scope, Target};
 
@@ -54,7 +55,7 @@ fn wanted(spec: &AccessAnalyzerSpec, target: &Target) -> Vec<bool> {
 /// CreateAnalyzer the baseline's own, and the service-linked role Access Analyzer creates on first use
 /// ("Using service-linked roles for AWS IAM Access Analyzer").
 pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
-    let Some(spec) = &desired.access_analyzer else { return };
+    let Some(spec) = &desired.families.access_analyzer else { return };
     let any = needs.arn("access-analyzer", "*", "analyzer/*");
     needs.on(&["access-analyzer:ListAnalyzers", "access-analyzer:ListFindingsV2"], [any]);
     let own = needs.arn("access-analyzer", "*", &format!("analyzer/{}", spec.name));
@@ -63,7 +64,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
 }
 
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
-    let Some(spec) = &desired.access_analyzer else { return Plan::default() };
+    let Some(spec) = &desired.families.access_analyzer else { return Plan::default() };
     let scope = &target.scope;
     let kinds = wanted(spec, target);
     let reads = join_all(target.regions.iter().map(|r| observe(r, &kinds))).await;
@@ -220,3 +221,22 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
     // An earlier attempt whose answer was lost made it: ConflictException, "already exists".
     result.map(|_| ()).or_else(super::already_there("ConflictException"))
 }
+
+/// Drift coverage of what this family writes (see `coverage.rs`). IAM Access Analyzer: an analyzer per region is
+/// created when none is active; an existing one is adopted.
+pub const COVERAGE: &[coverage::Setting] = &[
+    coverage::identity("accessanalyzer.analyzer", "name", &["CreateAnalyzer.analyzerName"]),
+    coverage::identity("accessanalyzer.analyzer", "type", &["CreateAnalyzer.type"]),
+    coverage::unmanaged(
+        "accessanalyzer.analyzer",
+        "tags.*",
+        &["CreateAnalyzer.tags"],
+        "set when baseline creates the analyzer; an adopted analyzer's tags are its owner's",
+    ),
+    coverage::unmanaged(
+        "accessanalyzer.analyzer",
+        "client_token",
+        &["CreateAnalyzer.clientToken"],
+        "an idempotency token the SDK makes for each request",
+    ),
+];

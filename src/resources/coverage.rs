@@ -36,7 +36,7 @@ pub struct Setting {
     pub drift: Drift,
 }
 
-const fn repaired(
+pub(crate) const fn repaired(
     kind: &'static str,
     setting: &'static str,
     read: &'static str,
@@ -45,11 +45,11 @@ const fn repaired(
     Setting { kind, setting, read, writes, drift: Drift::Repaired }
 }
 
-const fn identity(kind: &'static str, setting: &'static str, writes: &'static [&'static str]) -> Setting {
+pub(crate) const fn identity(kind: &'static str, setting: &'static str, writes: &'static [&'static str]) -> Setting {
     Setting { kind, setting, read: "", writes, drift: Drift::Identity }
 }
 
-const fn unmanaged(
+pub(crate) const fn unmanaged(
     kind: &'static str,
     setting: &'static str,
     writes: &'static [&'static str],
@@ -97,8 +97,9 @@ const CONTACT_READ: &str = "GetAlternateContact";
 const PRIMARY_READ: &str = "GetContactInformation";
 const BUDGET_READ: &str = "DescribeBudgets";
 
-/// Every setting the baseline writes, family by family.
-pub const SETTINGS: &[Setting] = &[
+/// Every setting the baseline writes, family by family; the families that own a baseline.toml section list
+/// theirs in their own file (`COVERAGE`), see [`settings`].
+const CORE: &[Setting] = &[
     // Contacts.
     identity(CONTACT, "type", &["PutAlternateContact.AlternateContactType"]),
     repaired(CONTACT, "name", CONTACT_READ, &["PutAlternateContact.Name"]),
@@ -396,83 +397,6 @@ pub const SETTINGS: &[Setting] = &[
         // EnableEbsEncryptionByDefault has no parameter: the call itself is the setting.
         &[],
     ),
-    // GuardDuty: each region's detector, the organization's delegation and members' auto-enable. Its findings
-    // route is an EventBridge rule and target like Config's (the entries below).
-    repaired("guardduty.detector", "status", "GetDetector", &["CreateDetector.enable", "UpdateDetector.enable"]),
-    repaired(
-        "guardduty.detector",
-        "finding_publishing_frequency",
-        "GetDetector",
-        &["CreateDetector.findingPublishingFrequency", "UpdateDetector.findingPublishingFrequency"],
-    ),
-    unmanaged(
-        "guardduty.detector",
-        "tags.*",
-        &["CreateDetector.tags"],
-        "set when baseline creates the detector; an adopted detector's tags are its owner's",
-    ),
-    unmanaged(
-        "guardduty.detector",
-        "client_token",
-        &["CreateDetector.clientToken"],
-        "an idempotency token the SDK makes for each request",
-    ),
-    repaired(
-        "guardduty.organization_admin",
-        "admin_account_id",
-        "ListOrganizationAdminAccounts",
-        &["EnableOrganizationAdminAccount.adminAccountId"],
-    ),
-    repaired(
-        "guardduty.organization_configuration",
-        "auto_enable_organization_members",
-        "DescribeOrganizationConfiguration",
-        &["UpdateOrganizationConfiguration.autoEnableOrganizationMembers"],
-    ),
-    // Security Hub: the hub of each region, its standards, the home region's finding aggregator.
-    unmanaged(
-        "securityhub.hub",
-        "control_finding_generator",
-        &["EnableSecurityHub.ControlFindingGenerator", "EnableSecurityHub.EnableDefaultStandards"],
-        "options of enabling the hub; an adopted hub keeps its own",
-    ),
-    unmanaged(
-        "securityhub.hub",
-        "tags.*",
-        &["EnableSecurityHub.Tags"],
-        "set when baseline enables the hub; an adopted hub's tags are its owner's",
-    ),
-    repaired(
-        "securityhub.standard",
-        "standards_status",
-        "GetEnabledStandards",
-        &["BatchEnableStandards.StandardsSubscriptionRequests[].StandardsArn"],
-    ),
-    repaired(
-        "securityhub.finding_aggregator",
-        "region_linking_mode",
-        "GetFindingAggregator",
-        &[
-            "CreateFindingAggregator.RegionLinkingMode",
-            "UpdateFindingAggregator.RegionLinkingMode",
-            "UpdateFindingAggregator.FindingAggregatorArn",
-        ],
-    ),
-    // IAM Access Analyzer: an analyzer per region is created when none is active; an existing one is adopted.
-    identity("accessanalyzer.analyzer", "name", &["CreateAnalyzer.analyzerName"]),
-    identity("accessanalyzer.analyzer", "type", &["CreateAnalyzer.type"]),
-    unmanaged(
-        "accessanalyzer.analyzer",
-        "tags.*",
-        &["CreateAnalyzer.tags"],
-        "set when baseline creates the analyzer; an adopted analyzer's tags are its owner's",
-    ),
-    unmanaged(
-        "accessanalyzer.analyzer",
-        "client_token",
-        &["CreateAnalyzer.clientToken"],
-        "an idempotency token the SDK makes for each request",
-    ),
     // AWS Config: recorder, channel, recording, rules, and the EventBridge path to the security topic.
     identity(RECORDER, "name", &["PutConfigurationRecorder.ConfigurationRecorder.name"]),
     repaired(RECORDER, "role_arn", RECORDER_READ, &["PutConfigurationRecorder.ConfigurationRecorder.roleARN"]),
@@ -719,15 +643,20 @@ pub const SETTINGS: &[Setting] = &[
     ),
 ];
 
+/// Every setting the baseline writes: the list here, then each sectioned family's own, in registry order.
+pub fn settings() -> impl Iterator<Item = &'static Setting> {
+    CORE.iter().chain(super::FAMILY_COVERAGE.iter().flat_map(|family| family.iter()))
+}
+
 /// Whether the list names `Operation.Field` among the writes of some setting.
 pub fn names_write(qualified: &str) -> bool {
-    SETTINGS.iter().any(|s| s.writes.contains(&qualified))
+    settings().any(|s| s.writes.contains(&qualified))
 }
 
 /// The README's drift coverage table: one row per resource kind and outcome, its settings and read calls.
 pub fn markdown_table() -> String {
     let mut rows: Vec<(&str, String, Vec<&str>, Vec<&str>)> = Vec::new();
-    for s in SETTINGS {
+    for s in settings() {
         let outcome = match s.drift {
             Drift::Repaired => "detected, repaired".to_string(),
             Drift::Reported(why) => format!("detected, reported only: {why}"),
@@ -765,7 +694,7 @@ mod tests {
     #[test]
     fn every_setting_is_listed_once_and_every_reason_is_given() {
         let mut seen = std::collections::BTreeSet::new();
-        for s in SETTINGS {
+        for s in settings() {
             assert!(seen.insert((s.kind, s.setting)), "{}/{} listed twice", s.kind, s.setting);
             match s.drift {
                 Drift::Repaired => assert!(!s.read.is_empty(), "{}/{}: which call reads it back?", s.kind, s.setting),

@@ -17,9 +17,10 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use super::event_route::{self, EventRule, Route};
-use super::{Operation, Plan, ResourceChange, region_read, report_unreadable};
+use super::{Operation, Plan, ResourceChange, coverage, region_read, report_unreadable};
 use crate::aws::{self, AwsError, ErrorKind};
-use crate::config::{Desired, GuardDutySpec};
+use crate::config::Desired;
+use crate::config::guardduty::GuardDutySpec;
 use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel};
 use crate::target::{RegionClients, Scope, Target};
 
@@ -117,7 +118,7 @@ pub fn organization_role(spec: &GuardDutySpec, target: &Target) -> OrganizationR
 /// delegated administrator and enable trusted access for GuardDuty.
 pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     use crate::needs::NO_RESOURCE_TYPE;
-    let Some(spec) = &desired.guardduty else { return };
+    let Some(spec) = &desired.families.guardduty else { return };
     needs.any(&["guardduty:ListDetectors", "guardduty:CreateDetector"], NO_RESOURCE_TYPE);
     let detectors = needs.arn("guardduty", "*", "detector/*");
     needs.on(
@@ -155,7 +156,7 @@ pub fn event_pattern(floor: u8) -> Value {
 }
 
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
-    let Some(spec) = &desired.guardduty else { return Plan::default() };
+    let Some(spec) = &desired.families.guardduty else { return Plan::default() };
     let scope = &target.scope;
     let role = organization_role(spec, target);
     let notify = spec.notify_severity.filter(|_| desired.notifications.security.is_some());
@@ -472,3 +473,40 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
         }
     }
 }
+
+/// Drift coverage of what this family writes (see `coverage.rs`). GuardDuty: each region's detector, the
+/// organization's delegation and members' auto-enable. Its findings
+pub const COVERAGE: &[coverage::Setting] = &[
+    // route is an EventBridge rule and target like Config's (listed with Config's in `coverage.rs`).
+    coverage::repaired("guardduty.detector", "status", "GetDetector", &["CreateDetector.enable", "UpdateDetector.enable"]),
+    coverage::repaired(
+        "guardduty.detector",
+        "finding_publishing_frequency",
+        "GetDetector",
+        &["CreateDetector.findingPublishingFrequency", "UpdateDetector.findingPublishingFrequency"],
+    ),
+    coverage::unmanaged(
+        "guardduty.detector",
+        "tags.*",
+        &["CreateDetector.tags"],
+        "set when baseline creates the detector; an adopted detector's tags are its owner's",
+    ),
+    coverage::unmanaged(
+        "guardduty.detector",
+        "client_token",
+        &["CreateDetector.clientToken"],
+        "an idempotency token the SDK makes for each request",
+    ),
+    coverage::repaired(
+        "guardduty.organization_admin",
+        "admin_account_id",
+        "ListOrganizationAdminAccounts",
+        &["EnableOrganizationAdminAccount.adminAccountId"],
+    ),
+    coverage::repaired(
+        "guardduty.organization_configuration",
+        "auto_enable_organization_members",
+        "DescribeOrganizationConfiguration",
+        &["UpdateOrganizationConfiguration.autoEnableOrganizationMembers"],
+    ),
+];

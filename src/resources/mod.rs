@@ -17,16 +17,27 @@ use crate::engine::{Address, AttributeChange, Event, EventSink, Notice, NoticeLe
 use crate::policy::StatementDrift;
 use crate::target::Target;
 
-/// The registry: every family, as `module: Variant` (its file under `resources/`, its [`Operation`] variant).
-/// The module declaration, the operation type, apply's dispatch, the permissions and the plan fan-out are all
-/// derived from it, so a new family is its own file plus one line here. Every family module provides the same contract:
+/// The resource side of the registry (`crate::registry`): every family module provides the same contract:
 /// - `Op`: what apply does for one of its changes;
 /// - `permissions(desired, needs)`: the IAM actions and resources its calls need with this baseline;
 /// - `plan(desired, target) -> Plan` (families planned after the trail take what the trail's read found);
 /// - `execute(target, op, address, events)`: the writes of one planned change.
 macro_rules! families {
     (
-        independent { $($module:ident: $variant:ident),* $(,)? }
+        independent { $($own:ident: $own_variant:ident),* $(,)? }
+        sections { $($sectioned:ident: $sectioned_variant:ident),* $(,)? }
+        after_trail { $($chained:ident: $chained_variant:ident),* $(,)? }
+    ) => {
+        families! {
+            @ independent { $($own: $own_variant,)* $($sectioned: $sectioned_variant,)* }
+            after_trail { $($chained: $chained_variant,)* }
+        }
+
+        /// The drift coverage the families that own a baseline.toml section list in their own file.
+        pub const FAMILY_COVERAGE: &[&[coverage::Setting]] = &[$($sectioned::COVERAGE,)*];
+    };
+    (
+        @ independent { $($module:ident: $variant:ident),* $(,)? }
         after_trail { $($chained:ident: $chained_variant:ident),* $(,)? }
     ) => {
         $(pub mod $module;)*
@@ -88,27 +99,7 @@ macro_rules! families {
     };
 }
 
-families! {
-    independent {
-        sns: Sns,
-        contacts: Contacts,
-        log_bucket: LogBucket,
-        iam_hygiene: IamHygiene,
-        budgets: Budgets,
-        billing_reports: BillingReports,
-        trail_key: TrailKey,
-        ebs_encryption: EbsEncryption,
-        account_bpa: AccountBpa,
-        guardduty: GuardDuty,
-        security_hub: SecurityHub,
-        access_analyzer: AccessAnalyzer,
-    }
-    after_trail {
-        cloudtrail: CloudTrail,
-        alarms: Alarms,
-        config_service: Config,
-    }
-}
+registry!(families);
 
 /// The plan of the resource families: the engine's, with their operations.
 pub type Plan = crate::engine::Plan<Operation>;

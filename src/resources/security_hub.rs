@@ -9,9 +9,10 @@
 use aws_sdk_securityhub::types::{ControlFindingGenerator, StandardsStatus, StandardsSubscriptionRequest};
 use futures::future::join_all;
 
-use super::{Operation, Plan, ResourceChange, region_read};
+use super::{Operation, Plan, ResourceChange, coverage, region_read};
 use crate::aws::{self, AwsError, ErrorKind};
-use crate::config::{Desired, SecurityHubSpec, standard_arn};
+use crate::config::Desired;
+use crate::config::security_hub::{SecurityHubSpec, standard_arn};
 use crate::engine::{Action, Address, AttributeChange, EventSink, Notice, NoticeLevel};
 use crate::target::{RegionClients, Scope, Target};
 
@@ -44,7 +45,7 @@ pub struct RegionState {
 /// ListFindingAggregators none ("Actions, resources, and condition keys for AWS Security Hub"). Enabling the
 /// hub creates its service-linked role.
 pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
-    let Some(spec) = &desired.security_hub else { return };
+    let Some(spec) = &desired.families.security_hub else { return };
     let hub = needs.arn("securityhub", "*", "hub/default");
     needs.on(
         &[
@@ -68,7 +69,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
 }
 
 pub async fn plan(desired: &Desired, target: &Target) -> Plan {
-    let Some(spec) = &desired.security_hub else { return Plan::default() };
+    let Some(spec) = &desired.families.security_hub else { return Plan::default() };
     let scope = &target.scope;
     let reads = join_all(target.regions.iter().map(|r| observe(r, spec, r.region == scope.home_region))).await;
     let mut plan = Plan::default();
@@ -301,3 +302,36 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
         }
     }
 }
+
+/// Drift coverage of what this family writes (see `coverage.rs`). Security Hub: the hub of each region, its
+/// standards, the home region's finding aggregator.
+pub const COVERAGE: &[coverage::Setting] = &[
+    coverage::unmanaged(
+        "securityhub.hub",
+        "control_finding_generator",
+        &["EnableSecurityHub.ControlFindingGenerator", "EnableSecurityHub.EnableDefaultStandards"],
+        "options of enabling the hub; an adopted hub keeps its own",
+    ),
+    coverage::unmanaged(
+        "securityhub.hub",
+        "tags.*",
+        &["EnableSecurityHub.Tags"],
+        "set when baseline enables the hub; an adopted hub's tags are its owner's",
+    ),
+    coverage::repaired(
+        "securityhub.standard",
+        "standards_status",
+        "GetEnabledStandards",
+        &["BatchEnableStandards.StandardsSubscriptionRequests[].StandardsArn"],
+    ),
+    coverage::repaired(
+        "securityhub.finding_aggregator",
+        "region_linking_mode",
+        "GetFindingAggregator",
+        &[
+            "CreateFindingAggregator.RegionLinkingMode",
+            "UpdateFindingAggregator.RegionLinkingMode",
+            "UpdateFindingAggregator.FindingAggregatorArn",
+        ],
+    ),
+];

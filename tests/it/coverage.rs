@@ -1,4 +1,4 @@
-//! Drift coverage, table-driven from `baseline::resources::coverage::SETTINGS`: after a converged apply, every
+//! Drift coverage, table-driven from `baseline::resources::coverage::settings()`: after a converged apply, every
 //! setting the list marks repaired is changed by hand (plain SDK clients, as an operator or an attacker would),
 //! then `plan --detailed-exitcode` must exit 2 naming each resource and attribute, one `apply` repairs all of
 //! it, and the next plan exits 0. Every write call that crossed the wire meanwhile (read off a transparent
@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, Statistic};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
-use baseline::resources::coverage::{Drift, SETTINGS, Setting, names_write};
+use baseline::resources::coverage::{Drift, Setting, names_write, settings};
 use serde_json::{Value, json};
 
 use crate::fault_proxy::FaultProxy;
@@ -194,8 +194,7 @@ async fn every_setting_changed_by_hand_is_planned_by_name_and_repaired_by_one_ap
     drifted.extend(guardduty(&sdk).await);
 
     // Every compared setting of the list is drifted here, or shown drifting by the test named for it.
-    let untested: Vec<String> = SETTINGS
-        .iter()
+    let untested: Vec<String> = settings()
         .filter(|s| compared(s))
         .filter(|s| !drifted.iter().any(|d| d.kind == s.kind && matches(s.setting, &d.attribute)))
         .filter(|s| !shown_elsewhere(s))
@@ -730,7 +729,7 @@ async fn contacts(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
 
 /// For mocked table tests: `drifted` names every compared setting the list has for `kind`.
 pub fn assert_drifted_alone(kind: &str, drifted: &[&str]) {
-    let listed: Vec<&str> = SETTINGS.iter().filter(|s| s.kind == kind && compared(s)).map(|s| s.setting).collect();
+    let listed: Vec<&str> = settings().filter(|s| s.kind == kind && compared(s)).map(|s| s.setting).collect();
     let missing: Vec<&&str> = listed.iter().filter(|s| !drifted.contains(s)).collect();
     assert!(missing.is_empty(), "{kind}: settings of the coverage list not changed here: {missing:?}");
 }
@@ -741,7 +740,7 @@ fn the_tests_named_for_what_the_emulator_cannot_show_exist() {
     for (kind, setting, file, test) in ELSEWHERE {
         let source = std::fs::read_to_string(dir.join(file)).unwrap();
         assert!(source.contains(&format!("fn {test}(")), "{kind}/{setting}: {file} has no test {test}");
-        let listed = SETTINGS.iter().any(|s| s.kind == *kind && (*setting == "*" || s.setting == *setting));
+        let listed = settings().any(|s| s.kind == *kind && (*setting == "*" || s.setting == *setting));
         assert!(listed, "{kind}/{setting} is not in the coverage list");
     }
 }

@@ -249,6 +249,15 @@ fn raw_structs() -> BTreeMap<String, Vec<RawField>> {
             attributes.clear();
         }
     }
+    // The tables the families own come from the registry (`config::FAMILY_TABLES`): each is held by the struct
+    // its section file names as `type Raw`.
+    let file = structs.get_mut("RawFile").expect("RawFile in src/config/raw.rs");
+    for table in baseline::config::FAMILY_TABLES {
+        let section = std::fs::read_to_string(root().join(format!("src/config/{table}.rs"))).unwrap();
+        let raw = section.lines().find_map(|l| l.trim().strip_prefix("type Raw = ")?.strip_suffix(';'));
+        let raw = raw.unwrap_or_else(|| panic!("src/config/{table}.rs names its raw struct (`type Raw = ...;`)"));
+        file.push(RawField { key: table.to_string(), holds: Some((Nesting::Table, raw.to_string())) });
+    }
     structs
 }
 

@@ -3,7 +3,7 @@
 //!
 //! This module holds the validator, the order the sections are checked in, and the checkers they share (names,
 //! account ids, regions, tags, e-mail addresses, one-of-a-few-words choices); each section's own checks are in
-//! the file named after it (the security services' sections in `config/<service>.rs`).
+//! the file named after it (a family's own table in `config/<family>.rs`, see `config::FamilySection`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -71,13 +71,6 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "us-west-2",
 ];
 
-/// The raw sections of the security services, in the order of [`Validator::services`].
-type RawServices = (
-    Option<Spanned<super::guardduty::RawGuardDuty>>,
-    Option<super::security_hub::RawSecurityHub>,
-    Option<super::access_analyzer::RawAccessAnalyzer>,
-);
-
 pub(crate) struct Validator<'a> {
     source: &'a Source,
     pub errors: Vec<Diagnostic>,
@@ -97,7 +90,8 @@ impl<'a> Validator<'a> {
         self.warnings.push(Diagnostic::new(Severity::Warning, self.source, span, message, label, help));
     }
 
-    pub fn desired(&mut self, raw: RawFile) -> Desired {
+    pub fn desired(&mut self, mut raw: RawFile) -> Desired {
+        let families = raw.family_sections();
         let settings = self.settings(raw.baseline);
         let contacts = self.contacts(raw.contacts);
         let notifications = self.notifications(raw.notifications);
@@ -158,8 +152,8 @@ impl<'a> Validator<'a> {
         let accounts_span = raw.accounts.as_ref().map(|a| a.span());
         let accounts = raw.accounts.map(|a| self.accounts(a, notifications.billing.is_some())).unwrap_or_default();
         self.central_archive(accounts_span, &accounts, log_archive.as_ref());
-        let services = (raw.guardduty, raw.security_hub, raw.access_analyzer);
-        let desired = Desired {
+        let families = super::FamilySections::check(families, self, &super::Around::of(&notifications, &accounts));
+        Desired {
             accounts,
             contacts,
             notifications,
@@ -172,21 +166,9 @@ impl<'a> Validator<'a> {
             config,
             account_public_access_block: raw.s3.account_public_access_block.unwrap_or(true),
             ebs_encryption_by_default: raw.ebs.encryption_by_default.unwrap_or(false),
+            families,
             ..settings
-        };
-        self.services(desired, services)
-    }
-
-    /// The security services' sections (`[guardduty]`, `[security_hub]`, `[access_analyzer]`), each checked by
-    /// its own module against what the rest of the file set up.
-    fn services(&mut self, mut desired: Desired, raw: RawServices) -> Desired {
-        let (guardduty, security_hub, access_analyzer) = raw;
-        let security = desired.notifications.security.is_some();
-        let organization = matches!(desired.accounts.selection, AccountSelection::Organization { .. });
-        desired.guardduty = guardduty.map(|g| self.guardduty(g, security, organization));
-        desired.security_hub = security_hub.map(|s| self.security_hub(s));
-        desired.access_analyzer = access_analyzer.map(|a| self.access_analyzer(a, organization));
-        desired
+        }
     }
 
     /// A section that needs others: an error at its header when `missing`.

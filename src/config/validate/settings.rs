@@ -39,9 +39,7 @@ impl Validator<'_> {
             budgets: Vec::new(),
             billing_reports: None,
             config: None,
-            guardduty: None,
-            security_hub: None,
-            access_analyzer: None,
+            families: Default::default(),
             accounts: Accounts::default(),
         }
     }
