@@ -17,9 +17,50 @@ pub struct RegionClients {
     pub config: aws_sdk_config::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub ec2: crate::aws::ec2::Client,
-    pub guardduty: aws_sdk_guardduty::Client,
-    pub securityhub: aws_sdk_securityhub::Client,
-    pub accessanalyzer: aws_sdk_accessanalyzer::Client,
+    /// The clients of the services a family brings itself, built on first use (see [`RegionClients::service`]).
+    pub services: ServiceClients,
+}
+
+/// Clients by type, shared by the clones of a [`RegionClients`]: a family asks for its service's client and it
+/// is built once per region, so a new service needs no field here. Tests put mocked clients in with
+/// [`RegionClients::with`].
+#[derive(Clone)]
+pub struct ServiceClients {
+    session: Session,
+    built: Arc<Mutex<HashMap<std::any::TypeId, Box<dyn std::any::Any + Send + Sync>>>>,
+}
+
+impl ServiceClients {
+    pub fn new(session: &Session) -> Self {
+        Self { session: session.clone(), built: Arc::default() }
+    }
+}
+
+impl fmt::Debug for ServiceClients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let built = self.built.lock().map(|b| b.len()).unwrap_or_default();
+        write!(f, "ServiceClients({built} built)")
+    }
+}
+
+impl RegionClients {
+    /// The region's client of type `C`, built with `build(session, region)` the first time it is asked for
+    /// (`aws::sdk_client!`).
+    pub fn service<C: Clone + Send + Sync + 'static>(&self, build: impl FnOnce(&Session, &str) -> C) -> C {
+        let mut built = self.services.built.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = built
+            .entry(std::any::TypeId::of::<C>())
+            .or_insert_with(|| Box::new(build(&self.services.session, &self.region)));
+        entry.downcast_ref::<C>().expect("a client is stored under its own type").clone()
+    }
+
+    /// These clients, with `client` as the region's client of its type (a mocked client in tests).
+    pub fn with<C: Clone + Send + Sync + 'static>(self, client: C) -> Self {
+        let mut built = self.services.built.lock().unwrap_or_else(|e| e.into_inner());
+        built.insert(std::any::TypeId::of::<C>(), Box::new(client));
+        drop(built);
+        self
+    }
 }
 
 pub use crate::scope::Scope;
@@ -123,9 +164,7 @@ impl Target {
                     config: session.config(&region),
                     events: session.events(&region),
                     ec2: session.ec2(&region),
-                    guardduty: session.guardduty(&region),
-                    securityhub: session.securityhub(&region),
-                    accessanalyzer: session.accessanalyzer(&region),
+                    services: ServiceClients::new(session),
                     region,
                 })
                 .collect();

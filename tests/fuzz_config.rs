@@ -355,9 +355,6 @@ const TABLES: &[(&str, &[&str])] = &[
     ),
     ("[s3]", &["account_public_access_block"]),
     ("[ebs]", &["encryption_by_default"]),
-    ("[guardduty]", &["finding_publishing_frequency", "notify_severity", "delegated_admin", "auto_enable"]),
-    ("[security_hub]", &["standards", "aggregate_findings"]),
-    ("[access_analyzer]", &["name", "organization_analyzer_account"]),
     ("[alarms]", &["set", "namespace", "disabled"]),
     ("[alarms.tune.root-usage]", &["threshold", "period", "evaluation_periods"]),
     (

@@ -68,6 +68,24 @@ fn max_attempts() -> u32 {
         .unwrap_or(MAX_ATTEMPTS)
 }
 
+/// `sdk_client!(aws_sdk_x, session, region)`: a client of any SDK crate for one region, built like every other
+/// (the session's settings and connection pool, the read-only guard, the form-encoding fix, the emulator's
+/// not-implemented classifier). A family that brings its own service builds its client with it (through
+/// [`crate::target::RegionClients::service`]), so adding a service needs no line here.
+macro_rules! sdk_client {
+    ($krate:ident, $session:expr, $region:expr) => {{
+        let session: &$crate::aws::Session = $session;
+        let conf = $krate::config::Builder::from(session.sdk_config())
+            .region(aws_config::Region::new($region.to_string()))
+            .interceptor(session.guard.clone())
+            .interceptor(session.form_interceptor())
+            .retry_classifier(session.retry_classifier())
+            .build();
+        $krate::Client::from_conf(conf)
+    }};
+}
+pub(crate) use sdk_client;
+
 /// `fn $name(&self, region) -> $krate::Client`: a client for one region, carrying the session's guard.
 macro_rules! regional_client {
     ($name:ident, $krate:ident) => {
@@ -171,9 +189,6 @@ impl Session {
     regional_client!(cloudwatch, aws_sdk_cloudwatch);
     regional_client!(config, aws_sdk_config);
     regional_client!(events, aws_sdk_eventbridge);
-    regional_client!(guardduty, aws_sdk_guardduty);
-    regional_client!(securityhub, aws_sdk_securityhub);
-    regional_client!(accessanalyzer, aws_sdk_accessanalyzer);
     regional_client!(logs, aws_sdk_cloudwatchlogs);
     regional_client!(kms, aws_sdk_kms);
 
@@ -250,6 +265,21 @@ impl Session {
     /// The retry classifier every client carries: see [`NotImplementedHere`].
     fn not_implemented(&self) -> NotImplementedHere {
         NotImplementedHere { custom_endpoint: self.custom_endpoint() }
+    }
+
+    /// The shared settings every client is built from (see [`sdk_client`]).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
+    /// The request interceptor of [`form::PlusForSpace`], for [`sdk_client`].
+    pub fn form_interceptor(&self) -> impl aws_smithy_runtime_api::client::interceptors::Intercept + 'static {
+        self.plus_for_space()
+    }
+
+    /// The retry classifier every client carries, for [`sdk_client`].
+    pub fn retry_classifier(&self) -> impl ClassifyRetry + 'static {
+        self.not_implemented()
     }
 
     /// Whether calls go to an endpoint other than AWS's own (`--endpoint-url`, `AWS_ENDPOINT_URL[_<SERVICE>]`).

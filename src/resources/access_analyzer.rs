@@ -102,7 +102,7 @@ pub fn address(scope: &Scope, region: &str, name: &str) -> Address {
 }
 
 async fn observe(clients: &RegionClients, kinds: &[bool]) -> Result<RegionState, AwsError> {
-    let aa = &clients.accessanalyzer;
+    let aa = &client(clients);
     // The account's and the organization's analyzers are listed at once.
     let lists = join_all(kinds.iter().map(|&organization| list_analyzers(aa, organization))).await;
     let mut analyzers = Vec::new();
@@ -206,9 +206,14 @@ pub fn diff_region(
     plan
 }
 
+/// This family's client in a region, built the first time it is asked for.
+fn client(clients: &RegionClients) -> aws_sdk_accessanalyzer::Client {
+    clients.service(|session, region| crate::aws::sdk_client!(aws_sdk_accessanalyzer, session, region))
+}
+
 pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
     let Op::Create { name, organization, tags } = op;
-    let aa = &target.region(&address.region, "access-analyzer:CreateAnalyzer")?.accessanalyzer;
+    let aa = &client(target.region(&address.region, "access-analyzer:CreateAnalyzer")?);
     let kind = if *organization { Type::Organization } else { Type::Account };
     let result = aa
         .create_analyzer()

@@ -196,7 +196,7 @@ async fn observe_region(
     role: OrganizationRole,
     notify: bool,
 ) -> Result<RegionState, AwsError> {
-    let gd = &clients.guardduty;
+    let gd = &client(clients);
     let ids = gd.list_detectors().send().await.map_err(aws::err("guardduty:ListDetectors"))?;
     let id = ids.detector_ids().first().cloned();
     let (detector, event_rule, admins, organization) = tokio::join!(
@@ -416,8 +416,13 @@ async fn detector_id(gd: &aws_sdk_guardduty::Client) -> Result<String, AwsError>
     })
 }
 
+/// This family's client in a region, built the first time it is asked for.
+fn client(clients: &RegionClients) -> aws_sdk_guardduty::Client {
+    clients.service(|session, region| crate::aws::sdk_client!(aws_sdk_guardduty, session, region))
+}
+
 pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
-    let gd = || target.region(&address.region, "guardduty:CreateDetector").map(|c| &c.guardduty);
+    let gd = || target.region(&address.region, "guardduty:CreateDetector").map(client);
     match op {
         Op::Route(op) => event_route::run(target, op, address).await,
         Op::CreateDetector { frequency, tags } => {
@@ -461,7 +466,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
             let gd = gd()?;
             let id = match planned {
                 Some(id) => id.clone(),
-                None => detector_id(gd).await?,
+                None => detector_id(&gd).await?,
             };
             gd.update_organization_configuration()
                 .detector_id(id)

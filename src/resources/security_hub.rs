@@ -103,7 +103,7 @@ struct Read {
 }
 
 async fn observe(clients: &RegionClients, spec: &SecurityHubSpec, home: bool) -> Result<Read, AwsError> {
-    let sh = &clients.securityhub;
+    let sh = &client(clients);
     // The three reads at once. Security Hub answers InvalidAccessException to each of them in an account that
     // has not enabled it: no standard, no aggregator. An endpoint without the standards or aggregator API
     // answers NotSupported even then, and nothing is planned for what it lacks.
@@ -259,8 +259,13 @@ fn aggregator_change(at: Address, home: &str, aggregator: Option<&(String, Strin
     ])
 }
 
+/// This family's client in a region, built the first time it is asked for.
+fn client(clients: &RegionClients) -> aws_sdk_securityhub::Client {
+    clients.service(|session, region| crate::aws::sdk_client!(aws_sdk_securityhub, session, region))
+}
+
 pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn EventSink) -> Result<(), AwsError> {
-    let sh = &target.region(&address.region, "securityhub:EnableSecurityHub")?.securityhub;
+    let sh = &client(target.region(&address.region, "securityhub:EnableSecurityHub")?);
     match op {
         Op::EnableHub { tags } => {
             let result = sh

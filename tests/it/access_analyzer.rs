@@ -54,7 +54,7 @@ fn finding(id: &str) -> FindingSummaryV2 {
 
 fn target(rules: &[&Rule], management: Option<&str>) -> baseline::Target {
     let accessanalyzer = mock_client!(aws_sdk_accessanalyzer, RuleMode::MatchAny, rules);
-    let region = baseline::target::RegionClients { accessanalyzer, ..crate::mocked::idle_region(REGION) };
+    let region = crate::mocked::idle_region(REGION).with(accessanalyzer);
     baseline::Target {
         regions: vec![region],
         management_account: management.map(str::to_string),

@@ -131,7 +131,7 @@ fn one_detector() -> Rule {
 /// The mocked account in `REGION`, with `management` as the organization's management account.
 fn target(rules: &[&Rule], management: &str) -> baseline::Target {
     let guardduty = mock_client!(aws_sdk_guardduty, RuleMode::MatchAny, rules);
-    let region = baseline::target::RegionClients { guardduty, ..crate::mocked::idle_region(REGION) };
+    let region = crate::mocked::idle_region(REGION).with(guardduty);
     baseline::Target {
         regions: vec![region],
         management_account: Some(management.into()),

@@ -84,8 +84,13 @@ pub fn idle_target() -> Target {
 
 /// An EC2 client with no credentials: any call it made would fail.
 pub fn idle_ec2(region: &str) -> baseline::aws::ec2::Client {
+    idle_session().ec2(region)
+}
+
+/// A session pointing nowhere: a client a test forgot to mock fails instead of reaching AWS.
+fn idle_session() -> baseline::aws::Session {
     let sdk = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
-    baseline::aws::Session::from_sdk_config(sdk).ec2(region)
+    baseline::aws::Session::from_sdk_config(sdk)
 }
 
 /// One region's clients, all pointing nowhere; tests replace the ones they mock.
@@ -95,9 +100,7 @@ pub fn idle_region(region: &str) -> baseline::target::RegionClients {
         config: idle!(aws_sdk_config),
         events: idle!(aws_sdk_eventbridge),
         ec2: idle_ec2(region),
-        guardduty: idle!(aws_sdk_guardduty),
-        securityhub: idle!(aws_sdk_securityhub),
-        accessanalyzer: idle!(aws_sdk_accessanalyzer),
+        services: baseline::target::ServiceClients::new(&idle_session()),
     }
 }
 

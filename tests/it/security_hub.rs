@@ -37,7 +37,7 @@ fn not_subscribed() -> InvalidAccessException {
 
 fn target(rules: &[&Rule]) -> baseline::Target {
     let securityhub = mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, rules);
-    let region = baseline::target::RegionClients { securityhub, ..crate::mocked::idle_region(REGION) };
+    let region = crate::mocked::idle_region(REGION).with(securityhub);
     baseline::Target { regions: vec![region], ..crate::mocked::idle_target() }
 }
 
