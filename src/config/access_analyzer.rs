@@ -32,6 +32,27 @@ pub type Spec = AccessAnalyzerSpec;
 impl FamilySection for AccessAnalyzerSpec {
     type Raw = RawAccessAnalyzer;
     const REGIONAL: bool = true;
+    const SCHEMA: &'static str = r##"{
+  "type": "object",
+  "description": "IAM Access Analyzer in every managed region: an external access analyzer of the account (an existing active one is adopted, whatever its name); active findings are counted in the plan's status section.",
+  "additionalProperties": false,
+  "properties": {
+    "name": {
+      "type": "string",
+      "description": "Name of the analyzer baseline creates where none is active (the organization analyzer adds -organization).",
+      "pattern": "^[A-Za-z][A-Za-z0-9_.-]{0,254}$",
+      "default": "baseline-access-analyzer"
+    },
+    "organization_analyzer_account": {
+      "type": "string",
+      "description": "Organization runs: the account that holds an organization analyzer in every managed region (the management account or Access Analyzer's delegated administrator).",
+      "pattern": "^[0-9]{12}$",
+      "examples": [
+        "222222222222"
+      ]
+    }
+  }
+}"##;
 
     fn check(raw: Spanned<RawAccessAnalyzer>, v: &mut Validator, around: &Around) -> Self {
         let (raw, organization) = (raw.into_inner(), around.organization);

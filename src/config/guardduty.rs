@@ -70,6 +70,53 @@ pub type Spec = GuardDutySpec;
 impl FamilySection for GuardDutySpec {
     type Raw = RawGuardDuty;
     const REGIONAL: bool = true;
+    const SCHEMA: &'static str = r##"{
+  "type": "object",
+  "description": "Amazon GuardDuty in every managed region: a detector enabled (an existing one adopted, a suspended one enabled again); findings of notify_severity and above to the security topic through EventBridge; in organization runs, a delegated administrator that auto-enables members.",
+  "additionalProperties": false,
+  "properties": {
+    "finding_publishing_frequency": {
+      "type": "string",
+      "description": "How often updated findings are exported to EventBridge.",
+      "enum": [
+        "FIFTEEN_MINUTES",
+        "ONE_HOUR",
+        "SIX_HOURS"
+      ],
+      "default": "FIFTEEN_MINUTES"
+    },
+    "notify_severity": {
+      "type": "string",
+      "description": "Findings of this severity and above reach the security topic (Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0); \"none\": no notification. Anything but \"none\" needs [notifications.security].",
+      "enum": [
+        "low",
+        "medium",
+        "high",
+        "critical",
+        "none"
+      ],
+      "default": "high"
+    },
+    "delegated_admin": {
+      "type": "string",
+      "description": "Organization runs: the account the management account delegates GuardDuty administration to, in every managed region.",
+      "pattern": "^[0-9]{12}$",
+      "examples": [
+        "222222222222"
+      ]
+    },
+    "auto_enable": {
+      "type": "string",
+      "description": "Organization runs: which member accounts the delegated administrator enables GuardDuty for.",
+      "enum": [
+        "all",
+        "new",
+        "none"
+      ],
+      "default": "all"
+    }
+  }
+}"##;
 
     fn check(raw: Spanned<RawGuardDuty>, v: &mut Validator, around: &Around) -> Self {
         let Around { security_topic, organization } = *around;

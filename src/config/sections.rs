@@ -14,6 +14,9 @@ pub(crate) trait FamilySection: Sized {
     type Raw: serde::de::DeserializeOwned + std::fmt::Debug;
     /// Whether the family manages resources region by region (the account's enabled regions are then listed).
     const REGIONAL: bool;
+    /// The table's JSON Schema (draft-07): its part of `schema/baseline.schema.json`, which is generated from it
+    /// (the schema test compares them; `UPDATE_SCHEMA=1` rewrites the file).
+    const SCHEMA: &'static str;
     /// Checks the table (`raw` spans all of it) against what the rest of the file set up.
     fn check(raw: Spanned<Self::Raw>, v: &mut Validator, around: &Around) -> Self;
     /// What `baseline validate` says of it.
@@ -62,6 +65,10 @@ macro_rules! family_sections {
 
         /// The families' table names, in registry order.
         pub const FAMILY_TABLES: &[&str] = &[$(stringify!($s),)*];
+
+        /// Each family's table and its JSON Schema, in registry order.
+        pub const FAMILY_SCHEMAS: &[(&str, &str)] =
+            &[$((stringify!($s), <$s::Spec as sections::FamilySection>::SCHEMA),)*];
 
         impl FamilySections {
             pub(crate) fn check(raw: RawSections, v: &mut validate::Validator, around: &sections::Around) -> Self {

@@ -55,6 +55,40 @@ pub type Spec = SecurityHubSpec;
 impl FamilySection for SecurityHubSpec {
     type Raw = RawSecurityHub;
     const REGIONAL: bool = true;
+    const SCHEMA: &'static str = r##"{
+  "type": "object",
+  "description": "AWS Security Hub CSPM in every managed region with the chosen standards (an existing hub is adopted; standards are never disabled), and a finding aggregator in the home region linking every region.",
+  "additionalProperties": false,
+  "properties": {
+    "standards": {
+      "type": "array",
+      "description": "Standards enabled in every managed region, by the path of their ARN.",
+      "items": {
+        "type": "string",
+        "enum": [
+          "aws-foundational-security-best-practices/v/1.0.0",
+          "aws-resource-tagging-standard/v/1.0.0",
+          "cis-aws-foundations-benchmark/v/1.2.0",
+          "cis-aws-foundations-benchmark/v/1.4.0",
+          "cis-aws-foundations-benchmark/v/3.0.0",
+          "nist-800-53/v/5.0.0",
+          "nist-800-171/v/2.0.0",
+          "pci-dss/v/3.2.1",
+          "pci-dss/v/4.0.1"
+        ]
+      },
+      "default": [
+        "aws-foundational-security-best-practices/v/1.0.0",
+        "cis-aws-foundations-benchmark/v/3.0.0"
+      ]
+    },
+    "aggregate_findings": {
+      "type": "boolean",
+      "description": "A finding aggregator in the home region linking every region (RegionLinkingMode ALL_REGIONS).",
+      "default": true
+    }
+  }
+}"##;
 
     fn check(raw: Spanned<RawSecurityHub>, v: &mut Validator, _: &Around) -> Self {
         let raw = raw.into_inner();

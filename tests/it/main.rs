@@ -1,6 +1,10 @@
 //! Integration tests: one binary, one module per topic. The emulator tests start their own moto_server.
+//! A resource family's own tests are a file of `tests/it/families/`, found by the build script (build.rs).
 
-mod access_analyzer;
+mod families {
+    include!(concat!(env!("OUT_DIR"), "/family_tests.rs"));
+}
+
 mod alarms;
 mod cli;
 mod config_errors;
@@ -12,7 +16,6 @@ mod ebs;
 mod fault_proxy;
 mod faults;
 mod first_run;
-mod guardduty;
 mod harness;
 mod hygiene;
 mod init;
@@ -31,6 +34,5 @@ mod render;
 mod saved_plan;
 mod schema;
 mod secrets;
-mod security_hub;
 mod security_services;
 mod wire;

@@ -387,3 +387,27 @@ fn the_rendered_plan_with_errors_validates_against_the_plan_schema() {
     assert!(!plan["errors"].as_array().unwrap().is_empty(), "the snapshot has an error: {plan:#}");
     assert_is_a_documented_plan(&plan, "the rendered JSON plan snapshot");
 }
+
+/// The tables the families own are documented in their section files (`FamilySection::SCHEMA`); the schema file
+/// holds them, before `accounts`, in registry order. `UPDATE_SCHEMA=1` rewrites the file from them.
+#[test]
+fn the_families_tables_in_the_schema_are_their_sections_own() {
+    let path = root().join("schema/baseline.schema.json");
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut generated = file.clone();
+    let properties = generated["properties"].as_object_mut().unwrap();
+    let accounts = properties.shift_remove("accounts").expect("[accounts] in the schema");
+    for (table, fragment) in baseline::config::FAMILY_SCHEMAS {
+        let fragment: Value = serde_json::from_str(fragment).unwrap_or_else(|e| panic!("src/config/{table}.rs: {e}"));
+        properties.shift_remove(*table);
+        properties.insert(table.to_string(), fragment);
+    }
+    properties.insert("accounts".into(), accounts);
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(&generated).unwrap() + "\n").unwrap();
+        file = generated.clone();
+    }
+    let order = |v: &Value| v["properties"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(order(&file), order(&generated), "run with UPDATE_SCHEMA=1 to write the families' tables");
+    assert_eq!(file, generated, "schema/baseline.schema.json is stale: run with UPDATE_SCHEMA=1");
+}

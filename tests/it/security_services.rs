@@ -2,7 +2,7 @@
 //! (`guardduty_is_enabled`: a detector with status ENABLED; `securityhub_enabled`: DescribeHub answers;
 //! `ec2_ebs_default_encryption`: EBS encryption by default on), and the next plan is clean. Prowler's own run
 //! (`scripts/cis-prowler`) cannot tell Security Hub's standards or the Access Analyzer check on the emulator, which
-//! lacks those APIs; `tests/it/security_hub.rs` and `tests/it/access_analyzer.rs` cover them with mocked clients.
+//! lacks those APIs; `tests/it/families/security_hub.rs` and `tests/it/families/access_analyzer.rs` cover them with mocked clients.
 
 use aws_sdk_guardduty::types::DetectorStatus;
 
