@@ -278,8 +278,14 @@ mod tests {
     fn each_family_lists_the_actions_of_its_calls() {
         // Everything the code can call: an organization, a group whose foreign policies are detached, and a
         // billing bucket of its own (its location is read).
+        // Families the shipped file leaves off are turned on with their fullest example.
+        let off: String = crate::config::FAMILY_EXAMPLES
+            .iter()
+            .filter(|(table, _)| !include_str!("../baseline.toml").contains(&format!("\n[{table}]\n")))
+            .map(|(table, example)| format!("[{table}]\n{example}"))
+            .collect();
         let mut desired = shipped(&format!(
-            "{ORGANIZATION}\n[[iam.groups]]\nname = \"admins\"\npolicies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\nexclusive = true\n"
+            "{ORGANIZATION}\n[[iam.groups]]\nname = \"admins\"\npolicies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\nexclusive = true\n{off}"
         ));
         if let Some(reports) = desired.billing_reports.as_mut() {
             reports.bucket = Some("example-cost-reports".into());

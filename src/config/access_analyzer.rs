@@ -32,6 +32,8 @@ pub type Spec = AccessAnalyzerSpec;
 impl FamilySection for AccessAnalyzerSpec {
     type Raw = RawAccessAnalyzer;
     const REGIONAL: bool = true;
+    const EXAMPLE: &'static str = r#"organization_analyzer_account = "123456789012"
+"#;
     const SCHEMA: &'static str = r##"{
   "type": "object",
   "description": "IAM Access Analyzer in every managed region: an external access analyzer of the account (an existing active one is adopted, whatever its name); active findings are counted in the plan's status section.",

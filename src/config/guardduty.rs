@@ -70,6 +70,9 @@ pub type Spec = GuardDutySpec;
 impl FamilySection for GuardDutySpec {
     type Raw = RawGuardDuty;
     const REGIONAL: bool = true;
+    const EXAMPLE: &'static str = r#"notify_severity = "high"
+delegated_admin = "222222222222"
+"#;
     const SCHEMA: &'static str = r##"{
   "type": "object",
   "description": "Amazon GuardDuty in every managed region: a detector enabled (an existing one adopted, a suspended one enabled again); findings of notify_severity and above to the security topic through EventBridge; in organization runs, a delegated administrator that auto-enables members.",

@@ -17,6 +17,9 @@ pub(crate) trait FamilySection: Sized {
     /// The table's JSON Schema (draft-07): its part of `schema/baseline.schema.json`, which is generated from it
     /// (the schema test compares them; `UPDATE_SCHEMA=1` rewrites the file).
     const SCHEMA: &'static str;
+    /// The table's keys set to make every call of the family (organization parts included), for the test that
+    /// checks its permissions against its calls when the shipped baseline leaves it off.
+    const EXAMPLE: &'static str;
     /// Checks the table (`raw` spans all of it) against what the rest of the file set up.
     fn check(raw: Spanned<Self::Raw>, v: &mut Validator, around: &Around) -> Self;
     /// What `baseline validate` says of it.
@@ -65,6 +68,10 @@ macro_rules! family_sections {
 
         /// The families' table names, in registry order.
         pub const FAMILY_TABLES: &[&str] = &[$(stringify!($s),)*];
+
+        /// Each family's table and its fullest example (see `FamilySection::EXAMPLE`), in registry order.
+        pub const FAMILY_EXAMPLES: &[(&str, &str)] =
+            &[$((stringify!($s), <$s::Spec as sections::FamilySection>::EXAMPLE),)*];
 
         /// Each family's table and its JSON Schema, in registry order.
         pub const FAMILY_SCHEMAS: &[(&str, &str)] =

@@ -55,6 +55,9 @@ pub type Spec = SecurityHubSpec;
 impl FamilySection for SecurityHubSpec {
     type Raw = RawSecurityHub;
     const REGIONAL: bool = true;
+    const EXAMPLE: &'static str = r#"standards = ["aws-foundational-security-best-practices/v/1.0.0"]
+aggregate_findings = true
+"#;
     const SCHEMA: &'static str = r##"{
   "type": "object",
   "description": "AWS Security Hub CSPM in every managed region with the chosen standards (an existing hub is adopted; standards are never disabled), and a finding aggregator in the home region linking every region.",
