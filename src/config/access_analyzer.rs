@@ -77,16 +77,9 @@ impl FamilySection for AccessAnalyzerSpec {
             }
             None => DEFAULT_NAME.to_string(),
         };
-        let account = raw.organization_analyzer_account.filter(|id| v.account_id(id));
-        if let Some(account) = account.as_ref().filter(|_| !organization) {
-            v.warn(
-                account.span(),
-                "`organization_analyzer_account` only acts in organization runs".into(),
-                "no organization",
-                Some("add [accounts] with `organization = true`, or remove `organization_analyzer_account`".into()),
-            );
-        }
-        AccessAnalyzerSpec { name, organization_analyzer_account: account.map(Spanned::into_inner) }
+        let account =
+            v.organization_account(raw.organization_analyzer_account, "organization_analyzer_account", organization);
+        AccessAnalyzerSpec { name, organization_analyzer_account: account }
     }
 
     fn summary(&self) -> String {

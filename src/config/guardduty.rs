@@ -141,19 +141,11 @@ delegated_admin = "222222222222"
                 Some("add [notifications.security], or set `notify_severity = \"none\"`".into()),
             );
         }
-        let delegated_admin = raw.delegated_admin.filter(|id| v.account_id(id));
-        if let Some(admin) = delegated_admin.as_ref().filter(|_| !organization) {
-            v.warn(
-                admin.span(),
-                "`delegated_admin` only acts in organization runs".into(),
-                "no organization",
-                Some("add [accounts] with `organization = true`, or remove `delegated_admin`".into()),
-            );
-        }
+        let delegated_admin = v.organization_account(raw.delegated_admin, "delegated_admin", organization);
         GuardDutySpec {
             finding_publishing_frequency,
             notify_severity,
-            delegated_admin: delegated_admin.map(Spanned::into_inner),
+            delegated_admin,
             auto_enable: v.choice(raw.auto_enable.as_ref(), "auto_enable", AUTO_ENABLE, "ALL"),
         }
     }

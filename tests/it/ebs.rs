@@ -7,17 +7,12 @@ use crate::harness::*;
 const OTHER_REGION: &str = "eu-west-1";
 const KIND: &str = "ec2.ebs_encryption_by_default";
 
-const BASELINE: &str = r#"
-[baseline]
-home_region = "us-east-1"
-regions = ["us-east-1", "eu-west-1"]
-
-[s3]
-account_public_access_block = false
-
+const BASELINE: &str = two_regions_with!(
+    r#"
 [ebs]
 encryption_by_default = true
-"#;
+"#
+);
 
 fn encrypted_by_default(moto: &Moto, region: &str) -> bool {
     let (status, body) = ec2_query(&moto.endpoint, region, "GetEbsEncryptionByDefault");

@@ -166,6 +166,19 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// A small baseline.toml for one family's test: us-east-1 (home) and eu-west-1, the account-level Block Public
+/// Access left out, then `$tables`.
+macro_rules! two_regions_with {
+    ($tables:literal) => {
+        concat!(
+            "\n[baseline]\nhome_region = \"us-east-1\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n\n",
+            "[s3]\naccount_public_access_block = false\n",
+            $tables
+        )
+    };
+}
+pub(crate) use two_regions_with;
+
 /// The shipped baseline.toml, as a new user would start.
 pub fn shipped_config() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("baseline.toml")).unwrap()

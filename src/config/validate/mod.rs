@@ -196,6 +196,26 @@ impl<'a> Validator<'a> {
         code.clone()
     }
 
+    /// An account id that only acts in organization runs (a delegated administrator, the account holding an
+    /// organization-wide resource): checked, and a warning at `key` when runs cover no organization.
+    pub(super) fn organization_account(
+        &mut self,
+        id: Option<Spanned<String>>,
+        key: &str,
+        organization: bool,
+    ) -> Option<String> {
+        let id = id.filter(|id| self.account_id(id))?;
+        if !organization {
+            self.warn(
+                id.span(),
+                format!("`{key}` only acts in organization runs"),
+                "no organization",
+                Some(format!("add [accounts] with `organization = true`, or remove `{key}`")),
+            );
+        }
+        Some(id.into_inner())
+    }
+
     pub(super) fn account_id(&mut self, id: &Spanned<String>) -> bool {
         let value = id.get_ref();
         let ok = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());

@@ -26,14 +26,8 @@ use crate::harness::*;
 
 const OTHER_REGION: &str = "eu-west-1";
 
-const BASELINE: &str = r#"
-[baseline]
-home_region = "us-east-1"
-regions = ["us-east-1", "eu-west-1"]
-
-[s3]
-account_public_access_block = false
-
+const BASELINE: &str = two_regions_with!(
+    r#"
 [notifications.security]
 topic = "baseline-security-notifications"
 emails = ["security@example.com"]
@@ -41,7 +35,8 @@ emails = ["security@example.com"]
 [guardduty]
 finding_publishing_frequency = "FIFTEEN_MINUTES"
 notify_severity = "medium"
-"#;
+"#
+);
 
 fn guardduty_client(sdk: &aws_config::SdkConfig, region: &str) -> aws_sdk_guardduty::Client {
     aws_sdk_guardduty::Client::from_conf(
