@@ -32,6 +32,7 @@ macro_rules! registry {
                 guardduty: GuardDuty,
                 security_hub: SecurityHub,
                 access_analyzer: AccessAnalyzer,
+                config_aggregator: ConfigAggregator,
             }
             after_trail {
                 cloudtrail: CloudTrail,
