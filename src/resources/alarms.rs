@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic, Tag as AlarmTag};
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 
-use super::cloudtrail::LogGroupPlacement;
-use super::wiring::{TOPIC, TOPIC_POLICY, topic_arn};
+use super::wiring::{LogGroupPlacement, TOPIC, TOPIC_POLICY, topic_arn};
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};

@@ -41,12 +41,8 @@ const PROPAGATION_ERRORS: &[&str] = &[
     "InsufficientEncryptionPolicyException",
 ];
 
-pub use super::wiring::{role_arn, trail_arn};
+pub use super::wiring::{LogGroupPlacement, TrailInUse, log_group_arn, role_arn, trail_arn};
 
-/// The log group ARN the way CloudTrail wants and returns it (with `:*`).
-pub fn log_group_arn(scope: &Scope, name: &str) -> String {
-    format!("arn:{}:logs:{}:{}:log-group:{}:*", scope.partition, scope.home_region, scope.account_id, name)
-}
 
 /// The log group ARN the tagging calls take: without the `:*` ("The ARN format of a log group is
 /// arn:aws:logs:Region:account-id:log-group:log-group-name", CloudWatch Logs API reference, TagResource).
@@ -308,20 +304,10 @@ pub fn desired_settings(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec)
         log_file_validation_enabled: true,
         cloud_watch_logs_log_group_arn: Some(log_group_arn(scope, &spec.log_group)),
         cloud_watch_logs_role_arn: Some(role_arn(scope, &spec.role)),
-        kms_key_id: super::trail_key::trail_key(desired, scope, spec),
+        kms_key_id: wiring::trail_key(desired, scope, spec),
     }
 }
 
-/// Where the trail the account relies on delivers to CloudWatch Logs: where the security alarms belong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogGroupPlacement {
-    /// The baseline's own group in the home region (created or repaired by this plan).
-    Ours { name: String, address: Address },
-    /// The group of a trail the baseline does not own, in this account and the home region.
-    Existing { name: String, trail: String },
-    /// Alarms cannot be placed by this run; why.
-    Elsewhere(String),
-}
 
 /// The calls of this family: the trail, its log group and role on their ARNs; other trails of the account
 /// are read to find one that already meets the requirement.
@@ -373,13 +359,6 @@ pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     needs.on_if("iam:PassRole", [role], to_cloudtrail);
 }
 
-/// Where the trail the account relies on delivers: what AWS Config's CLOUD_TRAIL_ENABLED is pinned to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrailInUse {
-    pub s3_bucket_name: String,
-    /// With `:*`, as CloudTrail returns it.
-    pub log_group_arn: Option<String>,
-}
 
 /// The trail that satisfies the requirement: another one when baseline relies on it, else baseline's own.
 pub fn trail_in_use(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &Observed) -> TrailInUse {
@@ -402,7 +381,7 @@ pub async fn plan(desired: &Desired, target: &Target) -> (Plan, Option<LogGroupP
     let address = Address::new(&scope.account_id, &scope.home_region, TRAIL, &spec.trail);
     let mut plan = Plan::default();
     // The configured key's ARN is looked up while the trails are read.
-    let configured = super::trail_key::trail_key(desired, scope, spec);
+    let configured = wiring::trail_key(desired, scope, spec);
     let (observed, key_arn) = tokio::join!(observe(target, spec), configured_key(target, configured.as_deref()));
     let Some(mut observed) = report_unreadable(observed, &address, &mut plan) else {
         return (plan, None, None);
@@ -671,7 +650,7 @@ pub fn diff(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec, observed: &
         desired.log_archive.as_ref().map(|archive| wiring::location(archive, scope).policy_address());
     let mut dependencies = vec![group_address, policy_address, role_address];
     dependencies.extend(bucket_policy);
-    dependencies.extend(super::trail_key::dependencies(desired, scope));
+    dependencies.extend(wiring::dependencies(desired, scope));
     let want = desired_settings(desired, scope, spec);
     let state = observed.trail.as_ref();
     plan.changes.push(trail_change(trail_address.clone(), &spec.trail, &want, &tags, state, &dependencies));

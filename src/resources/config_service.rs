@@ -17,7 +17,6 @@ use aws_sdk_config::types::{
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use super::cloudtrail;
 use super::with_retry;
 use super::event_route::{self, EventRule, Route};
 use super::wiring;
@@ -257,7 +256,7 @@ pub fn desired_rules(
     desired: &Desired,
     scope: &Scope,
     spec: &ConfigSpec,
-    trail: Option<&cloudtrail::TrailInUse>,
+    trail: Option<&wiring::TrailInUse>,
 ) -> Vec<Rule> {
     spec.rules
         .iter()
@@ -279,7 +278,7 @@ pub fn desired_rules(
                         .or_insert_with(|| wiring::location(archive, scope).name);
                 }
                 if let Some(trail) = &desired.cloudtrail {
-                    let arn = cloudtrail::log_group_arn(scope, &trail.log_group);
+                    let arn = wiring::log_group_arn(scope, &trail.log_group);
                     parameters
                         .entry("cloudWatchLogsLogGroupArn".into())
                         .or_insert(arn.trim_end_matches(":*").to_string());
@@ -355,7 +354,7 @@ pub fn permissions(desired: &Desired, needs: &mut crate::needs::Needs) {
     }
 }
 
-pub async fn plan(desired: &Desired, target: &Target, trail: Option<&cloudtrail::TrailInUse>) -> Plan {
+pub async fn plan(desired: &Desired, target: &Target, trail: Option<&wiring::TrailInUse>) -> Plan {
     let Some(spec) = &desired.config else { return Plan::default() };
     let scope = &target.scope;
     let mut plan = Plan::default();
@@ -560,7 +559,7 @@ pub struct Refs<'a> {
     pub slr: &'a Address,
     pub forwarder: &'a Address,
     /// The trail the account relies on, when the trail family could tell (see [`desired_rules`]).
-    pub trail: Option<&'a cloudtrail::TrailInUse>,
+    pub trail: Option<&'a wiring::TrailInUse>,
 }
 
 /// One region's diff: what it is diffed against, and where its changes go.
@@ -570,7 +569,7 @@ struct Region<'a> {
     spec: &'a ConfigSpec,
     region: &'a str,
     state: &'a RegionState,
-    trail: Option<&'a cloudtrail::TrailInUse>,
+    trail: Option<&'a wiring::TrailInUse>,
 }
 
 impl Region<'_> {
@@ -996,6 +995,7 @@ async fn start_recording(c: &RegionClients, recorder: &str) -> Result<(), AwsErr
 mod tests {
     use super::*;
     use crate::config::parse;
+    use crate::resources::cloudtrail;
     use crate::resources::wiring::BUCKET_POLICY;
 
     fn desired() -> Desired {

@@ -534,7 +534,7 @@ pub enum TrailKey {
 }
 
 async fn review_key(target: &Target, desired: &Desired, key: &str) -> KeyReview {
-    let trail_key = desired.cloudtrail.as_ref().map(|c| super::trail_key::trail_key(desired, &target.scope, c));
+    let trail_key = desired.cloudtrail.as_ref().map(|c| super::wiring::trail_key(desired, &target.scope, c));
     let trail_key = trail_key.as_ref().map(Option::as_deref);
     let trail_key_arn = async {
         match trail_key {

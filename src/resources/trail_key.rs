@@ -12,61 +12,15 @@ use serde_json::{Value, json};
 use super::{Operation, report_unreadable};
 use super::{Plan, ResourceChange};
 use crate::aws::{self, AwsError, ErrorKind};
-use crate::config::{CloudTrailSpec, Desired};
+use crate::config::Desired;
 use crate::engine::{Action, Address, AttributeChange, EventSink};
 use crate::policy::{self, PolicyDocument};
-use crate::target::{KeyInfo, Scope, Target};
+use crate::target::{KeyInfo, Target};
 
-pub const KEY: &str = "kms.key";
+pub use super::wiring::{KEY, KEY_POLICY, KeyPlace, dependencies, place, trail_key};
 pub const KEY_ROTATION: &str = "kms.key_rotation";
-pub const KEY_POLICY: &str = "kms.key_policy";
 
-/// Where the trail's key lives: the log archive bucket's region (CloudTrail wants "a KMS key that is in the same
-/// region as the S3 bucket that receives your log files"), in the trail's account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyPlace {
-    pub alias: String,
-    pub region: String,
-    pub account: String,
-    /// The owner of the log archive, who reads the log files too.
-    pub archive_owner: String,
-}
 
-impl KeyPlace {
-    /// `arn:<partition>:kms:<region>:<account>:alias/<alias>`: what the trail is configured with.
-    pub fn alias_arn(&self, partition: &str) -> String {
-        format!("arn:{partition}:kms:{}:{}:alias/{}", self.region, self.account, self.alias)
-    }
-
-    pub fn address(&self, kind: &'static str) -> Address {
-        Address::new(&self.account, &self.region, kind, format!("alias/{}", self.alias))
-    }
-}
-
-/// The key the baseline keeps for the trail, when `kms_key_alias` asks for one.
-pub fn place(desired: &Desired, scope: &Scope) -> Option<KeyPlace> {
-    let alias = desired.cloudtrail.as_ref()?.kms_key_alias.clone()?;
-    let (region, archive_owner) = match &desired.log_archive {
-        Some(archive) => {
-            let at = super::wiring::location(archive, scope);
-            (at.region, at.owner)
-        }
-        None => (scope.home_region.clone(), scope.account_id.clone()),
-    };
-    Some(KeyPlace { alias, region, account: scope.account_id.clone(), archive_owner })
-}
-
-/// The key the trail encrypts with, as the trail is configured: `kms_key_arn`, or the alias ARN of the key the
-/// baseline keeps.
-pub fn trail_key(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec) -> Option<String> {
-    spec.kms_key_arn.clone().or_else(|| place(desired, scope).map(|p| p.alias_arn(&scope.partition)))
-}
-
-/// What the changes to the trail wait for: the key and its policy (CloudTrail refuses a key whose policy does
-/// not let it encrypt).
-pub fn dependencies(desired: &Desired, scope: &Scope) -> Vec<Address> {
-    place(desired, scope).map(|p| vec![p.address(KEY), p.address(KEY_POLICY)]).unwrap_or_default()
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyState {

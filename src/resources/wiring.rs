@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{Desired, LogArchive, MANAGED_BY_KEY, MANAGED_BY_VALUE};
+use crate::config::{CloudTrailSpec, Desired, LogArchive, MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use crate::engine::Address;
 use crate::scope::Scope;
 
@@ -58,4 +58,79 @@ pub fn location(archive: &LogArchive, scope: &Scope) -> BucketLocation {
     let region = archive.region.clone().unwrap_or_else(|| scope.home_region.clone());
     let owner = archive.account_id.clone().unwrap_or_else(|| scope.account_id.clone());
     BucketLocation { name: archive.bucket_name(&owner, &region), region, owner }
+}
+
+/// The trail's key kinds: the trail waits for the key and its policy.
+pub const KEY: &str = "kms.key";
+pub const KEY_POLICY: &str = "kms.key_policy";
+
+/// Where the trail's key lives: the log archive bucket's region (CloudTrail wants "a KMS key that is in the same
+/// region as the S3 bucket that receives your log files"), in the trail's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPlace {
+    pub alias: String,
+    pub region: String,
+    pub account: String,
+    /// The owner of the log archive, who reads the log files too.
+    pub archive_owner: String,
+}
+
+impl KeyPlace {
+    /// `arn:<partition>:kms:<region>:<account>:alias/<alias>`: what the trail is configured with.
+    pub fn alias_arn(&self, partition: &str) -> String {
+        format!("arn:{partition}:kms:{}:{}:alias/{}", self.region, self.account, self.alias)
+    }
+
+    pub fn address(&self, kind: &'static str) -> Address {
+        Address::new(&self.account, &self.region, kind, format!("alias/{}", self.alias))
+    }
+}
+
+/// The key the baseline keeps for the trail, when `kms_key_alias` asks for one.
+pub fn place(desired: &Desired, scope: &Scope) -> Option<KeyPlace> {
+    let alias = desired.cloudtrail.as_ref()?.kms_key_alias.clone()?;
+    let (region, archive_owner) = match &desired.log_archive {
+        Some(archive) => {
+            let at = location(archive, scope);
+            (at.region, at.owner)
+        }
+        None => (scope.home_region.clone(), scope.account_id.clone()),
+    };
+    Some(KeyPlace { alias, region, account: scope.account_id.clone(), archive_owner })
+}
+
+/// The key the trail encrypts with, as the trail is configured: `kms_key_arn`, or the alias ARN of the key the
+/// baseline keeps.
+pub fn trail_key(desired: &Desired, scope: &Scope, spec: &CloudTrailSpec) -> Option<String> {
+    spec.kms_key_arn.clone().or_else(|| place(desired, scope).map(|p| p.alias_arn(&scope.partition)))
+}
+
+/// What the changes to the trail wait for: the key and its policy (CloudTrail refuses a key whose policy does
+/// not let it encrypt).
+pub fn dependencies(desired: &Desired, scope: &Scope) -> Vec<Address> {
+    place(desired, scope).map(|p| vec![p.address(KEY), p.address(KEY_POLICY)]).unwrap_or_default()
+}
+
+/// Where the trail the account relies on delivers to CloudWatch Logs: where the security alarms belong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogGroupPlacement {
+    /// The baseline's own group in the home region (created or repaired by this plan).
+    Ours { name: String, address: Address },
+    /// The group of a trail the baseline does not own, in this account and the home region.
+    Existing { name: String, trail: String },
+    /// Alarms cannot be placed by this run; why.
+    Elsewhere(String),
+}
+
+/// Where the trail the account relies on delivers: what AWS Config's CLOUD_TRAIL_ENABLED is pinned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailInUse {
+    pub s3_bucket_name: String,
+    /// With `:*`, as CloudTrail returns it.
+    pub log_group_arn: Option<String>,
+}
+
+/// The log group ARN the way CloudTrail wants and returns it (with `:*`).
+pub fn log_group_arn(scope: &Scope, name: &str) -> String {
+    format!("arn:{}:logs:{}:{}:log-group:{}:*", scope.partition, scope.home_region, scope.account_id, name)
 }
