@@ -234,7 +234,15 @@ struct Shared {
     counters: Counters,
     /// Every request the emulator answered, in the order the answers came.
     passed: std::sync::Mutex<Vec<Passed>>,
+    /// Random faults so far per call (`amz-sdk-invocation-id`, the same on every attempt of one call).
+    faulted: std::sync::Mutex<std::collections::HashMap<String, u32>>,
 }
+
+/// Random faults one call meets at most: its next attempt passes. AWS throttles by rate, so a client that backs
+/// off gets through; independent draws would instead fail a call on all of its attempts now and then (at 40%
+/// throttling, one call in 1,500 over 8 attempts: one run in ten of a 170-call apply), which says nothing
+/// about the tool.
+const MAX_FAULTS_PER_CALL: u32 = 4;
 
 /// A request the proxy passed to the emulator and that was answered: what went over the wire.
 #[derive(Debug, Clone)]
@@ -254,6 +262,15 @@ impl Passed {
 }
 
 impl Shared {
+    /// Whether the call this request is an attempt of may meet another random fault (counted if so).
+    fn may_fault(&self, request: &Request) -> bool {
+        let Some(call) = request.header("amz-sdk-invocation-id") else { return true };
+        let mut faulted = self.faulted.lock().unwrap();
+        let count = faulted.entry(call.to_string()).or_default();
+        *count += 1;
+        *count <= MAX_FAULTS_PER_CALL
+    }
+
     fn log(&self, request: &Request, outcome: &str) {
         if self.log {
             let at = self.started.elapsed().as_secs_f64();
@@ -295,8 +312,8 @@ impl FaultProxy {
         let log = std::env::var_os("FAULT_PROXY_LOG").is_some();
         let started = std::time::Instant::now();
         let counters = Counters::default();
-        let passed = Default::default();
-        let shared = Arc::new(Shared { started, log, upstream, faults, rules, rewrites, counters, passed });
+        let (passed, faulted) = (Default::default(), Default::default());
+        let shared = Arc::new(Shared { started, log, upstream, faults, rules, rewrites, counters, passed, faulted });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fault proxy");
         listener.set_nonblocking(true).unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
@@ -473,6 +490,7 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
     } else {
         None
     };
+    let fault = fault.filter(|_| shared.may_fault(&request));
 
     let answer = match fault {
         Some(Fault::Reset) => {
@@ -881,6 +899,7 @@ mod tests {
             rewrites: Vec::new(),
             counters: Counters::default(),
             passed: Default::default(),
+            faulted: Default::default(),
         };
         let (a, b) = (shared(7), shared(7));
         let draws: Vec<f64> = (0..10_000).map(|_| a.draw()).collect();
