@@ -169,3 +169,21 @@ delegated_admin = "222222222222"
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema offers exactly the words the loader accepts for each choice.
+    #[test]
+    fn the_schema_names_the_choices_the_loader_accepts() {
+        let schema: serde_json::Value = serde_json::from_str(GuardDutySpec::SCHEMA).unwrap();
+        let words = |key: &str| schema["properties"][key]["enum"].clone();
+        fn keys<T>(choices: &[(&str, T)]) -> serde_json::Value {
+            serde_json::json!(choices.iter().map(|(word, _)| *word).collect::<Vec<_>>())
+        }
+        assert_eq!(words("finding_publishing_frequency"), keys(FREQUENCIES));
+        assert_eq!(words("notify_severity"), keys(SEVERITIES));
+        assert_eq!(words("auto_enable"), keys(AUTO_ENABLE));
+    }
+}

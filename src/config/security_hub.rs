@@ -127,3 +127,17 @@ aggregate_findings = true
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema offers exactly the standards the loader accepts, and defaults to the same ones.
+    #[test]
+    fn the_schema_names_the_known_and_default_standards() {
+        let schema: serde_json::Value = serde_json::from_str(SecurityHubSpec::SCHEMA).unwrap();
+        let standards = &schema["properties"]["standards"];
+        assert_eq!(standards["items"]["enum"], serde_json::json!(KNOWN_STANDARDS));
+        assert_eq!(standards["default"], serde_json::json!(DEFAULT_STANDARDS));
+    }
+}
