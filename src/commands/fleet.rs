@@ -1,6 +1,8 @@
-//! `plan` and `apply` over several accounts ([accounts] in baseline.toml, or `--accounts` / `--shard`).
-//! Each account's result is printed as soon as it is known (a block, or one JSON line), a progress line is
-//! kept on a terminal's stderr, and a summary table closes the run.
+//! `plan` and `apply`, for every run: a single account is an organization of one. The caller's account alone
+//! is discovered, planned and applied by the same code as an organization's accounts; only the [`Layout`]
+//! differs. One account is shown in full (its plan, its changes as they happen, the apply summary); several
+//! accounts get a block (or one JSON line) each as soon as it finishes, a progress line on a terminal's stderr
+//! and a closing summary table.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, IsTerminal, Write};
@@ -8,19 +10,51 @@ use std::sync::Mutex;
 
 use baseline::aws::ApiGuard;
 use baseline::config::Loaded;
-use baseline::engine::Stop;
 use baseline::engine::saved::{SavedPlan, Stale};
+use baseline::engine::{EventSink, NullSink, Stop};
 use baseline::fleet::{
     self, AccountOutcome, AccountReport, Discovery, Filters, Fleet, FleetSink, Member, Planned, ShardSpec, Stage,
+    Unreachable,
 };
 use baseline::render::fleet::{self as render, AccountRow, Status};
-use baseline::render::json;
-use baseline::render::plural;
+use baseline::render::{human, json, plural};
 use baseline::resources::Plan;
+use baseline::target::TargetError;
 
-use super::{Output, report_target_error, session};
+use super::{Output, PrintEvents, report_target_error, session};
 use crate::cli::{ApplyArgs, Cli, PlanArgs, RunArgs};
 use crate::exit_code::ExitCode;
+
+/// How a run is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// The caller's account alone (no [accounts] selection, no `--accounts` or `--shard`): its plan in full,
+    /// each change as it is applied, then the apply summary.
+    One,
+    /// Several accounts, or some chosen on the command line: a block per account and a summary table.
+    Many,
+}
+
+impl Layout {
+    fn of(loaded: &Loaded, run: &RunArgs) -> Self {
+        if loaded.desired.accounts.is_fleet() || run.selects_accounts() { Layout::Many } else { Layout::One }
+    }
+
+    /// A saved plan of several accounts, or made from an organization's configuration, is shown as several.
+    pub(crate) fn of_saved(loaded: &Loaded, plans: &[SavedPlan]) -> Self {
+        if loaded.desired.accounts.is_fleet() || plans.len() > 1 { Layout::Many } else { Layout::One }
+    }
+}
+
+/// One `plan` or `apply`: what it was given and how it is shown.
+struct Job<'a> {
+    cli: &'a Cli,
+    loaded: &'a Loaded,
+    run: &'a RunArgs,
+    out: &'a Output,
+    json: bool,
+    layout: Layout,
+}
 
 /// Accounts worked on at once for a request bound: each account keeps several requests busy.
 fn accounts_in_flight(run: &RunArgs) -> usize {
@@ -29,13 +63,8 @@ fn accounts_in_flight(run: &RunArgs) -> usize {
 
 /// A run's accounts, or the exit code after the problem was printed.
 /// `saved`: the accounts, regions and targets come from a saved plan instead of the command line.
-async fn prepare(
-    cli: &Cli,
-    loaded: &Loaded,
-    run: &RunArgs,
-    out: &Output,
-    saved: Option<&[SavedPlan]>,
-) -> Result<Prepared, ExitCode> {
+async fn prepare(job: &Job<'_>, saved: Option<&[SavedPlan]>) -> Result<Prepared, ExitCode> {
+    let run = job.run;
     // `--shard NAME/N`: this worker's index, from the environment its batch engine set.
     let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
     let shard = match run.shard.as_ref().map(|spec| spec.resolve(env)).transpose() {
@@ -45,11 +74,34 @@ async fn prepare(
             return Err(ExitCode::Error);
         }
     };
-    let session = session(cli, run).await;
-    let discovery = match fleet::discover(&session, &loaded.desired).await {
+    let session = session(job.cli, run).await;
+    let discovery = discover(job, &session).await?;
+    let filters = match saved {
+        Some(plans) => saved_filters(plans),
+        None => Filters {
+            accounts: run.accounts.clone(),
+            regions: run.regions.clone(),
+            targets: run.targets.clone(),
+            shard,
+        },
+    };
+    let members = match job.layout {
+        // The caller's account is planned whatever `--target` names: the plan then shows nothing to do.
+        Layout::One => discovery.members.clone(),
+        Layout::Many => fleet::select(&discovery.members, &filters).map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::Error
+        })?,
+    };
+    Ok(Prepared { session, discovery, filters, members })
+}
+
+/// The accounts baseline.toml covers, with what is worth telling about the organization.
+async fn discover(job: &Job<'_>, session: &baseline::aws::Session) -> Result<Discovery, ExitCode> {
+    let discovery = match fleet::discover(session, &job.loaded.desired).await {
         Ok(d) => d,
         Err(fleet::DiscoveryError::Target(e)) => {
-            report_target_error(cli, &e);
+            report_target_error(job.cli, &e);
             return Err(ExitCode::Error);
         }
         Err(e @ fleet::DiscoveryError::Organization(_)) => {
@@ -60,7 +112,7 @@ async fn prepare(
             return Err(ExitCode::Error);
         }
     };
-    if !out.quiet {
+    if !job.out.quiet {
         for notice in &discovery.notices {
             eprintln!("warning: {notice}");
         }
@@ -75,23 +127,7 @@ async fn prepare(
         );
         return Err(ExitCode::Error);
     }
-    let filters = match saved {
-        Some(plans) => saved_filters(plans),
-        None => Filters {
-            accounts: run.accounts.clone(),
-            regions: run.regions.clone(),
-            targets: run.targets.clone(),
-            shard,
-        },
-    };
-    let members = match fleet::select(&discovery.members, &filters) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(ExitCode::Error);
-        }
-    };
-    Ok(Prepared { session, discovery, filters, members })
+    Ok(discovery)
 }
 
 /// The accounts a saved plan lists, the regions any of them was planned in, and its targets.
@@ -128,21 +164,26 @@ impl Prepared {
         }
         text
     }
+
+    fn fleet<'a>(&'a self, job: &'a Job<'_>, stop: &Stop) -> Fleet<'a> {
+        Fleet::new(&self.session, &job.loaded.desired, &self.discovery, &self.filters, accounts_in_flight(job.run))
+            .with_stop(stop.clone())
+    }
 }
 
 pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> ExitCode {
-    let p = match prepare(cli, loaded, &args.run, out, None).await {
+    let job = Job { cli, loaded, run: &args.run, out, json: args.json, layout: Layout::of(loaded, &args.run) };
+    let p = match prepare(&job, None).await {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let fleet = Fleet::new(&p.session, &loaded.desired, &p.discovery, &p.filters, accounts_in_flight(&args.run));
-    let printer = Printer { collect: args.out.is_some(), ..Printer::new(out, args.json, &p, p.members.len(), false) };
+    let printer = Printer { collect: args.out.is_some(), ..Printer::new(&job, &p, p.members.len(), Role::Plan) };
     printer.start(&p.describe(&args.run), "Planning");
-    fleet.plan(&p.members, &printer).await;
+    p.fleet(&job, &Stop::default()).plan(&p.members, &printer).await;
     let state = printer.finish();
-    close(out, args.json, &args.run, "baseline plan", &state.rows, &p.session.guard);
+    close(&job, "baseline plan", &state.rows, &p.session.guard);
     if let Some(path) = &args.out
-        && let Err(message) = save(path, loaded, args, &p, &state)
+        && let Err(message) = save(path, &job, &p, &state)
     {
         eprintln!("error: {message}");
         return ExitCode::Error;
@@ -153,68 +194,77 @@ pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> 
 }
 
 pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> ExitCode {
-    let p = match prepare(cli, loaded, &args.run, out, None).await {
+    let job = Job { cli, loaded, run: &args.run, out, json: args.json, layout: Layout::of(loaded, &args.run) };
+    let p = match prepare(&job, None).await {
         Ok(p) => p,
         Err(code) => return code,
     };
     let stop = Stop::default();
-    let fleet = Fleet::new(&p.session, &loaded.desired, &p.discovery, &p.filters, accounts_in_flight(&args.run))
-        .with_stop(stop.clone());
-    let state = if args.auto_approve {
+    let fleet = p.fleet(&job, &stop);
+    if args.auto_approve && job.layout == Layout::Many {
         // Each account is planned and applied in one go: nothing waits for the rest of the fleet.
         p.session.guard.allow_writes();
         super::stop_on_ctrl_c(&stop);
-        let printer = Printer::new(out, args.json, &p, p.members.len(), false);
+        let printer = Printer::new(&job, &p, p.members.len(), Role::Apply);
         printer.start(&p.describe(&args.run), "Applying to");
         fleet.apply(&p.members, &printer).await;
-        printer.finish()
-    } else {
+        return finish_apply(&job, &p, &printer.finish(), &stop);
+    }
+    let printer = Printer::new(&job, &p, p.members.len(), Role::Review);
+    printer.start(&p.describe(&args.run), "Planning");
+    fleet.plan(&p.members, &printer).await;
+    let planned = printer.finish();
+    let pending: usize = planned.rows.iter().map(|r| r.create + r.update).sum();
+    // Several accounts: those reached go on. One account: nothing to go on with when it was not reached.
+    let settled = match job.layout {
+        Layout::One => planned.unreachable,
+        Layout::Many => pending == 0,
+    };
+    if settled {
+        close(&job, "baseline apply", &planned.rows, &p.session.guard);
+        return super::apply_exit_code(false, planned.rows.iter().any(|r| r.status == Status::Failed));
+    }
+    if pending > 0 && !args.auto_approve {
         if let Some(refused) = super::refuse_without_terminal() {
             return refused;
         }
-        let printer = Printer::new(out, args.json, &p, p.members.len(), true);
-        printer.start(&p.describe(&args.run), "Planning");
-        fleet.plan(&p.members, &printer).await;
-        let planned = printer.finish();
-        let pending: usize = planned.rows.iter().map(|r| r.create + r.update).sum();
-        if pending == 0 {
-            close(out, args.json, &args.run, "baseline apply", &planned.rows, &p.session.guard);
-            return super::apply_exit_code(false, planned.rows.iter().any(|r| r.status == Status::Failed));
+        if job.layout == Layout::Many {
+            let accounts = planned.planned.iter().filter(|p| p.plan.has_pending()).count();
+            eprintln!("\n{pending} change{} in {accounts} account{}.", plural(pending), plural(accounts));
         }
-        let accounts = planned.planned.iter().filter(|p| p.plan.has_pending()).count();
-        eprintln!("\n{pending} change{} in {accounts} account{}.", plural(pending), plural(accounts));
         if !super::approved() {
             return ExitCode::Error;
         }
-        apply_accepted(&fleet, &p, args.json, out, planned, &stop).await
+    }
+    let state = apply_accepted(&fleet, &job, &p, planned, &stop).await;
+    finish_apply(&job, &p, &state, &stop)
+}
+
+/// The closing summary and exit code of an apply.
+fn finish_apply(job: &Job<'_>, p: &Prepared, state: &State, stop: &Stop) -> ExitCode {
+    close(job, "baseline apply", &state.rows, &p.session.guard);
+    let interrupted = match job.layout {
+        Layout::One => state.not_started,
+        Layout::Many => stop.requested(),
     };
-    finish_apply(out, args, &p, &state, &stop)
+    super::apply_exit_code(interrupted, state.rows.iter().any(|r| r.status == Status::Failed))
 }
 
-/// The closing summary and exit code of an apply over several accounts.
-fn finish_apply(out: &Output, args: &ApplyArgs, p: &Prepared, state: &State, stop: &Stop) -> ExitCode {
-    close(out, args.json, &args.run, "baseline apply", &state.rows, &p.session.guard);
-    super::apply_exit_code(stop.requested(), state.rows.iter().any(|r| r.status == Status::Failed))
-}
-
-/// Applies plans already shown and accepted (or saved and verified): the accounts with pending changes, the
-/// others keeping their row.
-async fn apply_accepted(
-    fleet: &Fleet<'_>,
-    p: &Prepared,
-    json: bool,
-    out: &Output,
-    planned: State,
-    stop: &Stop,
-) -> State {
+/// Applies plans already shown and accepted (or saved and verified): the accounts with pending changes (the
+/// one account of a single-account run always, for its summary), the others keeping their row.
+async fn apply_accepted(fleet: &Fleet<'_>, job: &Job<'_>, p: &Prepared, planned: State, stop: &Stop) -> State {
     let (to_apply, settled): (Vec<Planned>, Vec<Planned>) =
-        planned.planned.into_iter().partition(|p| p.plan.has_pending());
+        planned.planned.into_iter().partition(|p| job.layout == Layout::One || p.plan.has_pending());
     let accounts = to_apply.len();
     p.session.guard.allow_writes();
     super::stop_on_ctrl_c(stop);
-    let printer = Printer { results_only: true, ..Printer::new(out, json, p, accounts, false) };
-    if !json {
-        eprintln!("Applying to {accounts} account{}.", plural(accounts));
+    let printer = Printer::new(job, p, accounts, Role::ApplyAccepted);
+    if !job.json {
+        match job.layout {
+            Layout::Many => eprintln!("Applying to {accounts} account{}.", plural(accounts)),
+            Layout::One if to_apply.iter().any(|p| p.plan.has_pending()) && !job.out.quiet => println!(),
+            Layout::One => {}
+        }
     }
     // Accounts with nothing to apply keep their row; unreachable ones stay failed, without a new attempt.
     let applying: HashSet<String> = to_apply.iter().map(|p| p.member.id.clone()).collect();
@@ -233,23 +283,42 @@ async fn apply_accepted(
     state
 }
 
-/// `apply PLANFILE` over several accounts: every account the plan lists is planned again, each must read as
-/// saved (or nothing is written anywhere), then exactly the saved changes are applied.
-pub async fn apply_saved(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output, saved: &[SavedPlan]) -> ExitCode {
+/// `apply PLANFILE`: every account the plan lists is planned again, each must read as saved (or nothing is
+/// written anywhere), then exactly the saved changes are applied.
+pub async fn apply_saved(
+    cli: &Cli,
+    loaded: &Loaded,
+    args: &ApplyArgs,
+    out: &Output,
+    saved: &[SavedPlan],
+    layout: Layout,
+) -> ExitCode {
     let path = args.plan_file.as_deref().expect("dispatched with a plan file");
-    let p = match prepare(cli, loaded, &args.run, out, Some(saved)).await {
+    let job = Job { cli, loaded, run: &args.run, out, json: args.json, layout };
+    let p = match prepare(&job, Some(saved)).await {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if let (Layout::One, [plan], [caller]) = (layout, saved, p.members.as_slice())
+        && plan.account != caller.id
+    {
+        eprintln!(
+            "error: {} is a plan for account {}, and these credentials are for account {}: nothing was changed",
+            path.display(),
+            plan.account,
+            caller.id
+        );
+        return ExitCode::Error;
+    }
     let stop = Stop::default();
-    let fleet = Fleet::new(&p.session, &loaded.desired, &p.discovery, &p.filters, accounts_in_flight(&args.run))
-        .with_stop(stop.clone());
-    let printer = Printer::new(out, args.json, &p, p.members.len(), true);
+    let fleet = p.fleet(&job, &stop);
+    let printer = Printer::new(&job, &p, p.members.len(), Role::Check);
     printer.start(&format!("the {} of the saved plan", p.describe(&args.run)), "Checking");
     fleet.plan(&p.members, &printer).await;
     let mut planned = printer.finish();
     if planned.rows.iter().any(|r| r.status == Status::Failed) {
-        eprintln!("error: some accounts of the saved plan could not be read again (above); nothing was changed");
+        let what = if layout == Layout::One { "the account" } else { "some accounts" };
+        eprintln!("error: {what} of the saved plan could not be read again (above); nothing was changed");
         return ExitCode::Error;
     }
     let mut stale = Vec::new();
@@ -262,47 +331,64 @@ pub async fn apply_saved(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Out
     if let Err(code) = super::saved::refuse_stale(path, &stale) {
         return code;
     }
-    let state = apply_accepted(&fleet, &p, args.json, out, planned, &stop).await;
-    finish_apply(out, args, &p, &state, &stop)
+    if layout == Layout::One && !args.json {
+        for fresh in &planned.planned {
+            let _ = out.plan(&mut io::stdout().lock(), &fresh.plan, &fresh.target);
+        }
+    }
+    let state = apply_accepted(&fleet, &job, &p, planned, &stop).await;
+    finish_apply(&job, &p, &state, &stop)
 }
 
-/// Writes the plans of every account, one JSON line each, for `apply FILE`. Refused when an account could not
-/// be planned: a saved plan is applied whole or not at all.
-fn save(path: &std::path::Path, loaded: &Loaded, args: &PlanArgs, p: &Prepared, state: &State) -> Result<(), String> {
+/// Writes the plan for `apply FILE`: one account's plan document, or one JSON line per account. Refused when
+/// an account could not be planned: a saved plan is applied whole or not at all.
+fn save(path: &std::path::Path, job: &Job<'_>, p: &Prepared, state: &State) -> Result<(), String> {
     let failed = state.rows.iter().filter(|r| r.status == Status::Failed).count();
     if failed > 0 {
         return Err(format!("{failed} account(s) could not be planned: the plan is not saved to {}", path.display()));
     }
     let shard = p.filters.shard.map(|s| s.to_string());
-    let mut text = String::new();
-    for planned in &state.planned {
-        let provenance = super::provenance(loaded, &planned.target, &args.run, shard.clone());
+    // One account's plan document; one line per account for several.
+    let document = |planned: &Planned, pretty: bool| {
+        let provenance = super::provenance(job.loaded, &planned.target, job.run, shard.clone());
         let document = json::plan(&planned.plan, &planned.member.id).saved_from(&provenance);
-        text.push_str(&serde_json::to_string(&document).expect("plan JSON is always serialisable"));
-        text.push('\n');
-    }
+        if pretty {
+            json::to_string(&document)
+        } else {
+            serde_json::to_string(&document).expect("plan JSON is always serialisable") + "\n"
+        }
+    };
+    let text = match (job.layout, state.planned.as_slice()) {
+        (Layout::One, [one]) => document(one, true),
+        _ => state.planned.iter().map(|planned| document(planned, false)).collect(),
+    };
     std::fs::write(path, text).map_err(|e| format!("cannot save the plan to {}: {e}", path.display()))?;
-    if !args.json {
-        eprintln!(
+    match job.layout {
+        _ if job.json || job.out.quiet => {}
+        Layout::One => println!("Plan saved to {}.", path.display()),
+        Layout::Many => eprintln!(
             "Plan of {} account{} saved to {}.",
             state.planned.len(),
             plural(state.planned.len()),
             path.display()
-        );
+        ),
     }
     Ok(())
 }
 
-/// The summary: a table (or a JSON line) on stdout, and Markdown appended to a file when asked.
-fn close(out: &Output, json: bool, run: &RunArgs, title: &str, rows: &[AccountRow], guard: &ApiGuard) {
+/// The summary of several accounts: a table (or a JSON line) on stdout. Markdown is appended to a file when
+/// asked, for one account too.
+fn close(job: &Job<'_>, title: &str, rows: &[AccountRow], guard: &ApiGuard) {
     let calls = guard.counts();
-    let stdout = &mut io::stdout().lock();
-    let _ = if json {
-        stdout.write_all(render::json_summary(rows, &guard.by_operation()).as_bytes())
-    } else {
-        render::summary_table(stdout, rows, calls, &out.palette())
-    };
-    if let Some(path) = &run.markdown_summary {
+    if job.layout == Layout::Many {
+        let stdout = &mut io::stdout().lock();
+        let _ = if job.json {
+            stdout.write_all(render::json_summary(rows, &guard.by_operation()).as_bytes())
+        } else {
+            render::summary_table(stdout, rows, calls, &job.out.palette())
+        };
+    }
+    if let Some(path) = &job.run.markdown_summary {
         let written = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -322,44 +408,70 @@ struct State {
     done: usize,
     failed: usize,
     manual: bool,
+    /// An account could not be reached.
+    unreachable: bool,
+    /// A change or an account was not started: the run was interrupted.
+    not_started: bool,
     rows: Vec<AccountRow>,
     planned: Vec<Planned>,
 }
 
+/// What a printer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `plan`: each account's plan.
+    Plan,
+    /// `apply` before confirmation: each plan is shown and kept to be applied.
+    Review,
+    /// `apply FILE`: the saved plan's accounts read again, kept to be compared with it.
+    Check,
+    /// `apply --auto-approve` over several accounts: each account planned and applied.
+    Apply,
+    /// Applying plans already shown: results, not the plans again.
+    ApplyAccepted,
+}
+
+impl Role {
+    fn keeps_plans(self) -> bool {
+        matches!(self, Role::Review | Role::Check)
+    }
+}
+
 /// Prints each account as it finishes, keeps the progress line, collects the summary rows.
 struct Printer<'a> {
-    out: &'a Output,
-    json: bool,
-    /// A live progress line on stderr (a terminal, not quiet).
+    job: &'a Job<'a>,
+    role: Role,
+    /// A live progress line on stderr (several accounts, a terminal, not quiet).
     progress: bool,
     home_region: String,
     total: usize,
-    keep_plans: bool,
-    /// Applying plans already shown: print results, not the plans again.
-    results_only: bool,
     /// Keep the plans to save them (`plan --out`).
     collect: bool,
+    /// One account's changes as they are applied.
+    events: PrintEvents,
+    guard: &'a ApiGuard,
     state: Mutex<State>,
 }
 
 impl<'a> Printer<'a> {
     /// `total`: the accounts this printer will see.
-    fn new(out: &'a Output, json: bool, p: &Prepared, total: usize, keep_plans: bool) -> Self {
+    fn new(job: &'a Job<'a>, p: &'a Prepared, total: usize, role: Role) -> Self {
+        let out = job.out;
         Self {
-            out,
-            json,
-            progress: io::stderr().is_terminal() && !out.quiet,
+            job,
+            role,
+            progress: job.layout == Layout::Many && io::stderr().is_terminal() && !out.quiet,
             home_region: p.discovery.caller.home_region.clone(),
             total,
-            keep_plans,
-            results_only: false,
             collect: false,
+            events: PrintEvents { palette: out.palette(), quiet: out.quiet },
+            guard: &p.session.guard,
             state: Mutex::new(State::default()),
         }
     }
 
     fn start(&self, what: &str, verb: &str) {
-        if !self.out.quiet && !self.json {
+        if self.job.layout == Layout::Many && !self.job.out.quiet && !self.job.json {
             eprintln!("{verb} {what}.");
         }
     }
@@ -384,6 +496,66 @@ impl<'a> Printer<'a> {
         state.rows.sort_by(|a, b| a.account.cmp(&b.account));
         state
     }
+
+    /// An account among several: its block, or its JSON line.
+    fn block(&self, stdout: &mut dyn Write, report: &AccountReport, row: &AccountRow) -> io::Result<()> {
+        let out = self.job.out;
+        if self.job.json {
+            let kind = if self.role.keeps_plans() { "plan" } else { "account" };
+            stdout.write_all(render::json_line(report, row, kind).as_bytes())
+        } else if !out.quiet || row.status == Status::Failed {
+            let detail = match (out.quiet || self.role == Role::ApplyAccepted, out.verbose) {
+                (true, _) => render::Detail::Brief,
+                (false, true) => render::Detail::Full,
+                (false, false) => render::Detail::Normal,
+            };
+            render::account_block(stdout, report, &self.home_region, detail, &out.palette())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The one account of a single-account run: its plan in full (or as one JSON document), then the apply
+    /// summary; why it could not be reached on stderr.
+    fn single(&self, stdout: &mut dyn Write, report: &AccountReport) -> io::Result<()> {
+        let (job, account) = (self.job, report.member.id.as_str());
+        match &report.outcome {
+            AccountOutcome::Planned { plan, target } => match self.role {
+                Role::Plan if job.json => {
+                    let provenance = super::provenance(job.loaded, target, job.run, None);
+                    stdout.write_all(json::to_string(&json::plan(plan, account).saved_from(&provenance)).as_bytes())
+                }
+                Role::Plan | Role::Review if !job.json => job.out.plan(stdout, plan, target),
+                _ => Ok(()),
+            },
+            AccountOutcome::Applied { plan, report } if job.json => {
+                stdout.write_all(json::to_string(&json::apply(plan, account, report, self.guard.counts())).as_bytes())
+            }
+            AccountOutcome::Applied { plan, report } => {
+                if plan.has_pending() && !job.out.quiet {
+                    writeln!(stdout)?;
+                }
+                human::apply_summary(stdout, report, self.guard.counts(), &job.out.palette())
+            }
+            AccountOutcome::Unreachable(why) => {
+                self.unreachable(why);
+                Ok(())
+            }
+            AccountOutcome::NotStarted => Ok(()),
+        }
+    }
+
+    /// Why the caller's own account cannot be worked on, as when the run starts.
+    fn unreachable(&self, why: &Unreachable) {
+        match why {
+            Unreachable::Target(e) => report_target_error(self.job.cli, e),
+            Unreachable::NotAllowed(account) => {
+                let allowed = self.job.loaded.desired.allowed_account_ids.join(", ");
+                report_target_error(self.job.cli, &TargetError::AccountNotAllowed { actual: account.clone(), allowed })
+            }
+            Unreachable::AssumeRole { .. } => eprintln!("error: {why}\n  hint: {}", why.hint()),
+        }
+    }
 }
 
 impl FleetSink for Printer<'_> {
@@ -402,28 +574,32 @@ impl FleetSink for Printer<'_> {
             state.failed += 1;
         }
         state.manual |= report.plan().is_some_and(Plan::has_manual);
+        state.unreachable |= matches!(report.outcome, AccountOutcome::Unreachable(_));
+        state.not_started |= match &report.outcome {
+            AccountOutcome::NotStarted => true,
+            AccountOutcome::Applied { report, .. } => report.not_started() > 0,
+            _ => false,
+        };
         self.clear();
         let stdout = &mut io::stdout().lock();
-        let _ = if self.json {
-            let kind = if self.keep_plans { "plan" } else { "account" };
-            stdout.write_all(render::json_line(&report, &row, kind).as_bytes())
-        } else if !self.out.quiet || row.status == Status::Failed {
-            let detail = match (self.out.quiet || self.results_only, self.out.verbose) {
-                (true, _) => render::Detail::Brief,
-                (false, true) => render::Detail::Full,
-                (false, false) => render::Detail::Normal,
-            };
-            render::account_block(stdout, &report, &self.home_region, detail, &self.out.palette())
-        } else {
-            Ok(())
+        let _ = match self.job.layout {
+            Layout::One => self.single(stdout, &report),
+            Layout::Many => self.block(stdout, &report, &row),
         };
         let _ = stdout.flush();
         state.rows.push(row);
-        if (self.keep_plans || self.collect)
+        if (self.role.keeps_plans() || self.collect)
             && let AccountOutcome::Planned { plan, target } = report.outcome
         {
             state.planned.push(Planned { member: report.member, target: *target, plan });
         }
         self.draw(&state);
+    }
+
+    fn events(&self) -> &dyn EventSink {
+        match (self.job.layout, self.role) {
+            (Layout::One, Role::ApplyAccepted) if !self.job.json => &self.events,
+            _ => &NullSink,
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The commands. This is the only layer that prints: plans and results to stdout, problems to stderr.
-//! Runs over several accounts are in [`fleet`].
+//! `plan` and `apply` are in [`fleet`], for one account as for many.
 
 mod docs;
 mod fleet;
@@ -12,11 +12,11 @@ use std::sync::Mutex;
 use baseline::aws::{ConnectOptions, Session};
 use baseline::config::{self, LoadError, Loaded};
 use baseline::engine::saved::Provenance;
-use baseline::engine::{Event, EventSink, NullSink, Stop};
-use baseline::render::{Palette, human, json};
+use baseline::engine::{Event, EventSink, Stop};
+use baseline::render::{Palette, human};
 use baseline::target::{Target, TargetError};
 
-use crate::cli::{ApplyArgs, Cli, Command, PlanArgs, PolicyArgs, RunArgs};
+use crate::cli::{Cli, Command, PlanArgs, PolicyArgs, RunArgs};
 use crate::exit_code::ExitCode;
 
 pub struct Output {
@@ -56,17 +56,14 @@ pub async fn run(cli: &Cli, out: &Output) -> ExitCode {
         return init::run(cli, args, out).await;
     }
     let Some(loaded) = load(cli, out) else { return ExitCode::Error };
-    let fleet = loaded.desired.accounts.is_fleet();
     match &cli.command {
         Command::Completions { .. } | Command::Man { .. } => unreachable!("printed by docs::run"),
         Command::Init(_) => unreachable!("written by init::run"),
         Command::Validate => validate(cli, &loaded, out),
         Command::Policy(args) => policy(cli, &loaded, args),
         Command::Apply(args) if args.plan_file.is_some() => saved::apply(cli, &loaded, args, out).await,
-        Command::Plan(args) if fleet || args.run.selects_accounts() => fleet::plan(cli, &loaded, args, out).await,
-        Command::Apply(args) if fleet || args.run.selects_accounts() => fleet::apply(cli, &loaded, args, out).await,
-        Command::Plan(args) => plan(cli, &loaded, args, out).await,
-        Command::Apply(args) => apply(cli, &loaded, args, out).await,
+        Command::Plan(args) => fleet::plan(cli, &loaded, args, out).await,
+        Command::Apply(args) => fleet::apply(cli, &loaded, args, out).await,
     }
 }
 
@@ -155,20 +152,6 @@ fn policy(cli: &Cli, loaded: &Loaded, args: &PolicyArgs) -> ExitCode {
     }
 }
 
-async fn connect(cli: &Cli, loaded: &Loaded, run: &RunArgs) -> Result<(Session, Target), ExitCode> {
-    let session = session(cli, run).await;
-    match Target::discover(&session, &loaded.desired).await {
-        Ok(mut target) => {
-            target.retain_regions(&run.regions);
-            Ok((session, target))
-        }
-        Err(e) => {
-            report_target_error(cli, &e);
-            Err(ExitCode::Error)
-        }
-    }
-}
-
 /// Why the run could not start on the caller's account: the cause in one line, then what fixes it. Credential
 /// and region problems are explained against the shared config files the SDK read.
 pub(crate) fn report_target_error(cli: &Cli, e: &TargetError) {
@@ -196,34 +179,6 @@ fn endpoint(cli: &Cli) -> Option<(String, &'static str)> {
         .clone()
         .map(|url| (url, "--endpoint-url"))
         .or_else(|| var("AWS_ENDPOINT_URL").map(|url| (url, "AWS_ENDPOINT_URL")))
-}
-
-async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> ExitCode {
-    let (_session, target) = match connect(cli, loaded, &args.run).await {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let mut plan = baseline::plan(&loaded.desired, &target).await;
-    plan.retain_targets(&args.run.targets);
-    let account = &target.scope.account_id;
-    let provenance = provenance(loaded, &target, &args.run, None);
-    let document = json::to_string(&json::plan(&plan, account).saved_from(&provenance));
-    let stdout = &mut io::stdout().lock();
-    let printed = if args.json { stdout.write_all(document.as_bytes()) } else { out.plan(stdout, &plan, &target) };
-    if let Err(e) = printed {
-        eprintln!("error: cannot write the plan: {e}");
-        return ExitCode::Error;
-    }
-    if let Some(path) = &args.out {
-        if let Err(e) = std::fs::write(path, &document) {
-            eprintln!("error: cannot save the plan to {}: {e}", path.display());
-            return ExitCode::Error;
-        }
-        if !out.quiet && !args.json {
-            println!("Plan saved to {}.", path.display());
-        }
-    }
-    plan_exit_code(!plan.errors.is_empty(), plan.has_pending(), plan.has_manual(), args)
 }
 
 /// The exit code of `plan`, for one account or many: an unreadable resource is an error; with
@@ -276,61 +231,6 @@ pub(crate) fn provenance(loaded: &Loaded, target: &Target, run: &RunArgs, shard:
     Provenance::new(&loaded.sha256, regions, run.targets.clone(), shard)
 }
 
-async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -> ExitCode {
-    let (session, target) = match connect(cli, loaded, &args.run).await {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    let mut plan = baseline::plan(&loaded.desired, &target).await;
-    plan.retain_targets(&args.run.targets);
-    if !args.json {
-        let _ = out.plan(&mut io::stdout().lock(), &plan, &target);
-    }
-    if plan.has_pending() && !args.auto_approve {
-        if let Some(refused) = refuse_without_terminal() {
-            return refused;
-        }
-        if !approved() {
-            return ExitCode::Error;
-        }
-    }
-    execute(&session, &target, &plan, args.json, out).await
-}
-
-/// Applies an accepted plan: progress as it happens (or one JSON document), the summary, the exit code.
-async fn execute(
-    session: &Session,
-    target: &Target,
-    plan: &baseline::resources::Plan,
-    as_json: bool,
-    out: &Output,
-) -> ExitCode {
-    let account = &target.scope.account_id;
-    let palette = out.palette();
-    session.guard.allow_writes();
-    let stop = Stop::default();
-    stop_on_ctrl_c(&stop);
-    let report = if as_json {
-        baseline::apply_after(plan, &[], target, &NullSink, &stop).await
-    } else {
-        if plan.has_pending() && !out.quiet {
-            println!();
-        }
-        baseline::apply_after(plan, &[], target, &PrintEvents { palette, quiet: out.quiet }, &stop).await
-    };
-    let calls = session.guard.counts();
-    let stdout = &mut io::stdout().lock();
-    let _ = if as_json {
-        stdout.write_all(json::to_string(&json::apply(plan, account, &report, calls)).as_bytes())
-    } else {
-        if plan.has_pending() && !out.quiet {
-            let _ = writeln!(stdout);
-        }
-        human::apply_summary(stdout, &report, calls, &palette)
-    };
-    apply_exit_code(report.not_started() > 0, !(report.succeeded() && plan.errors.is_empty()))
-}
-
 /// From now on, Ctrl-C (SIGINT) asks the apply to stop: the changes in flight finish and are reported, no
 /// new one starts. A second Ctrl-C quits at once. Before this, Ctrl-C ends the process as usual (planning
 /// only reads).
@@ -368,10 +268,10 @@ fn confirm() -> bool {
 }
 
 /// Prints apply progress as it happens.
-struct PrintEvents {
-    palette: Palette,
+pub(crate) struct PrintEvents {
+    pub(crate) palette: Palette,
     /// Only failures and skips.
-    quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 static STDOUT_LINES: Mutex<()> = Mutex::new(());

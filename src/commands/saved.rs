@@ -7,7 +7,7 @@ use baseline::config::Loaded;
 use baseline::engine::saved::{self, SavedPlan, Stale};
 use baseline::resources::Plan;
 
-use super::{Output, connect, execute};
+use super::Output;
 use crate::cli::{ApplyArgs, Cli};
 use crate::exit_code::ExitCode;
 
@@ -21,35 +21,8 @@ pub async fn apply(cli: &Cli, loaded: &Loaded, args: &ApplyArgs, out: &Output) -
             return ExitCode::Error;
         }
     };
-    if loaded.desired.accounts.is_fleet() || plans.len() > 1 {
-        return super::fleet::apply_saved(cli, loaded, args, out, &plans).await;
-    }
-    let saved = &plans[0];
-    let from = &saved.saved_from;
-    let (session, mut target) = match connect(cli, loaded, &args.run).await {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
-    if target.scope.account_id != saved.account {
-        eprintln!(
-            "error: {} is a plan for account {}, and these credentials are for account {}: nothing was changed",
-            path.display(),
-            saved.account,
-            target.scope.account_id
-        );
-        return ExitCode::Error;
-    }
-    target.retain_regions(&from.regions);
-    let mut plan = baseline::plan(&loaded.desired, &target).await;
-    plan.retain_targets(&from.targets);
-    let stale = verify(saved, &mut plan, out);
-    if let Err(code) = refuse_stale(path, &stale) {
-        return code;
-    }
-    if !args.json {
-        let _ = out.plan(&mut io::stdout().lock(), &plan, &target);
-    }
-    execute(&session, &target, &plan, args.json, out).await
+    let layout = super::fleet::Layout::of_saved(loaded, &plans);
+    super::fleet::apply_saved(cli, loaded, args, out, &plans, layout).await
 }
 
 /// Reads the file and checks where it came from; the message says what is wrong and what to do.

@@ -1,4 +1,5 @@
-//! Organization runs: many accounts × regions in one run. Each account is reached with an assumed role
+//! Runs over accounts: many accounts × regions in one run, or the caller's account alone (an organization of
+//! one, run by the same code). Each account is reached with an assumed role
 //! (the caller's own account with the caller's credentials), planned and optionally applied on its own,
 //! a bounded number at a time; results stream to a [`FleetSink`] one account at a time, so memory does not
 //! grow with the fleet. An account that cannot be reached is reported and the others go on.
@@ -19,7 +20,7 @@ pub use select::{Filters, SelectError, Shard, ShardError, ShardSpec, select, tar
 
 use crate::aws::{AssumedRole, AwsError, ErrorKind, Session};
 use crate::config::Desired;
-use crate::engine::{Address, ApplyReport, NullSink, Outcome};
+use crate::engine::{Address, ApplyReport, EventSink, NullSink, Outcome};
 use crate::resources::Plan;
 use crate::resources::{log_bucket, wiring};
 use crate::target::{Scope, Target, TargetError};
@@ -117,6 +118,11 @@ impl AccountReport {
 pub trait FleetSink: Sync {
     fn stage(&self, account: &str, stage: Stage);
     fn done(&self, report: AccountReport);
+    /// Where an account's changes are reported as they are applied; by default nowhere (the account's
+    /// report is enough for several accounts).
+    fn events(&self) -> &dyn EventSink {
+        &NullSink
+    }
 }
 
 /// One organization run.
@@ -282,7 +288,7 @@ impl<'a> Fleet<'a> {
         if plan.has_pending() {
             sink.stage(&member.id, Stage::Applying);
         }
-        let report = crate::apply_after(&plan, upstream_failed, target, &NullSink, &self.stop).await;
+        let report = crate::apply_after(&plan, upstream_failed, target, sink.events(), &self.stop).await;
         AccountOutcome::Applied { plan, report }
     }
 

@@ -120,11 +120,16 @@ async fn empty_account_plan_apply_plan_then_second_apply_makes_no_write() {
     let out = moto.cli(dir.path(), &["plan", "--detailed-exitcode", "--fail-on-manual"]);
     assert_eq!(out.status.code(), Some(2));
 
-    // 5. a second apply makes zero write calls.
-    let out = moto.cli(dir.path(), &["apply", "--auto-approve", "--json"]);
+    // 5. a second apply makes zero write calls. One account is an organization of one: the Markdown summary
+    // of a scheduled job has its row too.
+    let out = moto.cli(dir.path(), &["apply", "--auto-approve", "--json", "--markdown-summary", "summary.md"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["api_calls"]["writes"], 0, "{report:#}");
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(summary.starts_with("### baseline apply\n"), "{summary}");
+    assert!(summary.contains("| 123456789012 |  | in sync | 0 | 0 | 1 |  |"), "{summary}");
+    assert!(summary.contains(" read, 0 write."), "{summary}");
     assert!(report["api_calls"]["reads"].as_u64().unwrap() > 0);
     assert_eq!(report["summary"]["created"], 0);
     assert_eq!(report["summary"]["updated"], 0);

@@ -159,6 +159,9 @@ async fn organization_converges_with_one_archive_and_picks_up_new_accounts() {
     let (_, summary, out) = run(&moto, dir.path(), &["apply", "--auto-approve", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(summary["api_calls"]["writes"], 0, "a converged organization needs no write");
+    // Without a terminal to confirm on, an apply with nothing to change needs no confirmation.
+    let out = moto.cli(dir.path(), &["apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     // The archive bucket lives in the archive account; its policy names exactly the organization's accounts.
     let bucket = format!("org-logs-{archive}");
@@ -228,6 +231,13 @@ async fn organization_converges_with_one_archive_and_picks_up_new_accounts() {
         .map(|a| a["account"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(changed, BTreeSet::from([newcomer.clone()]));
+    // With something to change, an apply without a terminal shows what it would do, then refuses to write.
+    let out = moto.cli(dir.path(), &["apply"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("refusing to apply without confirmation"), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&newcomer), "the newcomer's plan is shown");
+    let (accounts, _, _) = run(&moto, dir.path(), &["plan", "--json"]);
+    assert_eq!(status_of(&accounts).iter().filter(|(_, s)| s == "changes").count(), 1, "nothing was written");
     let out = moto.cli(dir.path(), &["apply", "--auto-approve", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let (_, _, out) = run(&moto, dir.path(), &["plan", "--json", "--detailed-exitcode"]);
