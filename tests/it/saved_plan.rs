@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::fault_proxy::{FaultProxy, Faults};
+use crate::fault_proxy::{FaultProxy, Faults, Match, Rule};
 use crate::harness::{ACCOUNT, REGION, cli_with_endpoint, stderr, stdout, two_region_setup};
 use crate::organization::{baseline_toml, organization};
 
@@ -67,6 +67,31 @@ async fn a_saved_plan_is_refused_when_the_account_changed_by_hand_and_nothing_is
     let written: Vec<_> = passed.iter().filter_map(crate::wire::write_of).collect();
     assert!(written.is_empty(), "a stale plan writes nothing: {written:?}");
     assert_eq!(sns.list_topics().send().await.unwrap().topics().len(), 1, "only the hand-made topic");
+}
+
+/// A saved plan is applied whole or not at all, for one account as for several: a plan with a resource that
+/// cannot be read is not saved, and a saved plan whose account cannot be read again in full writes nothing.
+#[test]
+fn a_plan_that_cannot_be_read_whole_is_neither_saved_nor_applied() {
+    let (moto, dir) = two_region_setup();
+    let deny = Rule::error(Match::action("GetAccountPasswordPolicy"), 403, "AccessDenied", "not authorized");
+    let proxy = FaultProxy::start(&moto.endpoint, Faults::none(), Some(deny));
+    let out = cli_with_endpoint(dir.path(), &proxy.endpoint, &["plan", "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("could not be planned: the plan is not saved to plan.json"), "{}", stderr(&out));
+    assert!(!dir.path().join("plan.json").exists());
+
+    let out = moto.cli(dir.path(), &["plan", "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = cli_with_endpoint(dir.path(), &proxy.endpoint, &["apply", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the account of the saved plan could not be read again (above); nothing was changed"),
+        "{err}"
+    );
+    let written: Vec<_> = proxy.passed().iter().filter_map(crate::wire::write_of).collect();
+    assert!(written.is_empty(), "nothing is written: {written:?}");
 }
 
 #[test]
