@@ -30,6 +30,7 @@ pub const KNOWN_STANDARDS: &[&str] = &[
     "cis-aws-foundations-benchmark/v/1.2.0",
     "cis-aws-foundations-benchmark/v/1.4.0",
     "cis-aws-foundations-benchmark/v/3.0.0",
+    "cis-aws-foundations-benchmark/v/5.0.0",
     "nist-800-53/v/5.0.0",
     "nist-800-171/v/2.0.0",
     "pci-dss/v/3.2.1",
@@ -74,6 +75,7 @@ aggregate_findings = true
           "cis-aws-foundations-benchmark/v/1.2.0",
           "cis-aws-foundations-benchmark/v/1.4.0",
           "cis-aws-foundations-benchmark/v/3.0.0",
+          "cis-aws-foundations-benchmark/v/5.0.0",
           "nist-800-53/v/5.0.0",
           "nist-800-171/v/2.0.0",
           "pci-dss/v/3.2.1",
@@ -139,5 +141,21 @@ mod tests {
         let standards = &schema["properties"]["standards"];
         assert_eq!(standards["items"]["enum"], serde_json::json!(KNOWN_STANDARDS));
         assert_eq!(standards["default"], serde_json::json!(DEFAULT_STANDARDS));
+    }
+
+    /// CIS 1.2.0 is the one global `ruleset/` ARN; every later CIS version, 5.0.0 included, is a regional
+    /// `standards/` ARN ("Standards reference", Security Hub User Guide).
+    #[test]
+    fn only_cis_1_2_0_has_a_global_ruleset_arn() {
+        for standard in KNOWN_STANDARDS {
+            let arn = standard_arn("aws", "eu-west-1", standard);
+            let expected = if *standard == "cis-aws-foundations-benchmark/v/1.2.0" {
+                format!("arn:aws:securityhub:::ruleset/{standard}")
+            } else {
+                format!("arn:aws:securityhub:eu-west-1::standards/{standard}")
+            };
+            assert_eq!(arn, expected);
+        }
+        assert!(KNOWN_STANDARDS.contains(&"cis-aws-foundations-benchmark/v/5.0.0"));
     }
 }
