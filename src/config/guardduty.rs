@@ -15,6 +15,7 @@ pub struct RawGuardDuty {
     pub notify_severity: Option<Spanned<String>>,
     pub delegated_admin: Option<Spanned<String>>,
     pub auto_enable: Option<Spanned<String>>,
+    pub features: Option<Vec<Spanned<String>>>,
 }
 
 /// GuardDuty as the baseline wants it.
@@ -28,7 +29,21 @@ pub struct GuardDutySpec {
     pub delegated_admin: Option<String>,
     /// `ALL`, `NEW` or `NONE`: which member accounts the delegated administrator enables GuardDuty for.
     pub auto_enable: &'static str,
+    /// Protection plans turned on in every region's detector (`S3_DATA_EVENTS`, ...); the others are left as
+    /// they are.
+    pub features: Vec<String>,
 }
+
+/// The protection plans a detector can turn on, by their feature name in UpdateDetector ("DetectorFeature",
+/// GuardDuty API Reference). EKS_RUNTIME_MONITORING is left out: RUNTIME_MONITORING replaced it and covers EKS.
+pub const FEATURES: &[&str] = &[
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "LAMBDA_NETWORK_LOGS",
+    "RUNTIME_MONITORING",
+];
 
 /// GuardDuty's severity levels ("Severity levels of GuardDuty findings", GuardDuty User Guide): a finding's
 /// severity is a number from 1.0 to 10.0; each level starts at the value [`FindingSeverity::floor`] gives.
@@ -72,6 +87,7 @@ impl FamilySection for GuardDutySpec {
     const REGIONAL: bool = true;
     const EXAMPLE: &'static str = r#"notify_severity = "high"
 delegated_admin = "222222222222"
+features = ["S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION"]
 "#;
     const SCHEMA: &'static str = r##"{
   "type": "object",
@@ -117,6 +133,22 @@ delegated_admin = "222222222222"
         "none"
       ],
       "default": "all"
+    },
+    "features": {
+      "type": "array",
+      "description": "Protection plans turned on in every managed region's detector (billed by use); the others are left as they are.",
+      "items": {
+        "type": "string",
+        "enum": [
+          "S3_DATA_EVENTS",
+          "EKS_AUDIT_LOGS",
+          "EBS_MALWARE_PROTECTION",
+          "RDS_LOGIN_EVENTS",
+          "LAMBDA_NETWORK_LOGS",
+          "RUNTIME_MONITORING"
+        ]
+      },
+      "default": []
     }
   }
 }"##;
@@ -147,6 +179,12 @@ delegated_admin = "222222222222"
             notify_severity,
             delegated_admin,
             auto_enable: v.choice(raw.auto_enable.as_ref(), "auto_enable", AUTO_ENABLE, "ALL"),
+            features: v.known_words(
+                raw.features.unwrap_or_default(),
+                FEATURES,
+                "GuardDuty protection plan",
+                "not a protection plan a detector turns on",
+            ),
         }
     }
 
@@ -162,8 +200,12 @@ delegated_admin = "222222222222"
             Some(id) => format!("; delegated administrator {id}, auto-enable {}", self.auto_enable.to_ascii_lowercase()),
             None => String::new(),
         };
+        let plans = match self.features.as_slice() {
+            [] => String::new(),
+            plans => format!("; protection plans {}", plans.join(", ")),
+        };
         format!(
-            "a detector in every managed region, published every {}; {notify}{admin}",
+            "a detector in every managed region, published every {}{plans}; {notify}{admin}",
             self.finding_publishing_frequency.to_ascii_lowercase().replace('_', " ")
         )
     }
@@ -185,5 +227,6 @@ mod tests {
         assert_eq!(words("finding_publishing_frequency"), keys(FREQUENCIES));
         assert_eq!(words("notify_severity"), keys(SEVERITIES));
         assert_eq!(words("auto_enable"), keys(AUTO_ENABLE));
+        assert_eq!(schema["properties"]["features"]["items"]["enum"], serde_json::json!(FEATURES));
     }
 }

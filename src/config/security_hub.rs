@@ -100,20 +100,7 @@ aggregate_findings = true
         let standards = match raw.standards {
             None => DEFAULT_STANDARDS.iter().map(|s| s.to_string()).collect(),
             Some(list) => {
-                let mut standards: Vec<String> = Vec::new();
-                for standard in list {
-                    if !KNOWN_STANDARDS.contains(&standard.get_ref().as_str()) {
-                        v.error(
-                            standard.span(),
-                            format!("unknown Security Hub standard \"{}\"", standard.get_ref()),
-                            "not a standard Security Hub offers",
-                            Some(format!("use one of {}", KNOWN_STANDARDS.join(", "))),
-                        );
-                    } else if !standards.contains(standard.get_ref()) {
-                        standards.push(standard.into_inner());
-                    }
-                }
-                standards
+                v.known_words(list, KNOWN_STANDARDS, "Security Hub standard", "not a standard Security Hub offers")
             }
         };
         SecurityHubSpec { standards, aggregate_findings: raw.aggregate_findings.unwrap_or(true) }

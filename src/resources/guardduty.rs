@@ -6,13 +6,19 @@
 //! (`AutoEnableOrganizationMembers`, "Managing GuardDuty accounts with AWS Organizations").
 //!
 //! A detector that exists is adopted whatever its origin (an account has at most one per region); a suspended
-//! one is enabled again. Nothing is ever deleted. A member whose detector an administrator manages publishes at
+//! one is enabled again; the protection plans `features` names are turned on, and only those are sent
+//! (UpdateDetector changes the features it is given, "UpdateDetector", GuardDuty API Reference: "Features:
+//! Provides the features that will be updated for the detector"): a plan turned on by someone else stays on,
+//! and none is ever turned off. Nothing is ever deleted. A member whose detector an administrator manages publishes at
 //! the administrator's frequency, so its own is reported, not written. A region a service control policy
 //! denies whole (a region deny) is skipped with a warning.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_guardduty::types::{AutoEnableMembers, DetectorStatus, FindingPublishingFrequency};
+use aws_sdk_guardduty::types::{
+    AutoEnableMembers, DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus,
+    FindingPublishingFrequency,
+};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
@@ -44,11 +50,14 @@ pub enum Op {
     CreateDetector {
         frequency: String,
         tags: BTreeMap<String, String>,
+        /// Protection plans turned on.
+        features: Vec<String>,
     },
-    /// Enables the region's detector and sets its frequency (`None`: left as it is).
+    /// Enables the region's detector, sets its frequency (`None`: left as it is) and turns `features` on.
     UpdateDetector {
         detector_id: String,
         frequency: Option<String>,
+        features: Vec<String>,
     },
     EnableAdmin {
         account: String,
@@ -71,7 +80,10 @@ pub struct Detector {
     pub id: String,
     pub enabled: bool,
     pub frequency: String,
-    /// The account whose administrator manages this detector, read only when the frequency differs.
+    /// Protection plans by feature name, with their status (`ENABLED`, `DISABLED`); one not listed is off.
+    pub features: BTreeMap<String, String>,
+    /// The account whose administrator manages this detector, read only when the frequency or a protection
+    /// plan differs.
     pub administrator: Option<String>,
 }
 
@@ -221,7 +233,13 @@ async fn observe_region(
 async fn read_detector(gd: &aws_sdk_guardduty::Client, id: &str, spec: &GuardDutySpec) -> Result<Detector, AwsError> {
     let out = gd.get_detector().detector_id(id).send().await.map_err(aws::err("guardduty:GetDetector"))?;
     let frequency = out.finding_publishing_frequency().map(|f| f.as_str().to_string()).unwrap_or_default();
-    let administrator = if frequency != spec.finding_publishing_frequency {
+    let features: BTreeMap<String, String> = out
+        .features()
+        .iter()
+        .filter_map(|f| Some((f.name()?.as_str().to_string(), f.status()?.as_str().to_string())))
+        .collect();
+    let plans_off = spec.features.iter().any(|f| !plan_on(&features, f));
+    let administrator = if frequency != spec.finding_publishing_frequency || plans_off {
         let admin = gd
             .get_administrator_account()
             .detector_id(id)
@@ -233,7 +251,11 @@ async fn read_detector(gd: &aws_sdk_guardduty::Client, id: &str, spec: &GuardDut
         None
     };
     let enabled = out.status() == Some(&DetectorStatus::Enabled);
-    Ok(Detector { id: id.to_string(), enabled, frequency, administrator })
+    Ok(Detector { id: id.to_string(), enabled, frequency, features, administrator })
+}
+
+fn plan_on(features: &BTreeMap<String, String>, feature: &str) -> bool {
+    features.get(feature).is_some_and(|status| status == "ENABLED")
 }
 
 async fn admin_accounts(gd: &aws_sdk_guardduty::Client) -> Result<Vec<(String, String)>, AwsError> {
@@ -310,53 +332,77 @@ fn detector_change(
     notices: &mut Vec<Notice>,
 ) -> ResourceChange {
     let frequency = want.spec.finding_publishing_frequency;
-    let Some(have) = have else {
-        let tags = super::wiring::desired_tags(want.desired);
-        let mut attributes = super::new_fields([
-            ("status", "ENABLED".to_string()),
-            ("finding_publishing_frequency", frequency.to_string()),
-        ]);
-        attributes.extend(super::new_tags(&tags));
-        let op = Op::CreateDetector { frequency: frequency.to_string(), tags };
-        return ResourceChange::new(
-            at.clone(),
-            Action::Create,
-            "no GuardDuty detector in this region",
-            Operation::GuardDuty(op),
-        )
-        .with_attributes(attributes);
-    };
+    let Some(have) = have else { return new_detector(at, want) };
     let mut attributes = Vec::new();
     if !have.enabled {
         attributes.push(AttributeChange::new("status", Some("DISABLED".into()), Some("ENABLED".into())));
     }
-    let mut write_frequency = None;
-    if have.frequency != frequency {
-        match &have.administrator {
-            Some(admin) => notices.push(Notice {
+    // A member's detector is its administrator's to configure: what differs is reported, not written.
+    let mut managed = |what: String| match &have.administrator {
+        Some(admin) => {
+            notices.push(Notice {
                 level: NoticeLevel::Info,
                 address: at.clone(),
-                message: format!(
-                    "findings are published every {} as GuardDuty administrator account {admin} sets it for its members",
-                    have.frequency
-                ),
-            }),
-            None => {
-                attributes.push(AttributeChange::new("finding_publishing_frequency", Some(have.frequency.clone()), Some(frequency.into())));
-                write_frequency = Some(frequency.to_string());
-            }
+                message: format!("{what} as GuardDuty administrator account {admin} sets it for its members"),
+            });
+            true
+        }
+        None => false,
+    };
+    let mut write_frequency = None;
+    if have.frequency != frequency && !managed(format!("findings are published every {}", have.frequency)) {
+        attributes.push(AttributeChange::new(
+            "finding_publishing_frequency",
+            Some(have.frequency.clone()),
+            Some(frequency.into()),
+        ));
+        write_frequency = Some(frequency.to_string());
+    }
+    // The update names every plan the baseline turns on, the ones already on too, and no other: GuardDuty changes
+    // only the features it is given, where the emulator replaces the list with them.
+    let mut features = Vec::new();
+    for feature in want.spec.features.iter().filter(|f| !plan_on(&have.features, f)) {
+        let status = have.features.get(feature).cloned();
+        if !managed(format!("protection plan {feature} is {}", status.as_deref().unwrap_or("off"))) {
+            attributes.push(AttributeChange::new(format!("features.{feature}"), status, Some("ENABLED".into())));
+            features.clone_from(&want.spec.features);
         }
     }
     if attributes.is_empty() {
         return ResourceChange::no_op(at.clone(), "GuardDuty detector enabled");
     }
-    let reason = if have.enabled {
+    let reason = if !have.enabled {
+        "detector is suspended: no finding is produced"
+    } else if write_frequency.is_some() {
         "detector publishes findings at another frequency"
     } else {
-        "detector is suspended: no finding is produced"
+        "protection plans the baseline turns on are off"
     };
-    let op = Op::UpdateDetector { detector_id: have.id.clone(), frequency: write_frequency };
+    let op = Op::UpdateDetector { detector_id: have.id.clone(), frequency: write_frequency, features };
     ResourceChange::new(at.clone(), Action::Update, reason, Operation::GuardDuty(op)).with_attributes(attributes)
+}
+
+fn new_detector(at: &Address, want: &Want<'_>) -> ResourceChange {
+    let frequency = want.spec.finding_publishing_frequency;
+    let tags = super::wiring::desired_tags(want.desired);
+    let mut attributes = super::new_fields([
+        ("status", "ENABLED".to_string()),
+        ("finding_publishing_frequency", frequency.to_string()),
+    ]);
+    let features = want.spec.features.clone();
+    attributes.extend(features.iter().map(|f| AttributeChange::new(format!("features.{f}"), None, Some("ENABLED".into()))));
+    attributes.extend(super::new_tags(&tags));
+    let op = Op::CreateDetector { frequency: frequency.to_string(), tags, features };
+    ResourceChange::new(at.clone(), Action::Create, "no GuardDuty detector in this region", Operation::GuardDuty(op))
+        .with_attributes(attributes)
+}
+
+/// Protection plans to turn on, as UpdateDetector and CreateDetector take them; `None` for none.
+fn turned_on(features: &[String]) -> Option<Vec<DetectorFeatureConfiguration>> {
+    let on = |f: &String| {
+        DetectorFeatureConfiguration::builder().name(DetectorFeature::from(f.as_str())).status(FeatureStatus::Enabled).build()
+    };
+    (!features.is_empty()).then(|| features.iter().map(on).collect())
 }
 
 /// The management account delegates GuardDuty administration to `admin`. An organization has one delegated
@@ -425,12 +471,13 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
     let gd = || target.region(&address.region, "guardduty:CreateDetector").map(client);
     match op {
         Op::Route(op) => event_route::run(target, op, address).await,
-        Op::CreateDetector { frequency, tags } => {
+        Op::CreateDetector { frequency, tags, features } => {
             let gd = gd()?;
             let result = gd
                 .create_detector()
                 .enable(true)
                 .finding_publishing_frequency(FindingPublishingFrequency::from(frequency.as_str()))
+                .set_features(turned_on(features))
                 .set_tags(Some(tags.clone().into_iter().collect()))
                 .send()
                 .await
@@ -442,12 +489,13 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
                 Err(e) => Err(e),
             }
         }
-        Op::UpdateDetector { detector_id, frequency } => {
+        Op::UpdateDetector { detector_id, frequency, features } => {
             gd()?
                 .update_detector()
                 .detector_id(detector_id)
                 .enable(true)
                 .set_finding_publishing_frequency(frequency.as_deref().map(FindingPublishingFrequency::from))
+                .set_features(turned_on(features))
                 .send()
                 .await
                 .map_err(aws::err("guardduty:UpdateDetector"))?;
@@ -494,6 +542,17 @@ pub const COVERAGE: &[coverage::Setting] = &[
         "finding_publishing_frequency",
         "GetDetector",
         &["CreateDetector.findingPublishingFrequency", "UpdateDetector.findingPublishingFrequency"],
+    ),
+    coverage::repaired(
+        "guardduty.detector",
+        "features.*",
+        "GetDetector",
+        &[
+            "CreateDetector.features[].name",
+            "CreateDetector.features[].status",
+            "UpdateDetector.features[].name",
+            "UpdateDetector.features[].status",
+        ],
     ),
     coverage::unmanaged(
         "guardduty.detector",

@@ -206,7 +206,7 @@ fn ebs(moto: &Moto) -> Vec<Drifted> {
     drifted
 }
 
-/// Each region's detector suspended and publishing every six hours.
+/// Each region's detector suspended, publishing every six hours, S3 Protection turned off.
 async fn guardduty(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
     let mut drifted = Vec::new();
     for region in [REGION, OTHER_REGION] {
@@ -217,10 +217,17 @@ async fn guardduty(sdk: &aws_config::SdkConfig) -> Vec<Drifted> {
             .detector_id(id)
             .enable(false)
             .finding_publishing_frequency(aws_sdk_guardduty::types::FindingPublishingFrequency::SixHours)
+            .features(
+                aws_sdk_guardduty::types::DetectorFeatureConfiguration::builder()
+                    .name(aws_sdk_guardduty::types::DetectorFeature::S3DataEvents)
+                    .status(aws_sdk_guardduty::types::FeatureStatus::Disabled)
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
-        drifted.extend(at(region, "guardduty.detector", "default", &["status", "finding_publishing_frequency"]));
+        let settings = ["status", "finding_publishing_frequency", "features.S3_DATA_EVENTS"];
+        drifted.extend(at(region, "guardduty.detector", "default", &settings));
     }
     drifted
 }

@@ -258,6 +258,31 @@ impl<'a> Validator<'a> {
     /// Reports `value` when `result` is an error: `invalid <what> "<value>"`, with the reason under the value and
     /// `help` saying what would be valid.
     /// A key whose value is one of a few words: `choices` maps each word to its value; `default` when absent.
+    /// A list of words each of which must be one of `known` (`what`: "Security Hub standard", `label`: what
+    /// the error points at); an unknown one is an error naming the known ones, a repeated one counts once.
+    pub(super) fn known_words(
+        &mut self,
+        list: Vec<Spanned<String>>,
+        known: &[&str],
+        what: &str,
+        label: &str,
+    ) -> Vec<String> {
+        let mut words: Vec<String> = Vec::new();
+        for word in list {
+            if !known.contains(&word.get_ref().as_str()) {
+                self.error(
+                    word.span(),
+                    format!("unknown {what} \"{}\"", word.get_ref()),
+                    label,
+                    Some(format!("use one of {}", known.join(", "))),
+                );
+            } else if !words.contains(word.get_ref()) {
+                words.push(word.into_inner());
+            }
+        }
+        words
+    }
+
     pub(super) fn choice<T: Copy>(
         &mut self,
         raw: Option<&Spanned<String>>,

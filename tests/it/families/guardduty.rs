@@ -1,6 +1,7 @@
 //! GuardDuty: against the emulator, a detector in every managed region with its findings routed to the
 //! security topic (the home region directly, other regions through the forwarding role), a suspended detector
-//! of someone else's adopted and enabled again, convergence and no write on a second apply. With mocked
+//! of someone else's adopted and enabled again, protection plans turned on and repaired, convergence and no
+//! write on a second apply. With mocked
 //! clients, what the emulator lacks: the organization's delegated administrator and members' auto-enable, and a
 //! member whose administrator sets the frequency.
 
@@ -15,7 +16,9 @@ use aws_sdk_guardduty::operation::list_organization_admin_accounts::ListOrganiza
 use aws_sdk_guardduty::operation::update_organization_configuration::UpdateOrganizationConfigurationOutput;
 use aws_sdk_guardduty::types::error::BadRequestException;
 use aws_sdk_guardduty::types::{
-    AdminAccount, AdminStatus, Administrator, AutoEnableMembers, DetectorStatus, FindingPublishingFrequency,
+    AdminAccount, AdminStatus, Administrator, AutoEnableMembers, DetectorFeature, DetectorFeatureConfiguration,
+    DetectorFeatureConfigurationResult, DetectorFeatureResult, DetectorStatus, FeatureStatus,
+    FindingPublishingFrequency,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
@@ -35,6 +38,7 @@ emails = ["security@example.com"]
 [guardduty]
 finding_publishing_frequency = "FIFTEEN_MINUTES"
 notify_severity = "medium"
+features = ["S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"]
 "#
 );
 
@@ -95,6 +99,11 @@ async fn a_detector_in_every_region_findings_routed_and_a_suspended_one_enabled_
     let home_id = home.list_detectors().send().await.unwrap().detector_ids()[0].clone();
     let home_detector = home.get_detector().detector_id(&home_id).send().await.unwrap();
     assert_eq!(home_detector.tags().and_then(|t| t.get("managed-by")).map(String::as_str), Some("baseline"));
+    for id in [&theirs, &home_id] {
+        let client = if *id == theirs { &other } else { &home };
+        let features = plans_on(&client.get_detector().detector_id(id).send().await.unwrap());
+        assert_eq!(features, ["RDS_LOGIN_EVENTS", "S3_DATA_EVENTS"], "both plans on in both regions");
+    }
 
     // The findings rule: medium (4.0) and above, to the topic at home and to the home bus elsewhere.
     let events = aws_sdk_eventbridge::Client::from_conf(
@@ -105,6 +114,77 @@ async fn a_detector_in_every_region_findings_routed_and_a_suspended_one_enabled_
     assert_eq!(pattern["detail"]["severity"], serde_json::json!([{ "numeric": [">=", 4] }]));
     let targets = events.list_targets_by_rule().rule("baseline-guardduty-findings").send().await.unwrap();
     assert_eq!(targets.targets()[0].arn(), format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"));
+}
+
+/// The protection plans a detector has on, by name.
+fn plans_on(detector: &GetDetectorOutput) -> Vec<String> {
+    let mut on: Vec<String> = detector
+        .features()
+        .iter()
+        .filter(|f| f.status() == Some(&FeatureStatus::Enabled))
+        .filter_map(|f| f.name().map(|n| n.as_str().to_string()))
+        .collect();
+    on.sort();
+    on
+}
+
+fn plan(name: &str, status: FeatureStatus) -> DetectorFeatureConfiguration {
+    DetectorFeatureConfiguration::builder().name(DetectorFeature::from(name)).status(status).build()
+}
+
+/// A protection plan turned off by hand is turned on again by one update that names only the baseline's plans,
+/// each ENABLED: GuardDuty changes only the features an update names ("UpdateDetector", GuardDuty API
+/// Reference), so a plan someone else turned on stays on. The emulator replaces the whole list instead, so what
+/// the update leaves alone is checked on the wire.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_protection_plan_turned_off_is_turned_on_and_no_other_plan_is_named() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("baseline.toml"), BASELINE).unwrap();
+    let converged = moto.cli(dir.path(), &["apply", "--auto-approve"]);
+    assert!(converged.status.success(), "{}", stderr(&converged));
+    let home = guardduty_client(&moto.sdk_config("test", "test").await, REGION);
+    let id = home.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    home.update_detector()
+        .detector_id(&id)
+        .features(plan("S3_DATA_EVENTS", FeatureStatus::Disabled))
+        .features(plan("RDS_LOGIN_EVENTS", FeatureStatus::Enabled))
+        .features(plan("LAMBDA_NETWORK_LOGS", FeatureStatus::Enabled))
+        .send()
+        .await
+        .unwrap();
+
+    let proxy = crate::fault_proxy::FaultProxy::start(&moto.endpoint, crate::fault_proxy::Faults::none(), None);
+    let run = |args: &[&str]| cli_with_endpoint(dir.path(), &proxy.endpoint, args);
+    let planned = run(&["plan", "--json", "--detailed-exitcode"]);
+    assert_eq!(planned.status.code(), Some(2), "{}", stderr(&planned));
+    let planned: serde_json::Value = serde_json::from_str(&stdout(&planned)).unwrap();
+    let at = format!("{ACCOUNT}/{REGION}/guardduty.detector/default");
+    let change = planned["changes"].as_array().unwrap().iter().find(|c| c["address"] == at.as_str()).unwrap();
+    assert_eq!(change["action"], "update", "{change:#}");
+    assert_eq!(
+        change["attributes"],
+        serde_json::json!([{ "name": "features.S3_DATA_EVENTS", "before": "DISABLED", "after": "ENABLED" }]),
+        "{change:#}"
+    );
+    assert!(run(&["apply", "--auto-approve"]).status.success());
+    let updates: Vec<serde_json::Value> = proxy
+        .passed()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with(&format!("/detector/{id}")))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(updates.len(), 1, "one UpdateDetector: {updates:?}");
+    assert_eq!(
+        updates[0]["features"],
+        serde_json::json!([
+            { "name": "S3_DATA_EVENTS", "status": "ENABLED" },
+            { "name": "RDS_LOGIN_EVENTS", "status": "ENABLED" }
+        ]),
+        "only the baseline's plans are named, none turned off"
+    );
+    let clean = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
 }
 
 /// A detector as GetDetector answers it.
@@ -244,4 +324,40 @@ async fn a_members_frequency_set_by_its_administrator_is_reported_not_written() 
     let notice = plan.notices.iter().find(|n| n.address.kind == guardduty::DETECTOR).unwrap();
     assert_eq!(notice.level, NoticeLevel::Info);
     assert!(notice.message.contains("administrator account 222222222222"), "{}", notice.message);
+}
+
+/// A member's protection plans are its administrator's too: one the baseline wants that is off there is
+/// reported, not written (the administrator's organization configuration sets members' plans).
+#[tokio::test]
+async fn a_members_protection_plan_set_by_its_administrator_is_reported_not_written() {
+    let off = mock!(aws_sdk_guardduty::Client::get_detector).then_output(|| {
+        let s3 = DetectorFeatureConfigurationResult::builder()
+            .name(DetectorFeatureResult::S3DataEvents)
+            .status(FeatureStatus::Disabled)
+            .build();
+        GetDetectorOutput::builder()
+            .status(DetectorStatus::Enabled)
+            .finding_publishing_frequency(FindingPublishingFrequency::FifteenMinutes)
+            .features(s3)
+            .service_role("arn:aws:iam::123456789012:role/aws-service-role/guardduty.amazonaws.com/x")
+            .build()
+    });
+    let admin = mock!(aws_sdk_guardduty::Client::get_administrator_account).then_output(|| {
+        GetAdministratorAccountOutput::builder()
+            .administrator(Administrator::builder().account_id("222222222222").build())
+            .build()
+    });
+    let target = target(&[&one_detector(), &off, &admin], "111111111111");
+    let desired = desired(
+        "[baseline]\nhome_region = \"us-east-1\"\n[s3]\naccount_public_access_block = false\n\
+         [guardduty]\nnotify_severity = \"none\"\nfeatures = [\"S3_DATA_EVENTS\"]\n",
+    );
+    let plan = guardduty::plan(&desired, &target).await;
+    assert!(pending(&plan).is_empty(), "{:?}", pending(&plan));
+    let notice = plan.notices.iter().find(|n| n.address.kind == guardduty::DETECTOR).unwrap();
+    assert!(
+        notice.message.contains("protection plan S3_DATA_EVENTS is DISABLED as GuardDuty administrator account 222222222222"),
+        "{}",
+        notice.message
+    );
 }
