@@ -181,6 +181,15 @@ pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> 
     printer.start(&p.describe(&args.run), "Planning");
     p.fleet(&job, &Stop::default()).plan(&p.members, &printer).await;
     let state = printer.finish();
+    if let Some(e) = &state.write_error {
+        eprintln!("error: cannot write the plan: {e}");
+        return ExitCode::Error;
+    }
+    if job.layout == Layout::One && state.unreachable {
+        // Said on stderr as the account failed; there is no plan to save.
+        close(&job, "baseline plan", &state.rows, &p.session.guard);
+        return ExitCode::Error;
+    }
     close(&job, "baseline plan", &state.rows, &p.session.guard);
     if let Some(path) = &args.out
         && let Err(message) = save(path, &job, &p, &state)
@@ -317,8 +326,16 @@ pub async fn apply_saved(
     fleet.plan(&p.members, &printer).await;
     let mut planned = printer.finish();
     if planned.rows.iter().any(|r| r.status == Status::Failed) {
-        let what = if layout == Layout::One { "the account" } else { "some accounts" };
-        eprintln!("error: {what} of the saved plan could not be read again (above); nothing was changed");
+        match layout {
+            // Unreachable: said on stderr as it happened.
+            Layout::One if planned.unreachable => {}
+            Layout::One => eprintln!(
+                "error: the account of the saved plan could not be read again in full (above); nothing was changed"
+            ),
+            Layout::Many => {
+                eprintln!("error: some accounts of the saved plan could not be read again (above); nothing was changed")
+            }
+        }
         return ExitCode::Error;
     }
     let mut stale = Vec::new();
@@ -344,8 +361,20 @@ pub async fn apply_saved(
 /// an account could not be planned: a saved plan is applied whole or not at all.
 fn save(path: &std::path::Path, job: &Job<'_>, p: &Prepared, state: &State) -> Result<(), String> {
     let failed = state.rows.iter().filter(|r| r.status == Status::Failed).count();
-    if failed > 0 {
-        return Err(format!("{failed} account(s) could not be planned: the plan is not saved to {}", path.display()));
+    match job.layout {
+        _ if failed == 0 => {}
+        Layout::One => {
+            return Err(format!(
+                "some resources could not be read (above): the plan is not saved to {}",
+                path.display()
+            ));
+        }
+        Layout::Many => {
+            return Err(format!(
+                "{failed} account(s) could not be planned: the plan is not saved to {}",
+                path.display()
+            ));
+        }
     }
     let shard = p.filters.shard.map(|s| s.to_string());
     // One account's plan document; one line per account for several.
@@ -364,7 +393,8 @@ fn save(path: &std::path::Path, job: &Job<'_>, p: &Prepared, state: &State) -> R
     };
     std::fs::write(path, text).map_err(|e| format!("cannot save the plan to {}: {e}", path.display()))?;
     match job.layout {
-        _ if job.json || job.out.quiet => {}
+        _ if job.json => {}
+        Layout::One if job.out.quiet => {}
         Layout::One => println!("Plan saved to {}.", path.display()),
         Layout::Many => eprintln!(
             "Plan of {} account{} saved to {}.",
@@ -412,6 +442,8 @@ struct State {
     unreachable: bool,
     /// A change or an account was not started: the run was interrupted.
     not_started: bool,
+    /// One account's plan could not be written to stdout.
+    write_error: Option<String>,
     rows: Vec<AccountRow>,
     planned: Vec<Planned>,
 }
@@ -582,10 +614,13 @@ impl FleetSink for Printer<'_> {
         };
         self.clear();
         let stdout = &mut io::stdout().lock();
-        let _ = match self.job.layout {
+        let written = match self.job.layout {
             Layout::One => self.single(stdout, &report),
             Layout::Many => self.block(stdout, &report, &row),
         };
+        if let (Layout::One, Role::Plan, Err(e)) = (self.job.layout, self.role, written) {
+            state.write_error = Some(e.to_string());
+        }
         let _ = stdout.flush();
         state.rows.push(row);
         if (self.role.keeps_plans() || self.collect)

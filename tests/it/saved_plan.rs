@@ -78,7 +78,7 @@ fn a_plan_that_cannot_be_read_whole_is_neither_saved_nor_applied() {
     let proxy = FaultProxy::start(&moto.endpoint, Faults::none(), Some(deny));
     let out = cli_with_endpoint(dir.path(), &proxy.endpoint, &["plan", "--out", "plan.json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stderr(&out).contains("could not be planned: the plan is not saved to plan.json"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("could not be read (above): the plan is not saved to plan.json"), "{}", stderr(&out));
     assert!(!dir.path().join("plan.json").exists());
 
     let out = moto.cli(dir.path(), &["plan", "--out", "plan.json"]);
@@ -87,7 +87,7 @@ fn a_plan_that_cannot_be_read_whole_is_neither_saved_nor_applied() {
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("the account of the saved plan could not be read again (above); nothing was changed"),
+        err.contains("the account of the saved plan could not be read again in full (above); nothing was changed"),
         "{err}"
     );
     let written: Vec<_> = proxy.passed().iter().filter_map(crate::wire::write_of).collect();
