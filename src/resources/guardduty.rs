@@ -3,7 +3,8 @@
 //! (GuardDuty sends every finding to EventBridge as a `GuardDuty Finding` event, "Processing GuardDuty findings
 //! with Amazon EventBridge"). In organization runs the management account delegates GuardDuty administration
 //! to `delegated_admin` in each region, and that account enables GuardDuty for the members itself
-//! (`AutoEnableOrganizationMembers`, "Managing GuardDuty accounts with AWS Organizations").
+//! (`AutoEnableOrganizationMembers`, "Managing GuardDuty accounts with AWS Organizations"), with the protection
+//! plans of `features` auto-enabled for them the same way.
 //!
 //! A detector that exists is adopted whatever its origin (an account has at most one per region); a suspended
 //! one is enabled again; the protection plans `features` names are turned on, and only those are sent
@@ -17,7 +18,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_guardduty::types::{
     AutoEnableMembers, DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus,
-    FindingPublishingFrequency,
+    FindingPublishingFrequency, OrgFeature, OrgFeatureStatus, OrganizationFeatureConfiguration,
 };
 use futures::future::join_all;
 use serde_json::{Value, json};
@@ -63,9 +64,11 @@ pub enum Op {
         account: String,
     },
     /// `detector_id`: the administrator's detector as the plan read it; `None` when the same apply creates it.
+    /// `features`: the protection plans members get, each auto-enabled like the members.
     AutoEnable {
         detector_id: Option<String>,
         members: String,
+        features: Vec<String>,
     },
     Route(event_route::Op),
 }
@@ -90,8 +93,8 @@ pub struct Detector {
 /// The delegated administrator's organization configuration in a region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrganizationConfiguration {
-    /// `AutoEnableOrganizationMembers` as read.
-    AutoEnable(String),
+    /// `AutoEnableOrganizationMembers` as read, and each protection plan's auto-enable for members.
+    AutoEnable { members: String, features: BTreeMap<String, String> },
     /// The account is not (yet) GuardDuty's delegated administrator there.
     NotAdministrator,
 }
@@ -278,9 +281,14 @@ async fn organization_configuration(
 ) -> Result<OrganizationConfiguration, AwsError> {
     let result = gd.describe_organization_configuration().detector_id(id).send().await;
     match result.map_err(aws::err("guardduty:DescribeOrganizationConfiguration")) {
-        Ok(out) => Ok(OrganizationConfiguration::AutoEnable(
-            out.auto_enable_organization_members().map(|m| m.as_str().to_string()).unwrap_or_default(),
-        )),
+        Ok(out) => Ok(OrganizationConfiguration::AutoEnable {
+            members: out.auto_enable_organization_members().map(|m| m.as_str().to_string()).unwrap_or_default(),
+            features: out
+                .features()
+                .iter()
+                .filter_map(|f| Some((f.name()?.as_str().to_string(), f.auto_enable()?.as_str().to_string())))
+                .collect(),
+        }),
         Err(e) if e.is_code("BadRequestException") => Ok(OrganizationConfiguration::NotAdministrator),
         Err(e) => Err(e),
     }
@@ -307,12 +315,12 @@ pub fn diff_region(scope: &Scope, want: &Want<'_>, state: &RegionState) -> Plan 
     if let Some(organization) = &state.organization {
         let at = address(scope, want.region, ORGANIZATION_CONFIGURATION);
         let id = state.detector.as_ref().map(|d| d.id.as_str());
-        plan.changes.push(auto_enable_change(at, want.spec.auto_enable, organization, id));
+        plan.changes.push(auto_enable_change(at, want.spec, organization, id));
     } else if state.detector.is_none() && want.spec.delegated_admin.as_deref() == Some(scope.account_id.as_str()) {
         // The administrator's detector is created first; its configuration is read on the next plan.
         let at = address(scope, want.region, ORGANIZATION_CONFIGURATION);
-        let change =
-            auto_enable_change(at, want.spec.auto_enable, &OrganizationConfiguration::AutoEnable(String::new()), None);
+        let unset = OrganizationConfiguration::AutoEnable { members: String::new(), features: BTreeMap::new() };
+        let change = auto_enable_change(at, want.spec, &unset, None);
         plan.changes.push(change.after(&detector_at));
     }
     if let (Some(floor), Some(security)) = (want.notify, &want.desired.notifications.security) {
@@ -426,32 +434,59 @@ fn admin_change(at: Address, admin: &str, admins: &[(String, String)]) -> Resour
         .with_attributes(vec![AttributeChange::new("admin_account_id", None, Some(admin.to_string()))])
 }
 
+/// Members' auto-enable, and the same auto-enable for each protection plan the baseline turns on (none when
+/// members are not auto-enabled). Plans the baseline does not name keep their setting.
 fn auto_enable_change(
     at: Address,
-    want: &str,
+    spec: &GuardDutySpec,
     have: &OrganizationConfiguration,
     detector_id: Option<&str>,
 ) -> ResourceChange {
-    let detector_id = detector_id.map(str::to_string);
-    let op = Operation::GuardDuty(Op::AutoEnable { detector_id, members: want.to_string() });
-    match have {
-        OrganizationConfiguration::AutoEnable(value) if value == want => {
-            ResourceChange::no_op(at, format!("members auto-enabled: {want}"))
+    let want = spec.auto_enable;
+    let features = if want == "NONE" { Vec::new() } else { spec.features.clone() };
+    let (members, plans) = match have {
+        OrganizationConfiguration::AutoEnable { members, features } => (Some(members.as_str()), Some(features)),
+        OrganizationConfiguration::NotAdministrator => (None, None),
+    };
+    let before = members.filter(|m| !m.is_empty()).map(str::to_string);
+    let mut attributes = Vec::new();
+    if before.as_deref() != Some(want) {
+        attributes.push(AttributeChange::new("auto_enable_organization_members", before.clone(), Some(want.into())));
+    }
+    for feature in &features {
+        let had = plans.and_then(|p| p.get(feature)).cloned();
+        if had.as_deref() != Some(want) {
+            attributes.push(AttributeChange::new(format!("features.{feature}.auto_enable"), had, Some(want.into())));
         }
-        OrganizationConfiguration::AutoEnable(value) => {
-            let before = Some(value.clone()).filter(|v| !v.is_empty());
-            let action = if before.is_none() { Action::Create } else { Action::Update };
-            ResourceChange::new(at, action, "members are not enabled as the baseline wants", op)
-                .with_attributes(vec![AttributeChange::new("auto_enable_organization_members", before, Some(want.into()))])
-        }
-        OrganizationConfiguration::NotAdministrator => ResourceChange::new(
-            at,
+    }
+    if attributes.is_empty() {
+        return ResourceChange::no_op(at, format!("members auto-enabled: {want}"));
+    }
+    let op = Operation::GuardDuty(Op::AutoEnable {
+        detector_id: detector_id.map(str::to_string),
+        members: want.to_string(),
+        features,
+    });
+    let (action, reason) = match (members, before) {
+        (None, _) => (
             Action::Create,
             "not yet GuardDuty's delegated administrator here: the management account's run delegates it (apply again if this fails)",
-            op,
-        )
-        .with_attributes(vec![AttributeChange::new("auto_enable_organization_members", None, Some(want.into()))]),
-    }
+        ),
+        (Some(_), None) => (Action::Create, "members are not enabled as the baseline wants"),
+        (Some(_), Some(_)) => (Action::Update, "members are not enabled as the baseline wants"),
+    };
+    ResourceChange::new(at, action, reason, op).with_attributes(attributes)
+}
+
+/// The protection plans members get, each auto-enabled as `members` (ALL, NEW); `None` for none.
+fn members_plans(features: &[String], members: &str) -> Option<Vec<OrganizationFeatureConfiguration>> {
+    let plan = |f: &String| {
+        OrganizationFeatureConfiguration::builder()
+            .name(OrgFeature::from(f.as_str()))
+            .auto_enable(OrgFeatureStatus::from(members))
+            .build()
+    };
+    (!features.is_empty()).then(|| features.iter().map(plan).collect())
 }
 
 /// The region's detector id, read again after a create in the same apply.
@@ -510,7 +545,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
                 .map_err(aws::err("guardduty:EnableOrganizationAdminAccount"))?;
             Ok(())
         }
-        Op::AutoEnable { detector_id: planned, members } => {
+        Op::AutoEnable { detector_id: planned, members, features } => {
             let gd = gd()?;
             let id = match planned {
                 Some(id) => id.clone(),
@@ -519,6 +554,7 @@ pub async fn execute(target: &Target, op: &Op, address: &Address, _events: &dyn 
             gd.update_organization_configuration()
                 .detector_id(id)
                 .auto_enable_organization_members(AutoEnableMembers::from(members.as_str()))
+                .set_features(members_plans(features, members))
                 .send()
                 .await
                 .map_err(aws::err("guardduty:UpdateOrganizationConfiguration"))?;
@@ -578,6 +614,13 @@ pub const COVERAGE: &[coverage::Setting] = &[
         "auto_enable_organization_members",
         "DescribeOrganizationConfiguration",
         &["UpdateOrganizationConfiguration.autoEnableOrganizationMembers"],
+    )
+    .shown_in(ORGANIZATION_TESTS, ORGANIZATION_TEST),
+    coverage::repaired(
+        "guardduty.organization_configuration",
+        "features.*.auto_enable",
+        "DescribeOrganizationConfiguration",
+        &["UpdateOrganizationConfiguration.features[].name", "UpdateOrganizationConfiguration.features[].autoEnable"],
     )
     .shown_in(ORGANIZATION_TESTS, ORGANIZATION_TEST),
 ];

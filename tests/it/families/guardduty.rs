@@ -18,7 +18,8 @@ use aws_sdk_guardduty::types::error::BadRequestException;
 use aws_sdk_guardduty::types::{
     AdminAccount, AdminStatus, Administrator, AutoEnableMembers, DetectorFeature, DetectorFeatureConfiguration,
     DetectorFeatureConfigurationResult, DetectorFeatureResult, DetectorStatus, FeatureStatus,
-    FindingPublishingFrequency,
+    FindingPublishingFrequency, OrgFeature, OrgFeatureStatus, OrganizationFeatureConfiguration,
+    OrganizationFeatureConfigurationResult,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
@@ -189,10 +190,19 @@ async fn a_protection_plan_turned_off_is_turned_on_and_no_other_plan_is_named() 
 
 /// A detector as GetDetector answers it.
 fn detector(frequency: FindingPublishingFrequency) -> Rule {
+    detector_with(frequency, &[])
+}
+
+/// A detector with these protection plans on.
+fn detector_with(frequency: FindingPublishingFrequency, plans: &'static [DetectorFeatureResult]) -> Rule {
     mock!(aws_sdk_guardduty::Client::get_detector).then_output(move || {
+        let on = |p: &DetectorFeatureResult| {
+            DetectorFeatureConfigurationResult::builder().name(p.clone()).status(FeatureStatus::Enabled).build()
+        };
         GetDetectorOutput::builder()
             .status(DetectorStatus::Enabled)
             .finding_publishing_frequency(frequency.clone())
+            .set_features(Some(plans.iter().map(on).collect()))
             .service_role("arn:aws:iam::123456789012:role/aws-service-role/guardduty.amazonaws.com/x")
             .build()
     })
@@ -261,26 +271,53 @@ async fn the_management_account_delegates_and_the_administrator_auto_enables_mem
     let manual = plan.changes.iter().find(|c| c.action == Action::Manual).unwrap();
     assert!(manual.reason.contains("delegated to 333333333333"), "{}", manual.reason);
 
-    // The delegated administrator (the mocked account): members enabled for new accounts only → all.
+    // The delegated administrator (the mocked account): members enabled for new accounts only → all, and S3
+    // Protection, which the baseline turns on, auto-enabled for members the same way; RDS Protection, which it
+    // does not name, keeps its setting (not in the update).
     let described = mock!(aws_sdk_guardduty::Client::describe_organization_configuration).then_output(|| {
+        let plan = |name: OrgFeature, auto: OrgFeatureStatus| {
+            OrganizationFeatureConfigurationResult::builder().name(name).auto_enable(auto).build()
+        };
         DescribeOrganizationConfigurationOutput::builder()
             .auto_enable_organization_members(AutoEnableMembers::New)
+            .features(plan(OrgFeature::S3DataEvents, OrgFeatureStatus::None))
+            .features(plan(OrgFeature::RdsLoginEvents, OrgFeatureStatus::New))
             .build()
     });
     let update = mock!(aws_sdk_guardduty::Client::update_organization_configuration)
         .match_requests(|r| {
-            r.detector_id() == Some("d1") && r.auto_enable_organization_members() == Some(&AutoEnableMembers::All)
+            let s3 = OrganizationFeatureConfiguration::builder()
+                .name(OrgFeature::S3DataEvents)
+                .auto_enable(OrgFeatureStatus::All)
+                .build();
+            r.detector_id() == Some("d1")
+                && r.auto_enable_organization_members() == Some(&AutoEnableMembers::All)
+                && r.features() == [s3]
         })
         .then_output(|| UpdateOrganizationConfigurationOutput::builder().build());
-    let target = self::target(&[&one_detector(), &freq, &described, &update], "111111111111");
-    let plan = guardduty::plan(&organization(ACCOUNT), &target).await;
+    let s3_on = detector_with(FindingPublishingFrequency::FifteenMinutes, &[DetectorFeatureResult::S3DataEvents]);
+    let target = self::target(&[&one_detector(), &s3_on, &described, &update], "111111111111");
+    let with_s3 = crate::harness::desired(&format!(
+        "[baseline]\nhome_region = \"us-east-1\"\n[s3]\naccount_public_access_block = false\n\
+         [guardduty]\nnotify_severity = \"none\"\ndelegated_admin = \"{ACCOUNT}\"\nfeatures = [\"S3_DATA_EVENTS\"]\n\
+         [accounts]\norganization = true\n"
+    ));
+    let plan = guardduty::plan(&with_s3, &target).await;
     let address = format!("{ACCOUNT}/{REGION}/guardduty.organization_configuration/default");
     assert_eq!(pending(&plan), [(address, Action::Update)]);
     let change = plan.pending().next().unwrap();
-    assert_eq!(change.attributes[0].before.as_deref(), Some("NEW"));
+    let attributes: Vec<(&str, Option<&str>, Option<&str>)> =
+        change.attributes.iter().map(|a| (a.name.as_str(), a.before.as_deref(), a.after.as_deref())).collect();
+    assert_eq!(
+        attributes,
+        [
+            ("auto_enable_organization_members", Some("NEW"), Some("ALL")),
+            ("features.S3_DATA_EVENTS.auto_enable", Some("NONE"), Some("ALL")),
+        ]
+    );
     let Some(Operation::GuardDuty(op)) = &change.operation else { panic!("{change:?}") };
     guardduty::execute(&target, op, &change.address, &NullSink).await.unwrap();
-    assert_eq!(update.num_calls(), 1, "ALL for detector d1 (matched above)");
+    assert_eq!(update.num_calls(), 1, "ALL for detector d1 and S3 Protection only (matched above)");
 }
 
 /// Before the management account's run has delegated administration, GuardDuty answers the administrator's
