@@ -185,12 +185,11 @@ pub async fn plan(cli: &Cli, loaded: &Loaded, args: &PlanArgs, out: &Output) -> 
         eprintln!("error: cannot write the plan: {e}");
         return ExitCode::Error;
     }
+    close(&job, "baseline plan", &state.rows, &p.session.guard);
     if job.layout == Layout::One && state.unreachable {
         // Said on stderr as the account failed; there is no plan to save.
-        close(&job, "baseline plan", &state.rows, &p.session.guard);
         return ExitCode::Error;
     }
-    close(&job, "baseline plan", &state.rows, &p.session.guard);
     if let Some(path) = &args.out
         && let Err(message) = save(path, &job, &p, &state)
     {

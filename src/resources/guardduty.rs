@@ -10,9 +10,9 @@
 //! one is enabled again; the protection plans `features` names are turned on, and only those are sent
 //! (UpdateDetector changes the features it is given, "UpdateDetector", GuardDuty API Reference: "Features:
 //! Provides the features that will be updated for the detector"): a plan turned on by someone else stays on,
-//! and none is ever turned off. Nothing is ever deleted. A member whose detector an administrator manages publishes at
-//! the administrator's frequency, so its own is reported, not written. A region a service control policy
-//! denies whole (a region deny) is skipped with a warning.
+//! and none is ever turned off. Nothing is ever deleted. A member whose detector an administrator manages
+//! publishes at the administrator's frequency and has its protection plans, so its own are reported, not
+//! written. A region a service control policy denies whole (a region deny) is skipped with a warning.
 
 use std::collections::BTreeMap;
 
@@ -398,7 +398,8 @@ fn new_detector(at: &Address, want: &Want<'_>) -> ResourceChange {
         ("finding_publishing_frequency", frequency.to_string()),
     ]);
     let features = want.spec.features.clone();
-    attributes.extend(features.iter().map(|f| AttributeChange::new(format!("features.{f}"), None, Some("ENABLED".into()))));
+    let on = |f: &String| AttributeChange::new(format!("features.{f}"), None, Some("ENABLED".into()));
+    attributes.extend(features.iter().map(on));
     attributes.extend(super::new_tags(&tags));
     let op = Op::CreateDetector { frequency: frequency.to_string(), tags, features };
     ResourceChange::new(at.clone(), Action::Create, "no GuardDuty detector in this region", Operation::GuardDuty(op))
@@ -408,7 +409,8 @@ fn new_detector(at: &Address, want: &Want<'_>) -> ResourceChange {
 /// Protection plans to turn on, as UpdateDetector and CreateDetector take them; `None` for none.
 fn turned_on(features: &[String]) -> Option<Vec<DetectorFeatureConfiguration>> {
     let on = |f: &String| {
-        DetectorFeatureConfiguration::builder().name(DetectorFeature::from(f.as_str())).status(FeatureStatus::Enabled).build()
+        let name = DetectorFeature::from(f.as_str());
+        DetectorFeatureConfiguration::builder().name(name).status(FeatureStatus::Enabled).build()
     };
     (!features.is_empty()).then(|| features.iter().map(on).collect())
 }
