@@ -195,7 +195,8 @@ pub async fn plan(desired: &Desired, target: &Target) -> Plan {
         plan.changes.push(event_route::forwarder_change(scope, &ROUTE, &forwarder_at, role.as_ref(), route_op));
     }
     for (region, state) in regions {
-        let want = Want { desired, spec, region, forwarder: &forwarder_at, notify: notify.map(|s| s.floor()) };
+        let plans = offered(&spec.features, region);
+        let want = Want { desired, spec, region, forwarder: &forwarder_at, notify: notify.map(|s| s.floor()), plans };
         plan.extend(diff_region(scope, &want, &state));
     }
     plan
@@ -217,7 +218,7 @@ async fn observe_region(
     let (detector, event_rule, admins, organization) = tokio::join!(
         async {
             match &id {
-                Some(id) => read_detector(gd, id, spec).await.map(Some),
+                Some(id) => read_detector(gd, id, spec, &clients.region).await.map(Some),
                 None => Ok(None),
             }
         },
@@ -233,7 +234,12 @@ async fn observe_region(
     Ok(RegionState { detector: detector?, event_rule: event_rule?, admins: admins?, organization: organization? })
 }
 
-async fn read_detector(gd: &aws_sdk_guardduty::Client, id: &str, spec: &GuardDutySpec) -> Result<Detector, AwsError> {
+async fn read_detector(
+    gd: &aws_sdk_guardduty::Client,
+    id: &str,
+    spec: &GuardDutySpec,
+    region: &str,
+) -> Result<Detector, AwsError> {
     let out = gd.get_detector().detector_id(id).send().await.map_err(aws::err("guardduty:GetDetector"))?;
     let frequency = out.finding_publishing_frequency().map(|f| f.as_str().to_string()).unwrap_or_default();
     let features: BTreeMap<String, String> = out
@@ -241,7 +247,7 @@ async fn read_detector(gd: &aws_sdk_guardduty::Client, id: &str, spec: &GuardDut
         .iter()
         .filter_map(|f| Some((f.name()?.as_str().to_string(), f.status()?.as_str().to_string())))
         .collect();
-    let plans_off = spec.features.iter().any(|f| !plan_on(&features, f));
+    let plans_off = offered(&spec.features, region).iter().any(|f| !plan_on(&features, f));
     let administrator = if frequency != spec.finding_publishing_frequency || plans_off {
         let admin = gd
             .get_administrator_account()
@@ -302,12 +308,30 @@ pub struct Want<'a> {
     pub forwarder: &'a Address,
     /// The lowest severity notified; `None`: no route.
     pub notify: Option<u8>,
+    /// The protection plans of `features` GuardDuty offers in this region ([`offered`]).
+    pub plans: Vec<String>,
+}
+
+/// Protection plans GuardDuty does not offer in a region ("Region-specific feature availability", GuardDuty
+/// User Guide: "RDS Protection is not supported in Asia Pacific (Taipei) (ap-east-2) Region").
+const NOT_OFFERED: &[(&str, &str)] = &[("RDS_LOGIN_EVENTS", "ap-east-2")];
+
+/// The protection plans of `features` GuardDuty offers in `region`.
+pub fn offered(features: &[String], region: &str) -> Vec<String> {
+    features.iter().filter(|f| !NOT_OFFERED.contains(&(f.as_str(), region))).cloned().collect()
 }
 
 /// One region: the detector, the organization's delegation or configuration, the route of its findings.
 pub fn diff_region(scope: &Scope, want: &Want<'_>, state: &RegionState) -> Plan {
     let mut plan = Plan::default();
     let detector_at = address(scope, want.region, DETECTOR);
+    for feature in want.spec.features.iter().filter(|f| !want.plans.contains(f)) {
+        plan.notices.push(Notice {
+            level: NoticeLevel::Info,
+            address: detector_at.clone(),
+            message: format!("protection plan {feature} is not offered in {}: left out there", want.region),
+        });
+    }
     plan.changes.push(detector_change(&detector_at, want, state.detector.as_ref(), &mut plan.notices));
     if let (Some(admins), Some(admin)) = (&state.admins, &want.spec.delegated_admin) {
         plan.changes.push(admin_change(address(scope, want.region, ORGANIZATION_ADMIN), admin, admins));
@@ -315,12 +339,12 @@ pub fn diff_region(scope: &Scope, want: &Want<'_>, state: &RegionState) -> Plan 
     if let Some(organization) = &state.organization {
         let at = address(scope, want.region, ORGANIZATION_CONFIGURATION);
         let id = state.detector.as_ref().map(|d| d.id.as_str());
-        plan.changes.push(auto_enable_change(at, want.spec, organization, id));
+        plan.changes.push(auto_enable_change(at, want, organization, id));
     } else if state.detector.is_none() && want.spec.delegated_admin.as_deref() == Some(scope.account_id.as_str()) {
         // The administrator's detector is created first; its configuration is read on the next plan.
         let at = address(scope, want.region, ORGANIZATION_CONFIGURATION);
         let unset = OrganizationConfiguration::AutoEnable { members: String::new(), features: BTreeMap::new() };
-        let change = auto_enable_change(at, want.spec, &unset, None);
+        let change = auto_enable_change(at, want, &unset, None);
         plan.changes.push(change.after(&detector_at));
     }
     if let (Some(floor), Some(security)) = (want.notify, &want.desired.notifications.security) {
@@ -369,11 +393,11 @@ fn detector_change(
     // The update names every plan the baseline turns on, the ones already on too, and no other: GuardDuty changes
     // only the features it is given, where the emulator replaces the list with them.
     let mut features = Vec::new();
-    for feature in want.spec.features.iter().filter(|f| !plan_on(&have.features, f)) {
+    for feature in want.plans.iter().filter(|f| !plan_on(&have.features, f)) {
         let status = have.features.get(feature).cloned();
         if !managed(format!("protection plan {feature} is {}", status.as_deref().unwrap_or("off"))) {
             attributes.push(AttributeChange::new(format!("features.{feature}"), status, Some("ENABLED".into())));
-            features.clone_from(&want.spec.features);
+            features.clone_from(&want.plans);
         }
     }
     if attributes.is_empty() {
@@ -397,7 +421,7 @@ fn new_detector(at: &Address, want: &Want<'_>) -> ResourceChange {
         ("status", "ENABLED".to_string()),
         ("finding_publishing_frequency", frequency.to_string()),
     ]);
-    let features = want.spec.features.clone();
+    let features = want.plans.clone();
     let on = |f: &String| AttributeChange::new(format!("features.{f}"), None, Some("ENABLED".into()));
     attributes.extend(features.iter().map(on));
     attributes.extend(super::new_tags(&tags));
@@ -440,12 +464,12 @@ fn admin_change(at: Address, admin: &str, admins: &[(String, String)]) -> Resour
 /// members are not auto-enabled). Plans the baseline does not name keep their setting.
 fn auto_enable_change(
     at: Address,
-    spec: &GuardDutySpec,
+    wanted: &Want<'_>,
     have: &OrganizationConfiguration,
     detector_id: Option<&str>,
 ) -> ResourceChange {
-    let want = spec.auto_enable;
-    let features = if want == "NONE" { Vec::new() } else { spec.features.clone() };
+    let want = wanted.spec.auto_enable;
+    let features = if want == "NONE" { Vec::new() } else { wanted.plans.clone() };
     let (members, plans) = match have {
         OrganizationConfiguration::AutoEnable { members, features } => (Some(members.as_str()), Some(features)),
         OrganizationConfiguration::NotAdministrator => (None, None),

@@ -398,3 +398,28 @@ async fn a_members_protection_plan_set_by_its_administrator_is_reported_not_writ
         notice.message
     );
 }
+
+/// RDS Protection is not offered in ap-east-2 ("Region-specific feature availability", GuardDuty User Guide):
+/// a detector there is made without it, with a status line saying so; elsewhere the plan is turned on.
+#[test]
+fn a_protection_plan_a_region_does_not_offer_is_left_out_there() {
+    let desired = crate::harness::desired(
+        "[baseline]\nhome_region = \"us-east-1\"\n[s3]\naccount_public_access_block = false\n\
+         [guardduty]\nnotify_severity = \"none\"\nfeatures = [\"S3_DATA_EVENTS\", \"RDS_LOGIN_EVENTS\"]\n",
+    );
+    let spec = desired.families.guardduty.as_ref().unwrap();
+    let scope = baseline::Scope { account_id: ACCOUNT.into(), partition: "aws".into(), home_region: REGION.into() };
+    let forwarder = baseline::engine::Address::new(ACCOUNT, "global", "iam.role", "unused");
+    for (region, expected) in
+        [("ap-east-2", &["S3_DATA_EVENTS"][..]), (OTHER_REGION, &["S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"][..])]
+    {
+        let plans = guardduty::offered(&spec.features, region);
+        let want = guardduty::Want { desired: &desired, spec, region, forwarder: &forwarder, notify: None, plans };
+        let plan = guardduty::diff_region(&scope, &want, &guardduty::RegionState::default());
+        let detector = plan.changes.iter().find(|c| c.address.kind == guardduty::DETECTOR).unwrap();
+        let named: Vec<&str> = detector.attributes.iter().filter_map(|a| a.name.strip_prefix("features.")).collect();
+        assert_eq!(named, expected, "{region}");
+        let said = plan.notices.iter().any(|n| n.message.contains("RDS_LOGIN_EVENTS is not offered in ap-east-2"));
+        assert_eq!(said, region == "ap-east-2", "{:?}", plan.notices);
+    }
+}
