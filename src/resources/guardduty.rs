@@ -392,14 +392,15 @@ fn detector_change(
     }
     // The update names every plan the baseline turns on, the ones already on too, and no other: GuardDuty changes
     // only the features it is given, where the emulator replaces the list with them.
-    let mut features = Vec::new();
+    let mut turn_on = false;
     for feature in want.plans.iter().filter(|f| !plan_on(&have.features, f)) {
         let status = have.features.get(feature).cloned();
         if !managed(format!("protection plan {feature} is {}", status.as_deref().unwrap_or("off"))) {
             attributes.push(AttributeChange::new(format!("features.{feature}"), status, Some("ENABLED".into())));
-            features.clone_from(&want.plans);
+            turn_on = true;
         }
     }
+    let features = if turn_on { want.plans.clone() } else { Vec::new() };
     if attributes.is_empty() {
         return ResourceChange::no_op(at.clone(), "GuardDuty detector enabled");
     }

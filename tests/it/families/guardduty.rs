@@ -341,16 +341,19 @@ async fn an_administrator_not_yet_delegated_plans_auto_enable_instead_of_failing
     assert!(change.reason.contains("not yet GuardDuty's delegated administrator"), "{}", change.reason);
 }
 
+/// GetAdministratorAccount of a member whose detector `account` administers.
+fn administrator(account: &'static str) -> Rule {
+    mock!(aws_sdk_guardduty::Client::get_administrator_account).then_output(move || {
+        GetAdministratorAccountOutput::builder().administrator(Administrator::builder().account_id(account).build()).build()
+    })
+}
+
 /// A member's detector publishes at its administrator's frequency ("Setting the frequency for updated
 /// findings", GuardDuty User Guide: members inherit it): reported, not written.
 #[tokio::test]
 async fn a_members_frequency_set_by_its_administrator_is_reported_not_written() {
     let freq = detector(FindingPublishingFrequency::SixHours);
-    let admin = mock!(aws_sdk_guardduty::Client::get_administrator_account).then_output(|| {
-        GetAdministratorAccountOutput::builder()
-            .administrator(Administrator::builder().account_id("222222222222").build())
-            .build()
-    });
+    let admin = administrator("222222222222");
     let target = target(&[&one_detector(), &freq, &admin], "111111111111");
     let desired = desired(
         "[baseline]\nhome_region = \"us-east-1\"\n[s3]\naccount_public_access_block = false\n\
@@ -379,11 +382,7 @@ async fn a_members_protection_plan_set_by_its_administrator_is_reported_not_writ
             .service_role("arn:aws:iam::123456789012:role/aws-service-role/guardduty.amazonaws.com/x")
             .build()
     });
-    let admin = mock!(aws_sdk_guardduty::Client::get_administrator_account).then_output(|| {
-        GetAdministratorAccountOutput::builder()
-            .administrator(Administrator::builder().account_id("222222222222").build())
-            .build()
-    });
+    let admin = administrator("222222222222");
     let target = target(&[&one_detector(), &off, &admin], "111111111111");
     let desired = desired(
         "[baseline]\nhome_region = \"us-east-1\"\n[s3]\naccount_public_access_block = false\n\
